@@ -1,0 +1,19 @@
+// graft: turns source-level fixes into live patches and grafts them into
+// running processes; tracks advisories and which CVEs a host still carries.
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "graft - live-patch running Linux software without restarting it.\n"
+      "Build a patch bundle from a fix, apply it to running processes, revert it,\n"
+      "and see which security advisories and CVEs a host still carries."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "graft 0.1.0");
+  graft::cli::RegisterBuildCommand(app);
+  graft::cli::RegisterUserspaceCommands(app);
+  graft::cli::RegisterAdvisoryCommands(app);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}

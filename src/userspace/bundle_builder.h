@@ -1,0 +1,36 @@
+// Object-level bundle building: the diff engine, run-pre verification against
+// the target ELF and the bundle writer chained together. `graft build --orig
+// ... --patched ...` calls this directly; source-tree builds call it after
+// compiling the original and the patched tree.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace graft::userspace {
+
+struct BundleRequest {
+  std::vector<std::string> original_objects;  // compiled with -ffunction-sections -fdata-sections
+  std::vector<std::string> patched_objects;   // same order: patched_objects[i] is the fix of original_objects[i]
+  std::string target;                         // ELF executable or shared library that runs
+  std::string output;                         // bundle path to write
+  std::string id;                             // patch id; derived from output's name when empty
+  std::vector<std::string> cves;
+  std::string description;
+};
+
+struct BuildSummary {
+  std::string id;
+  std::string target_build_id;             // hex GNU build-id of the target
+  std::vector<std::string> replaced;       // functions whose code changed
+  std::vector<std::string> added;          // new functions
+  std::vector<std::string> new_data;       // new globals / literals carried by the bundle
+  size_t code_bytes = 0;
+};
+
+// Refuses (Error naming symbol and reason) whatever cannot be patched safely.
+Result<BuildSummary> BuildBundle(const BundleRequest& request);
+
+}  // namespace graft::userspace
