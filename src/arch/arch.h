@@ -1,0 +1,69 @@
+// The one interface behind which every architecture-specific detail lives:
+// relocation arithmetic, the jump written at an old function's entry, the
+// instruction decoding the diff needs, and the linker relaxations run-pre must
+// accept. x86_64.cc implements it; an aarch64.cc adds a file, not ifs.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace graft::arch {
+
+enum class RelocClass {
+  kAbsolute,     // S + A
+  kPcRelative,   // S + A - P
+  kGotRelative,  // G + A - P: needs a GOT slot holding S
+  kTls,          // thread-local storage: not patchable
+  kUnsupported,
+};
+
+class Arch {
+ public:
+  virtual ~Arch() = default;
+  virtual std::string_view name() const = 0;
+
+  virtual RelocClass Classify(uint32_t type) const = 0;
+  virtual std::string_view RelocName(uint32_t type) const = 0;
+  virtual size_t FieldSize(uint32_t type) const = 0;
+  // Writes the relocated value into `field`; errors when it does not fit.
+  virtual Status Apply(uint32_t type, uint8_t* field, uint64_t P, uint64_t S, int64_t A) const = 0;
+  // Reads the value a linker wrote in `field` back as the target address it
+  // denotes, assuming the relocation resolved directly (P-relative for PC types).
+  virtual uint64_t Denoted(uint32_t type, const uint8_t* field, uint64_t P, int64_t A) const = 0;
+
+  // Bytes of the direct jump written at an old function's entry.
+  virtual size_t JumpSize() const = 0;
+  virtual Result<std::vector<uint8_t>> EncodeJump(uint64_t from, uint64_t to) const = 0;
+  // Where in a function the jump goes: past a landing pad (endbr64) so that
+  // indirect calls under CET/IBT still land on one.
+  virtual size_t EntryPatchOffset(std::span<const uint8_t> code) const = 0;
+  // If `code` at `at` is a direct jump written by EncodeJump, its destination.
+  virtual bool DecodeJump(std::span<const uint8_t> code, uint64_t at, uint64_t* to) const = 0;
+
+  // An indirect jump through an 8-byte literal that follows it (veneer for
+  // calls into other shared libraries); *literal_offset is where the address goes.
+  virtual std::vector<uint8_t> AbsoluteJumpVeneer(size_t* literal_offset) const = 0;
+
+  // For each byte offset of `code` that starts a relocation field, the distance
+  // from the field to the end of its instruction (PC-relative operands count
+  // from there). Fails on undecodable code.
+  virtual Result<std::vector<std::pair<uint64_t, uint32_t>>> FieldToInstructionEnd(
+      std::span<const uint8_t> code, const std::vector<uint64_t>& field_offsets) const = 0;
+  // True when the relocation field at `off` is the operand of a direct call or jump.
+  virtual bool IsBranchOperand(std::span<const uint8_t> code, uint64_t off) const = 0;
+
+  // Linker relaxation: does `linked` show `object`'s GOT-indirect instruction
+  // (field at `off`) rewritten to its direct form? Sets *direct when so.
+  virtual bool MatchesRelaxed(uint32_t type, std::span<const uint8_t> object,
+                              std::span<const uint8_t> linked, uint64_t off, bool* direct) const = 0;
+};
+
+// The Arch for an ELF e_machine, or an error naming it.
+Result<const Arch*> ArchFor(uint16_t e_machine);
+const Arch& HostArch();
+
+}  // namespace graft::arch

@@ -1,0 +1,29 @@
+// Decides whether an entity of the original object and its namesake in the
+// patched object are the same: equal bytes outside relocation fields, and
+// relocations that point at the same things (by name, or by content for
+// string literals and compiler-made tables whose labels renumber).
+#pragma once
+
+#include <set>
+#include <string>
+#include <utility>
+
+#include "diff/object_model.h"
+
+namespace graft::diff {
+
+class EntityComparator {
+ public:
+  EntityComparator(const ObjectModel& orig, const ObjectModel& patched) : a_(orig), b_(patched) {}
+  // True when equal; otherwise *why says what differs first.
+  bool Same(int ea, int eb, std::string* why = nullptr);
+
+ private:
+  bool SameReference(const Entity& in_a, const elf::Relocation& ra, const Entity& in_b,
+                     const elf::Relocation& rb, std::string* why);
+  const ObjectModel& a_;
+  const ObjectModel& b_;
+  std::set<std::pair<int, int>> assumed_;  // pairs under comparison: cycles count as equal
+};
+
+}  // namespace graft::diff

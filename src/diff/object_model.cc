@@ -1,0 +1,184 @@
+// Entities come from allocatable sections. With -ffunction-sections and
+// -fdata-sections every function and variable has its own section, which is
+// what makes a per-function diff possible; objects built without them are
+// refused up front with a message saying which flags to add.
+#include "diff/object_model.h"
+
+#include <elf.h>
+
+#include <cctype>
+#include <set>
+
+namespace graft::diff {
+
+std::string_view KindName(EntityKind k) {
+  switch (k) {
+    case EntityKind::kFunction: return "function";
+    case EntityKind::kData: return "variable";
+    case EntityKind::kConstant: return "constant";
+    case EntityKind::kAnonymous: return "compiler data";
+    case EntityKind::kStrings: return "string literals";
+  }
+  return "?";
+}
+
+// "calls.0" -> "calls"; "foo.cold" stays; "CSWTCH.7" -> "CSWTCH".
+static std::string StripNumericSuffix(const std::string& name) {
+  size_t dot = name.rfind('.');
+  if (dot == std::string::npos || dot + 1 == name.size()) return name;
+  for (size_t i = dot + 1; i < name.size(); i++)
+    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return name;
+  return name.substr(0, dot);
+}
+
+static bool StartsWith(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
+
+Result<std::unique_ptr<ObjectModel>> ObjectModel::Build(const elf::ObjectFile& obj, const arch::Arch& arch) {
+  if (!obj.relocatable()) return Err("{}: not a relocatable object (.o)", obj.path());
+  std::unique_ptr<ObjectModel> m(new ObjectModel(obj, arch));
+  GRAFT_TRY(m->Load());
+  return m;
+}
+
+Status ObjectModel::Load() {
+  const auto& secs = obj_.sections();
+  const auto& syms = obj_.symbols();
+  // Primary symbol of each section: a global beats a local, a named object beats NOTYPE labels.
+  std::map<uint32_t, const elf::Symbol*> primary;
+  for (const elf::Symbol& s : syms) {
+    if (!s.defined() || s.shndx >= secs.size() || s.name.empty()) continue;
+    if (s.type != STT_FUNC && s.type != STT_OBJECT && s.type != STT_GNU_IFUNC) continue;
+    const elf::Symbol*& p = primary[s.shndx];
+    if (!p || (p->local() && !s.local()) || (p->value > s.value && p->local() == s.local())) p = &s;
+  }
+  std::set<uint32_t> init_sections;
+  for (const elf::Section& s : secs) {
+    if (s.type != SHT_INIT_ARRAY && s.type != SHT_FINI_ARRAY && s.type != SHT_PREINIT_ARRAY &&
+        s.name != ".ctors" && s.name != ".dtors")
+      continue;
+    for (const elf::Relocation& r : obj_.relocations_for(s.index))
+      if (r.symbol < syms.size()) init_sections.insert(syms[r.symbol].shndx);
+  }
+
+  size_t text_sections = 0;
+  for (const elf::Section& s : secs) {
+    if (!s.alloc() || s.size == 0 || s.type == SHT_NOTE || s.type == SHT_GROUP) continue;
+    if (s.type == SHT_INIT_ARRAY || s.type == SHT_FINI_ARRAY || s.type == SHT_PREINIT_ARRAY) continue;
+    if (s.name == ".eh_frame" || StartsWith(s.name, ".note")) continue;
+    Entity e;
+    e.section = s.index;
+    auto p = primary.find(s.index);
+    if (s.exec()) {
+      text_sections++;
+      if (p == primary.end())
+        return Err("{}: code section {} has no function symbol (hand-written assembly?)", obj_.path(), s.name);
+      e.kind = EntityKind::kFunction;
+    } else if (s.merge_strings()) {
+      e.kind = EntityKind::kStrings;
+    } else if (s.write()) {
+      e.kind = p == primary.end() ? EntityKind::kAnonymous : EntityKind::kData;
+      if (p == primary.end())
+        return Err("{}: writable section {} holds no named variable; rebuild with -fdata-sections",
+                   obj_.path(), s.name);
+    } else {
+      bool compiler_made = p == primary.end() || StartsWith(p->second->name, "CSWTCH") ||
+                           StartsWith(p->second->name, ".L");
+      e.kind = compiler_made ? EntityKind::kAnonymous : EntityKind::kConstant;
+    }
+    if (p != primary.end()) {
+      e.symbol = p->second->name;
+      e.symbol_offset = p->second->value;
+      e.local = p->second->local();
+      e.key = e.symbol;
+    } else {
+      e.key = s.name;
+      e.local = true;
+    }
+    if (e.kind == EntityKind::kFunction) {
+      if (StartsWith(s.name, ".text.startup") || StartsWith(s.name, ".text.exit") ||
+          init_sections.count(s.index))
+        e.startup = true;
+      size_t cold = e.symbol.find(".cold");
+      if (cold != std::string::npos) e.parent = e.symbol.substr(0, cold);
+    }
+    entities_.push_back(e);
+  }
+  if (text_sections == 1 && obj_.section_named(".text") && obj_.section_named(".text")->size > 0) {
+    size_t funcs = 0;
+    for (const elf::Symbol& s : syms) funcs += s.type == STT_FUNC && s.defined();
+    if (funcs > 1)
+      return Err("{}: all functions share one .text section; rebuild with -ffunction-sections -fdata-sections",
+                 obj_.path());
+  }
+  // Keys: drop the numeric suffix of local names (calls.0, calls.3) where that stays unique,
+  // because GCC renumbers static locals whenever the file changes.
+  std::map<std::string, int> stripped_count;
+  for (Entity& e : entities_)
+    if (e.local && !e.symbol.empty()) stripped_count[StripNumericSuffix(e.symbol)]++;
+  for (Entity& e : entities_) {
+    if (e.local && !e.symbol.empty() && stripped_count[StripNumericSuffix(e.symbol)] == 1)
+      e.key = StripNumericSuffix(e.symbol);
+    if (e.kind == EntityKind::kStrings || e.kind == EntityKind::kAnonymous) e.key = "[" + e.key + "]";
+  }
+  for (size_t i = 0; i < entities_.size(); i++) {
+    by_section_[entities_[i].section] = i;
+    by_key_.emplace(entities_[i].key, i);
+  }
+  // Instruction boundaries for every relocated field of every function.
+  for (const Entity& e : entities_) {
+    if (e.kind != EntityKind::kFunction) continue;
+    std::vector<uint64_t> fields;
+    for (const elf::Relocation& r : RelocsOf(e)) fields.push_back(r.offset);
+    GRAFT_ASSIGN(auto ends, arch_.FieldToInstructionEnd(SectionOf(e).data, fields));
+    for (auto [f, d] : ends) pc_adjust_[e.section][f] = d;
+  }
+  return OkStatus();
+}
+
+const Entity* ObjectModel::Find(const std::string& key) const {
+  auto it = by_key_.find(key);
+  return it == by_key_.end() ? nullptr : &entities_[it->second];
+}
+
+int ObjectModel::EntityOfSection(uint32_t section) const {
+  auto it = by_section_.find(section);
+  return it == by_section_.end() ? -1 : it->second;
+}
+
+Reference ObjectModel::Resolve(const elf::Relocation& r) const {
+  Reference ref;
+  const auto& syms = obj_.symbols();
+  if (r.symbol >= syms.size()) {
+    ref.external = true;
+    ref.name = "<bad symbol index>";
+    return ref;
+  }
+  const elf::Symbol& s = syms[r.symbol];
+  if (!s.defined() || s.shndx == SHN_COMMON || s.shndx == SHN_ABS) {
+    ref.external = true;
+    ref.name = s.name;
+    return ref;
+  }
+  ref.entity = EntityOfSection(s.shndx);
+  ref.offset = (s.type == STT_SECTION ? 0 : static_cast<int64_t>(s.value)) + r.addend;
+  return ref;
+}
+
+uint32_t ObjectModel::PcAdjust(const Entity& e, uint64_t field_offset) const {
+  auto it = pc_adjust_.find(e.section);
+  if (it == pc_adjust_.end()) return 0;
+  auto f = it->second.find(field_offset);
+  return f == it->second.end() ? 4 : f->second;
+}
+
+std::string ObjectModel::StringAt(const Entity& e, int64_t offset) const {
+  auto data = SectionOf(e).data;
+  if (offset < 0 || static_cast<uint64_t>(offset) >= data.size()) return "<out of range>";
+  size_t start = offset;
+  while (start > 0 && data[start - 1] != 0) start--;
+  size_t end = offset;
+  while (end < data.size() && data[end] != 0) end++;
+  return std::string(data.begin() + start, data.begin() + end) + "@" + std::to_string(offset - start);
+}
+
+}  // namespace graft::diff

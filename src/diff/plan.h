@@ -1,0 +1,73 @@
+// The result of diffing original and patched objects, independent of where it
+// will run: the code and data to carry, each relocation tied to something
+// copied, something that already exists in the target (by name), or a symbol
+// from another library. User-space bundles and kernel modules both start here.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "diff/object_model.h"
+
+namespace graft::diff {
+
+struct Referent {
+  enum class Kind { kCopied, kExisting, kExternal };
+  Kind kind = Kind::kExisting;
+  uint32_t section = 0;  // kCopied: index into PatchPlan::sections
+  std::string name;      // kExisting / kExternal: symbol name as the target knows it
+  std::string file;      // kExisting locals: source file of the static
+  bool local = false;
+  bool function = false;
+  // kExisting function that the patch replaces: calls may go straight to the
+  // new copy (`replacement`) while address-of keeps the old address.
+  int replacement = -1;
+};
+
+struct PlanReloc {
+  uint64_t offset = 0;
+  uint32_t type = 0;
+  int64_t addend = 0;  // relative to the referent's start
+  Referent to;
+};
+
+struct PlanSection {
+  enum class Kind { kText, kRodata, kData, kBss };
+  std::string name;  // function or object name, or the compiler's section name
+  Kind kind = Kind::kText;
+  uint64_t align = 1;
+  uint64_t size = 0;
+  std::vector<uint8_t> bytes;  // empty for kBss
+  std::vector<PlanReloc> relocs;
+};
+
+struct PlanFunction {
+  std::string name;
+  std::string file;
+  bool local = false;
+  uint32_t section = 0;  // the new code
+  size_t pair = 0;       // which original/patched object pair
+  int orig_entity = -1;  // in originals[pair]; run-pre checks it against the target
+};
+
+struct PatchPlan {
+  std::vector<PlanSection> sections;
+  std::vector<PlanFunction> replaced;
+  std::vector<std::string> added;     // new functions
+  std::vector<std::string> new_data;  // new variables and copied constants/literals
+  std::vector<std::unique_ptr<ObjectModel>> originals;
+  std::vector<std::unique_ptr<ObjectModel>> patched;
+};
+
+struct ObjectPair {
+  const elf::ObjectFile* original;
+  const elf::ObjectFile* patched;
+};
+
+// Diffs each pair and closes over what the changed code references. Refuses,
+// naming the symbol, object and reason, whatever cannot be patched safely.
+Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch::Arch& arch);
+
+}  // namespace graft::diff

@@ -1,0 +1,257 @@
+// Closing over references: starting from the functions whose code changed (or
+// are new), follow every relocation; copy what is new or read-only and
+// compiler-made, and bind everything else to the running program's own
+// storage by name, because state must never be duplicated.
+#include <elf.h>
+
+#include <map>
+#include <set>
+
+#include "diff/compare.h"
+#include "diff/plan.h"
+
+namespace graft::diff {
+namespace {
+
+struct PairState {
+  const ObjectModel* orig;
+  const ObjectModel* patched;
+  std::map<int, int> counterpart;  // patched entity -> original entity
+  std::set<int> changed;           // patched functions with new code
+  std::set<int> added;             // patched entities with no original
+  std::map<int, uint32_t> copied;  // patched entity -> plan section
+};
+
+class PlanBuilder {
+ public:
+  PlanBuilder(PatchPlan& plan, const arch::Arch& arch) : plan_(plan), arch_(arch) {}
+
+  Status Diff(size_t pair_index);
+  Status Close();
+
+ private:
+  Result<uint32_t> Copy(size_t pair, int entity);
+  Result<Referent> Bind(size_t pair, const Entity& from, const elf::Relocation& r, int64_t* addend);
+  bool Included(size_t pair, int entity) const {
+    return pairs_[pair].changed.count(entity) || pairs_[pair].added.count(entity);
+  }
+
+ public:
+  std::vector<PairState> pairs_;
+
+ private:
+  PatchPlan& plan_;
+  const arch::Arch& arch_;
+  std::vector<std::pair<size_t, int>> work_;
+};
+
+Status PlanBuilder::Diff(size_t p) {
+  PairState& st = pairs_[p];
+  const ObjectModel& o = *st.orig;
+  const ObjectModel& n = *st.patched;
+  const std::string& obj = n.object().path();
+  EntityComparator cmp(o, n);
+  std::set<int> changed_constants;
+  for (size_t i = 0; i < n.entities().size(); i++) {
+    const Entity& e = n.entities()[i];
+    const Entity* oe = o.Find(e.key);
+    if (!oe || oe->kind != e.kind) {
+      if (e.kind == EntityKind::kFunction || e.kind == EntityKind::kData || e.kind == EntityKind::kConstant)
+        st.added.insert(i);
+      if (oe && oe->kind != e.kind)
+        return Err("{}: {} changed from {} to {}; a running program's layout cannot change that way",
+                   obj, e.symbol, KindName(oe->kind), KindName(e.kind));
+      continue;
+    }
+    int oi = static_cast<int>(oe - o.entities().data());
+    st.counterpart[i] = oi;
+    std::string why;
+    if (e.kind == EntityKind::kStrings || e.kind == EntityKind::kAnonymous) continue;
+    if (cmp.Same(oi, i, &why)) continue;
+    switch (e.kind) {
+      case EntityKind::kFunction:
+        st.changed.insert(i);
+        break;
+      case EntityKind::kData:
+        return Err("{}: variable '{}' {}: its initial value, size or layout changed, but the running "
+                   "program already holds its current value; a live patch cannot change it. "
+                   "Keep the variable as it is (add a new one instead)", obj, e.symbol, why);
+      case EntityKind::kConstant:
+        changed_constants.insert(i);
+        break;
+      default:
+        break;
+    }
+  }
+  // A function that reads a changed constant behaves differently even if its code did not change.
+  for (size_t i = 0; i < n.entities().size(); i++) {
+    const Entity& e = n.entities()[i];
+    if (e.kind != EntityKind::kFunction) continue;
+    for (const elf::Relocation& r : n.RelocsOf(e)) {
+      Reference ref = n.Resolve(r);
+      if (!ref.external && changed_constants.count(ref.entity) && !st.added.count(i)) st.changed.insert(i);
+    }
+  }
+  for (int c : changed_constants) st.added.insert(c);  // carried as a fresh copy
+  // Cold parts travel with their parent: the parent jumps into them and they jump back.
+  for (size_t i = 0; i < n.entities().size(); i++) {
+    const Entity& e = n.entities()[i];
+    if (e.parent.empty() || !st.changed.count(i)) continue;
+    if (const Entity* parent = n.Find(e.parent)) st.changed.insert(parent - n.entities().data());
+  }
+  for (size_t i = 0; i < n.entities().size(); i++) {
+    const Entity& e = n.entities()[i];
+    if (e.parent.empty()) continue;
+    const Entity* parent = n.Find(e.parent);
+    if (parent && st.changed.count(parent - n.entities().data())) {
+      st.changed.erase(i);
+      st.added.insert(i);  // new copy, no redirect: only the new parent reaches it
+    }
+  }
+  for (int i : st.changed) {
+    const Entity& e = n.entities()[i];
+    if (e.startup)
+      return Err("{}: function '{}' changed, but it runs only at program start or exit (main, "
+                 "constructors, destructors); patching it would not affect the running process",
+                 obj, e.symbol);
+  }
+  for (int i : st.changed) work_.push_back({p, i});
+  for (int i : st.added)
+    if (n.entities()[i].kind == EntityKind::kFunction) work_.push_back({p, i});
+  return OkStatus();
+}
+
+Result<uint32_t> PlanBuilder::Copy(size_t p, int entity) {
+  PairState& st = pairs_[p];
+  auto it = st.copied.find(entity);
+  if (it != st.copied.end()) return it->second;
+  const ObjectModel& n = *st.patched;
+  const Entity& e = n.entities()[entity];
+  const elf::Section& s = n.SectionOf(e);
+  PlanSection ps;
+  ps.name = e.symbol.empty() ? s.name : e.symbol;
+  ps.align = s.align;
+  ps.size = s.size;
+  if (!s.nobits()) ps.bytes.assign(s.data.begin(), s.data.end());
+  ps.kind = s.exec() ? PlanSection::Kind::kText
+            : s.nobits() ? PlanSection::Kind::kBss
+            : s.write() ? PlanSection::Kind::kData
+                        : PlanSection::Kind::kRodata;
+  uint32_t idx = plan_.sections.size();
+  plan_.sections.push_back(std::move(ps));
+  st.copied[entity] = idx;
+  if (e.kind == EntityKind::kFunction) {
+    if (st.changed.count(entity) && st.counterpart.count(entity)) {
+      const Entity& oe = st.orig->entities()[st.counterpart[entity]];
+      plan_.replaced.push_back({oe.symbol, st.orig->file(), oe.local, idx, p, st.counterpart[entity]});
+    } else {
+      plan_.added.push_back(e.symbol);
+    }
+  } else if (e.kind == EntityKind::kData || e.kind == EntityKind::kConstant) {
+    plan_.new_data.push_back(e.symbol);
+  }
+  for (const elf::Relocation& r : n.RelocsOf(e)) {
+    int64_t addend = r.addend;
+    GRAFT_ASSIGN(Referent to, Bind(p, e, r, &addend));
+    plan_.sections[idx].relocs.push_back({r.offset, r.type, addend, to});
+  }
+  return idx;
+}
+
+// Finds the patched object (and entity) that defines global `name`, if any.
+static std::pair<int, int> DefinedIn(const std::vector<PairState>& pairs, const std::string& name) {
+  for (size_t p = 0; p < pairs.size(); p++) {
+    const Entity* e = pairs[p].patched->Find(name);
+    if (e && !e->local) return {static_cast<int>(p), static_cast<int>(e - pairs[p].patched->entities().data())};
+  }
+  return {-1, -1};
+}
+
+Result<Referent> PlanBuilder::Bind(size_t p, const Entity& from, const elf::Relocation& r, int64_t* addend) {
+  PairState& st = pairs_[p];
+  const ObjectModel& n = *st.patched;
+  const std::string& obj = n.object().path();
+  arch::RelocClass cls = arch_.Classify(r.type);
+  if (cls == arch::RelocClass::kTls)
+    return Err("{}: '{}' uses thread-local storage ({}); thread-local variables cannot be patched yet",
+               obj, from.symbol, arch_.RelocName(r.type));
+  if (cls == arch::RelocClass::kUnsupported)
+    return Err("{}: '{}' has relocation type {} which graft does not handle", obj, from.symbol, r.type);
+  Reference ref = n.Resolve(r);
+  int owner = static_cast<int>(p), entity = ref.entity;
+  Referent to;
+  if (ref.external) {
+    auto [dp, de] = DefinedIn(pairs_, ref.name);
+    if (dp < 0) {
+      to.kind = Referent::Kind::kExternal;
+      to.name = ref.name;
+      return to;
+    }
+    owner = dp;
+    entity = de;
+    ref.offset = pairs_[dp].patched->entities()[de].symbol_offset + r.addend;
+  }
+  if (entity < 0) return Err("{}: '{}' references a section graft cannot follow", obj, from.symbol);
+  PairState& os = pairs_[owner];
+  const Entity& t = os.patched->entities()[entity];
+  *addend = ref.offset - static_cast<int64_t>(t.symbol_offset);
+  bool copy = os.added.count(entity) || t.kind == EntityKind::kStrings || t.kind == EntityKind::kAnonymous ||
+              (os.changed.count(entity) && t.kind != EntityKind::kFunction);
+  if (copy) {
+    if (!os.copied.count(entity)) work_.push_back({static_cast<size_t>(owner), entity});
+    GRAFT_ASSIGN(uint32_t idx, Copy(owner, entity));
+    to.kind = Referent::Kind::kCopied;
+    to.section = idx;
+    *addend = ref.offset;
+    return to;
+  }
+  // Exists in the running program: bind by the ORIGINAL object's name, since
+  // the static-local suffix may differ in the patched build.
+  auto cp = os.counterpart.find(entity);
+  if (cp == os.counterpart.end())
+    return Err("{}: '{}' references '{}', which is in neither build", obj, from.symbol, t.symbol);
+  const Entity& oe = os.orig->entities()[cp->second];
+  to.kind = Referent::Kind::kExisting;
+  to.name = oe.symbol;
+  to.file = os.orig->file();
+  to.local = oe.local;
+  to.function = t.kind == EntityKind::kFunction;
+  if (os.changed.count(entity)) {
+    GRAFT_ASSIGN(uint32_t idx, Copy(owner, entity));
+    to.replacement = idx;
+  }
+  return to;
+}
+
+Status PlanBuilder::Close() {
+  while (!work_.empty()) {
+    auto [p, e] = work_.back();
+    work_.pop_back();
+    GRAFT_TRY(Copy(p, e));
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch::Arch& arch) {
+  PatchPlan plan;
+  PlanBuilder b(plan, arch);
+  for (const ObjectPair& op : pairs) {
+    GRAFT_ASSIGN(auto o, ObjectModel::Build(*op.original, arch));
+    GRAFT_ASSIGN(auto n, ObjectModel::Build(*op.patched, arch));
+    if (o->file() != n->file())
+      return Err("{} and {} were compiled from different source files ({} vs {}); pass --orig and "
+                 "--patched in the same order", op.original->path(), op.patched->path(), o->file(), n->file());
+    b.pairs_.push_back({o.get(), n.get(), {}, {}, {}, {}});
+    plan.originals.push_back(std::move(o));
+    plan.patched.push_back(std::move(n));
+  }
+  for (size_t p = 0; p < pairs.size(); p++) GRAFT_TRY(b.Diff(p));
+  GRAFT_TRY(b.Close());
+  if (plan.replaced.empty() && plan.added.empty())
+    return Err("no function changed between the original and patched objects: nothing to patch");
+  return plan;
+}
+
+}  // namespace graft::diff

@@ -1,0 +1,254 @@
+// graft build (objects): diff, verify the originals against the target,
+// resolve every reference the target file can answer, and write the bundle.
+// References that only the running process can answer (imports the target
+// never called) stay symbolic and are looked up at apply time.
+#include "userspace/bundle_builder.h"
+
+#include <elf.h>
+
+#include <filesystem>
+#include <map>
+
+#include "bundle/bundle.h"
+#include "diff/plan.h"
+#include "elf/target_symbols.h"
+#include "userspace/run_pre.h"
+
+namespace graft::userspace {
+namespace {
+
+using bundle::Reloc;
+
+class BundleResolver {
+ public:
+  BundleResolver(const diff::PatchPlan& plan, const elf::TargetSymbols& syms, const arch::Arch& arch,
+                 bundle::Bundle& out)
+      : plan_(plan), syms_(syms), arch_(arch), out_(out) {}
+
+  Status Resolve() {
+    for (const diff::PlanSection& ps : plan_.sections) {
+      bundle::Section s;
+      s.name = ps.name;
+      s.kind = static_cast<bundle::Section::Kind>(ps.kind);
+      s.align = ps.align;
+      s.size = ps.size;
+      s.bytes = ps.bytes;
+      out_.sections.push_back(std::move(s));
+    }
+    for (size_t i = 0; i < plan_.sections.size(); i++) {
+      for (const diff::PlanReloc& pr : plan_.sections[i].relocs) {
+        GRAFT_ASSIGN(Reloc r, Bind(plan_.sections[i], pr));
+        GRAFT_TRY(Indirect(i, r));
+        out_.sections[i].relocs.push_back(std::move(r));
+      }
+    }
+    return OkStatus();
+  }
+
+ private:
+  Result<Reloc> Bind(const diff::PlanSection& from, const diff::PlanReloc& pr) {
+    Reloc r;
+    r.offset = pr.offset;
+    r.type = pr.type;
+    r.addend = pr.addend;
+    const diff::Referent& to = pr.to;
+    r.symbol = to.name;
+    bool branch = from.kind == diff::PlanSection::Kind::kText && arch_.IsBranchOperand(from.bytes, pr.offset);
+    switch (to.kind) {
+      case diff::Referent::Kind::kCopied:
+        r.kind = Reloc::Kind::kSection;
+        r.section = to.section;
+        r.symbol = plan_.sections[to.section].name;
+        return r;
+      case diff::Referent::Kind::kExisting: {
+        if (to.replacement >= 0 && branch) {
+          r.kind = Reloc::Kind::kSection;
+          r.section = to.replacement;
+          return r;
+        }
+        bool ambiguous = false;
+        auto sym = to.local ? syms_.Find(to.name, to.file, &ambiguous) : syms_.FindGlobal(to.name);
+        if (!sym)
+          return Err("'{}' (from {}) is not in the target's symbol table; the target is stripped or "
+                     "was built from other sources", to.name, to.file);
+        if (ambiguous)
+          return Err("several static '{}' exist in files named {} in the target; cannot tell which one "
+                     "the patch means", to.name, to.file);
+        r.kind = Reloc::Kind::kTarget;
+        r.address = sym->value;
+        return r;
+      }
+      case diff::Referent::Kind::kExternal: {
+        if (auto def = syms_.FindGlobal(to.name)) {
+          r.kind = Reloc::Kind::kTarget;
+          r.address = def->value;
+          return r;
+        }
+        if (auto plt = syms_.PltStub(to.name); plt && branch) {
+          r.kind = Reloc::Kind::kTarget;
+          r.address = *plt;
+          return r;
+        }
+        r.kind = Reloc::Kind::kExternal;
+        return r;
+      }
+    }
+    return Err("unreachable referent kind");
+  }
+
+  // GOT loads get a slot of the bundle's own; calls to imports the target has
+  // no PLT stub for get a veneer that jumps through an absolute address.
+  Status Indirect(size_t section, Reloc& r) {
+    arch::RelocClass cls = arch_.Classify(r.type);
+    bool branch = out_.sections[section].kind == bundle::Section::Kind::kText &&
+                  arch_.IsBranchOperand(out_.sections[section].bytes, r.offset);
+    bool needs_got = cls == arch::RelocClass::kGotRelative;
+    bool needs_veneer = !needs_got && branch && r.kind == Reloc::Kind::kExternal;
+    if (!needs_got && !needs_veneer) return OkStatus();
+    std::string key = fmt::format("{}:{}:{}:{}:{}", needs_got ? "got" : "veneer", int(r.kind), r.section,
+                                  r.address, r.symbol);
+    auto it = indirect_.find(key);
+    if (it == indirect_.end()) {
+      bundle::Section s;
+      size_t literal = 0;
+      if (needs_got) {
+        s.name = "got:" + r.symbol;
+        s.kind = bundle::Section::Kind::kRodata;
+        s.bytes.assign(8, 0);
+      } else {
+        s.name = "veneer:" + r.symbol;
+        s.kind = bundle::Section::Kind::kText;
+        s.bytes = arch_.AbsoluteJumpVeneer(&literal);
+      }
+      s.align = 8;
+      s.size = s.bytes.size();
+      Reloc abs = r;
+      abs.offset = literal;
+      abs.type = R_X86_64_64;
+      abs.addend = needs_got ? 0 : r.addend + 4;  // the call's -4 addend is PC bias, not part of the address
+      if (needs_got) abs.addend = 0;
+      s.relocs.push_back(abs);
+      it = indirect_.emplace(key, out_.sections.size()).first;
+      out_.sections.push_back(std::move(s));
+    }
+    // The instruction stays as compiled; it now reads our slot / calls our veneer.
+    if (needs_got) {
+      r.type = R_X86_64_PC32;
+    }
+    r.kind = Reloc::Kind::kSection;
+    r.section = it->second;
+    return OkStatus();
+  }
+
+  const diff::PatchPlan& plan_;
+  const elf::TargetSymbols& syms_;
+  const arch::Arch& arch_;
+  bundle::Bundle& out_;
+  std::map<std::string, uint32_t> indirect_;
+};
+
+}  // namespace
+
+Result<BuildSummary> BuildBundle(const BundleRequest& req) {
+  if (req.original_objects.empty()) return Err("no original objects given (--orig)");
+  if (req.original_objects.size() != req.patched_objects.size())
+    return Err("{} original objects but {} patched ones: give one --patched per --orig, in the same order",
+               req.original_objects.size(), req.patched_objects.size());
+  GRAFT_ASSIGN(auto target, elf::ObjectFile::Open(req.target));
+  if (target->relocatable()) return Err("{}: the target must be a linked executable or shared library", req.target);
+  GRAFT_ASSIGN(const arch::Arch* arch, arch::ArchFor(target->machine()));
+  if (target->build_id().empty())
+    return Err("{}: has no GNU build-id; relink with -Wl,--build-id so patches can be matched to it",
+               req.target);
+  elf::TargetSymbols syms(*target);
+  if (!syms.has_symtab())
+    return Err("{}: has no symbol table (stripped); build against the unstripped binary or its debug file",
+               req.target);
+
+  std::vector<std::unique_ptr<elf::ObjectFile>> files;
+  std::vector<diff::ObjectPair> pairs;
+  for (size_t i = 0; i < req.original_objects.size(); i++) {
+    GRAFT_ASSIGN(auto o, elf::ObjectFile::Open(req.original_objects[i]));
+    GRAFT_ASSIGN(auto n, elf::ObjectFile::Open(req.patched_objects[i]));
+    pairs.push_back({o.get(), n.get()});
+    files.push_back(std::move(o));
+    files.push_back(std::move(n));
+  }
+  GRAFT_ASSIGN(diff::PatchPlan plan, diff::MakePatchPlan(pairs, *arch));
+
+  bundle::Bundle b;
+  b.id = req.id.empty() ? std::filesystem::path(req.output).stem().string() : req.id;
+  GRAFT_TRY(bundle::ValidateId(b.id));
+  b.description = req.description;
+  b.cves = req.cves;
+  b.target_name = std::filesystem::path(req.target).filename().string();
+  b.target_build_id = target->build_id();
+  b.added = plan.added;
+  b.new_data = plan.new_data;
+
+  // Run-pre: every replaced function, as the original object has it, must be
+  // exactly what the target runs.
+  std::vector<std::string> mismatches;
+  std::vector<std::unique_ptr<RunPreVerifier>> verifiers;
+  for (auto& m : plan.originals) verifiers.push_back(std::make_unique<RunPreVerifier>(*m, *target, syms));
+  for (const diff::PlanFunction& f : plan.replaced) {
+    bool ambiguous = false;
+    auto sym = f.local ? syms.Find(f.name, f.file, &ambiguous) : syms.FindGlobal(f.name);
+    const diff::ObjectModel& om = *plan.originals[f.pair];
+    const auto& sec = om.SectionOf(om.entities()[f.orig_entity]);
+    if (!sym) {
+      mismatches.push_back(fmt::format("{} ({}): not found in {}", f.name, f.file, req.target));
+      continue;
+    }
+    if (ambiguous) {
+      mismatches.push_back(fmt::format("{} ({}): several functions of that name in files named {}", f.name,
+                                       f.file, f.file));
+      continue;
+    }
+    std::string why;
+    if (sym->size != sec.size) {
+      mismatches.push_back(fmt::format("{}: {} bytes in the original object but {} in the target", f.name,
+                                       sec.size, sym->size));
+      continue;
+    }
+    if (!verifiers[f.pair]->VerifyAt(f.orig_entity, sym->value, &why)) {
+      mismatches.push_back(fmt::format("{}: {}", f.name, why));
+      continue;
+    }
+    auto code = target->bytes_at(sym->value, sym->size);
+    size_t need = arch->EntryPatchOffset(code) + arch->JumpSize();
+    if (sym->size < need) {
+      mismatches.push_back(fmt::format("{}: only {} bytes long, too short for the {}-byte redirect", f.name,
+                                       sym->size, need));
+      continue;
+    }
+    bundle::Function bf;
+    bf.name = f.name;
+    bf.address = sym->value;
+    bf.size = sym->size;
+    bf.section = f.section;
+    bf.expected.assign(code.begin(), code.end());
+    b.functions.push_back(std::move(bf));
+  }
+  if (!mismatches.empty()) {
+    std::string list;
+    for (const std::string& m : mismatches) list += "\n  " + m;
+    return Err("run-pre verification failed against {}: the original objects do not reproduce the "
+               "target's code, so the patch was not built for this binary (other sources, compiler "
+               "or flags?):{}", req.target, list);
+  }
+  BundleResolver resolver(plan, syms, *arch, b);
+  GRAFT_TRY(resolver.Resolve());
+
+  BuildSummary summary;
+  summary.id = b.id;
+  summary.target_build_id = b.target_build_id;
+  for (const auto& f : b.functions) summary.replaced.push_back(f.name);
+  summary.added = b.added;
+  summary.new_data = b.new_data;
+  for (const auto& s : b.sections) summary.code_bytes += s.size;
+  GRAFT_TRY(bundle::WriteFile(b, req.output));
+  return summary;
+}
+
+}  // namespace graft::userspace
