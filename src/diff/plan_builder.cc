@@ -240,9 +240,6 @@ Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch
   for (const ObjectPair& op : pairs) {
     GRAFT_ASSIGN(auto o, ObjectModel::Build(*op.original, arch));
     GRAFT_ASSIGN(auto n, ObjectModel::Build(*op.patched, arch));
-    if (o->file() != n->file())
-      return Err("{} and {} were compiled from different source files ({} vs {}); pass --orig and "
-                 "--patched in the same order", op.original->path(), op.patched->path(), o->file(), n->file());
     b.pairs_.push_back({o.get(), n.get(), {}, {}, {}, {}});
     plan.originals.push_back(std::move(o));
     plan.patched.push_back(std::move(n));

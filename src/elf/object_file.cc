@@ -166,6 +166,14 @@ Status ObjectFile::Load() {
                      static_cast<uint32_t>(GELF_R_SYM(r.r_info)), r.r_addend});
     }
   }
+  for (const Section& s : sections_) {
+    if (s.type != SHT_GNU_versym) continue;
+    for (size_t i = 0; i < dynsyms_.size() && 2 * i + 1 < s.data.size(); i++) {
+      uint16_t v;
+      std::memcpy(&v, &s.data[2 * i], 2);
+      dynsyms_[i].hidden_version = v & 0x8000;
+    }
+  }
   for (const Symbol& s : symbols_)
     if (s.type == STT_FILE) {
       source_file_ = s.name;

@@ -47,6 +47,7 @@ struct Symbol {
   uint64_t size = 0;
   std::string file;    // for locals: the STT_FILE group they belong to
   bool dynamic = false;  // from .dynsym rather than .symtab
+  bool hidden_version = false;  // .gnu.version marks it non-default (foo@VER, not foo@@VER)
 
   bool defined() const;
   bool local() const;

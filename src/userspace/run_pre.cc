@@ -98,15 +98,15 @@ bool RunPreVerifier::VerifyReference(const Entity& e, const elf::Relocation& r, 
       size_t end = off;
       while (end < data.size() && data[end] != 0) end++;
       auto want = data.subspan(off, end - off + (end < data.size()));
-      auto have = target_.bytes_at(denoted + adjust, want.size());
+      auto have = target_.bytes_at(denoted + r.addend + adjust, want.size());
       if (have.size() == want.size() && std::equal(want.begin(), want.end(), have.begin())) return true;
       *why = fmt::format("string literal \"{}\" is not at {:#x} in the target",
-                         std::string(want.begin(), want.end() - (end < data.size())), denoted + adjust);
+                         std::string(want.begin(), want.end() - (end < data.size())), denoted + r.addend + adjust);
       return false;
     }
     case EntityKind::kAnonymous: {
       std::string inner;
-      if (VerifyAt(ref.entity, denoted - ref.offset, &inner)) return true;
+      if (VerifyAt(ref.entity, denoted + r.addend - ref.offset, &inner)) return true;
       *why = fmt::format("compiler data {} differs: {}", t.key, inner);
       return false;
     }
@@ -117,7 +117,7 @@ bool RunPreVerifier::VerifyReference(const Entity& e, const elf::Relocation& r, 
         *why = fmt::format("'{}' is not in the target's symbol table", t.symbol);
         return false;
       }
-      if (sym->value + (ref.offset - static_cast<int64_t>(t.symbol_offset)) == denoted) return true;
+      if (sym->value + (ref.offset - r.addend - static_cast<int64_t>(t.symbol_offset)) == denoted) return true;
       *why = fmt::format("reference to '{}' points to {:#x}, but the target has it at {:#x}", t.symbol,
                          denoted, sym->value);
       return false;

@@ -1,0 +1,220 @@
+// `graft apply | revert | list | info | check`: user-space live patches.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "bundle/bundle.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "process/proc_maps.h"
+#include "userspace/live_patcher.h"
+#include "userspace/process_image.h"
+
+namespace graft::cli {
+
+using nlohmann::json;
+
+namespace {
+
+struct Targets {
+  std::vector<pid_t> pids;
+  bool all = false;
+};
+
+void AddTargets(CLI::App* cmd, Targets& t) {
+  cmd->add_option("--pid,-p", t.pids, "Process to work on (repeatable)");
+  cmd->add_flag("--all", t.all, "Every process that maps the patch's target (by build-id)");
+}
+
+std::vector<pid_t> AllProcessesWithPatches() {
+  std::vector<pid_t> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    pid_t pid = std::atoi(entry.path().filename().c_str());
+    if (pid <= 0) continue;
+    auto maps = process::ReadMaps(pid);
+    if (!maps.ok()) continue;
+    for (const auto& m : *maps)
+      if (m.path.rfind(userspace::kMappingPrefix, 0) == 0) {
+        out.push_back(pid);
+        break;
+      }
+  }
+  return out;
+}
+
+json RecordJson(const userspace::PatchRecord& r) {
+  json fns = json::array();
+  for (const auto& f : r.functions)
+    fns.push_back({{"name", f.name}, {"address", fmt::format("{:#x}", f.address)},
+                   {"new_address", fmt::format("{:#x}", f.target)}});
+  return {{"id", r.id}, {"cves", r.cves}, {"description", r.description}, {"target", r.target_name},
+          {"target_build_id", r.target_build_id}, {"applied_at", r.applied_at}, {"functions", fns}};
+}
+
+void RunOnProcesses(const std::string& verb, const Targets& t, const std::string& build_id,
+                    const std::function<Result<std::string>(pid_t)>& fn) {
+  std::vector<pid_t> pids = t.pids;
+  if (t.all) {
+    auto found = build_id.empty() ? AllProcessesWithPatches() : userspace::ProcessesMapping(build_id);
+    pids.insert(pids.end(), found.begin(), found.end());
+  }
+  if (pids.empty()) Fail(Error(t.all ? "no running process matches" : "give --pid PID or --all"), t.all ? 1 : 2);
+  int failed = 0;
+  for (pid_t pid : pids) {
+    auto r = fn(pid);
+    if (r.ok()) {
+      fmt::print("{}\n", *r);
+    } else {
+      fmt::print(stderr, "graft: {}: {}\n", verb, r.error().message());
+      failed++;
+    }
+  }
+  if (failed) throw CLI::RuntimeError(1);
+}
+
+}  // namespace
+
+void RegisterUserspaceCommands(CLI::App& app) {
+  // apply / check
+  for (bool dry : {false, true}) {
+    auto* cmd = app.add_subcommand(dry ? "check" : "apply",
+                                   dry ? "Check that a bundle could be applied, without writing anything"
+                                       : "Apply a live patch bundle to running processes");
+    cmd->footer(dry ? "Example: graft check fix.graft --pid 1234"
+                    : "Examples:\n  graft apply fix.graft --pid 1234\n  graft apply fix.graft --all\n"
+                      "All threads are stopped briefly; no thread may be inside a replaced function. When one\n"
+                      "is, graft resumes the process and retries with backoff until --timeout.");
+    auto file = std::make_shared<std::string>();
+    auto t = std::make_shared<Targets>();
+    auto timeout = std::make_shared<double>(10);
+    auto verbose = std::make_shared<bool>(false);
+    cmd->add_option("bundle", *file, "Bundle written by graft build")->required();
+    AddTargets(cmd, *t);
+    cmd->add_option("--timeout", *timeout, "Seconds to wait for busy functions to go idle (default 10)");
+    cmd->add_flag("-v,--verbose", *verbose, "Progress lines on stderr");
+    cmd->callback([=] {
+      bundle::Bundle b = Check(bundle::ReadFile(*file));
+      RunOnProcesses(dry ? "check" : "apply", *t, b.target_build_id, [&](pid_t pid) -> Result<std::string> {
+        userspace::PatchOptions opt;
+        opt.timeout_seconds = *timeout;
+        opt.dry_run = dry;
+        if (*verbose) opt.progress = [](const std::string& s) { fmt::print(stderr, "{}\n", s); };
+        auto work = [&]() -> Result<std::string> {
+          GRAFT_ASSIGN(auto o, userspace::ApplyToProcess(b, pid, opt));
+          if (dry) return fmt::format("process {}: patch {} can be applied ({} functions)", pid, b.id, b.functions.size());
+          return fmt::format("process {}: applied {} ({} functions, {} attempt{}, threads paused {:.3f} ms)", pid,
+                             b.id, o.record.functions.size(), o.attempts, o.attempts == 1 ? "" : "s", o.pause_ms);
+        };
+        return dry ? work() : userspace::RunDetached(work);
+      });
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("revert", "Remove a live patch from running processes");
+    cmd->footer("Examples:\n  graft revert cve-2022-28805 --pid 1234\n  graft revert cve-2022-28805 --all");
+    auto id = std::make_shared<std::string>();
+    auto t = std::make_shared<Targets>();
+    auto timeout = std::make_shared<double>(10);
+    cmd->add_option("id", *id, "Patch id (see graft list)")->required();
+    AddTargets(cmd, *t);
+    cmd->add_option("--timeout", *timeout, "Seconds to wait for the patch's code to go idle (default 10)");
+    cmd->callback([=] {
+      std::vector<pid_t> pids = t->pids;
+      Targets tt = *t;
+      if (t->all) {
+        tt.all = false;
+        for (pid_t pid : AllProcessesWithPatches()) {
+          auto ap = userspace::ReadAppliedPatches(pid);
+          if (!ap.ok()) continue;
+          for (const auto& a : *ap)
+            if (a.record.id == *id) tt.pids.push_back(pid);
+        }
+        if (tt.pids.empty()) Fail(Err("patch {} is not applied to any process", *id));
+      }
+      RunOnProcesses("revert", tt, "", [&](pid_t pid) -> Result<std::string> {
+        userspace::PatchOptions opt;
+        opt.timeout_seconds = *timeout;
+        return userspace::RunDetached([&]() -> Result<std::string> {
+          GRAFT_ASSIGN(auto o, userspace::RevertFromProcess(*id, pid, opt));
+          return fmt::format("process {}: reverted {} (threads paused {:.3f} ms)", pid, *id, o.pause_ms);
+        });
+      });
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("list", "Show the live patches applied in running processes");
+    cmd->footer("Read from the processes themselves (each patch is a memfd mapping named graft:ID).\n"
+                "Example: graft list --json");
+    auto pids = std::make_shared<std::vector<pid_t>>();
+    auto as_json = std::make_shared<bool>(false);
+    cmd->add_option("--pid,-p", *pids, "Only these processes");
+    cmd->add_flag("--json", *as_json, "Machine-readable output");
+    cmd->callback([=] {
+      std::vector<pid_t> which = pids->empty() ? AllProcessesWithPatches() : *pids;
+      json out = json::array();
+      for (pid_t pid : which) {
+        auto ap = userspace::ReadAppliedPatches(pid);
+        if (!ap.ok()) Fail(ap.error());
+        for (const auto& a : *ap) {
+          json j = RecordJson(a.record);
+          j["pid"] = pid;
+          j["process"] = process::ProcessName(pid);
+          j["state"] = a.state;
+          out.push_back(j);
+        }
+      }
+      if (*as_json) {
+        fmt::print("{}\n", out.dump(2));
+        return;
+      }
+      if (out.empty()) {
+        fmt::print("no live patches applied\n");
+        return;
+      }
+      fmt::print("{:<8} {:<16} {:<28} {:<9} {:<5} {}\n", "PID", "PROCESS", "PATCH", "STATE", "FUNCS", "CVES");
+      for (const json& j : out) {
+        std::string cves;
+        for (const auto& c : j["cves"]) cves += (cves.empty() ? "" : ",") + c.get<std::string>();
+        fmt::print("{:<8} {:<16} {:<28} {:<9} {:<5} {}\n", j["pid"].get<int>(), j["process"].get<std::string>(),
+                   j["id"].get<std::string>(), j["state"].get<std::string>(), j["functions"].size(),
+                   cves.empty() ? "-" : cves);
+      }
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("info", "Show what a bundle changes");
+    cmd->footer("Example: graft info fix.graft --json");
+    auto file = std::make_shared<std::string>();
+    auto as_json = std::make_shared<bool>(false);
+    cmd->add_option("bundle", *file, "Bundle file")->required();
+    cmd->add_flag("--json", *as_json, "Machine-readable output");
+    cmd->callback([=] {
+      bundle::Bundle b = Check(bundle::ReadFile(*file));
+      json fns = json::array();
+      for (const auto& f : b.functions)
+        fns.push_back({{"name", f.name}, {"address", fmt::format("{:#x}", f.address)}, {"size", f.size}});
+      size_t bytes = 0;
+      for (const auto& s : b.sections) bytes += s.size;
+      json j = {{"id", b.id}, {"description", b.description}, {"cves", b.cves}, {"arch", b.arch},
+                {"target", b.target_name}, {"target_build_id", b.target_build_id}, {"replaces", fns},
+                {"adds", b.added}, {"new_data", b.new_data}, {"bytes", bytes}};
+      if (*as_json) {
+        fmt::print("{}\n", j.dump(2));
+        return;
+      }
+      fmt::print("patch        {}\n", b.id);
+      if (!b.description.empty()) fmt::print("description  {}\n", b.description);
+      fmt::print("cves         {}\n", b.cves.empty() ? "-" : fmt::format("{}", fmt::join(b.cves, ", ")));
+      fmt::print("target       {} (build-id {}, {})\n", b.target_name, b.target_build_id, b.arch);
+      for (const auto& f : b.functions) fmt::print("replaces     {} ({:#x}, {} bytes)\n", f.name, f.address, f.size);
+      for (const auto& f : b.added) fmt::print("adds         {}\n", f);
+      for (const auto& d : b.new_data) fmt::print("new data     {}\n", d);
+      fmt::print("size         {} bytes\n", bytes);
+    });
+  }
+}
+
+}  // namespace graft::cli

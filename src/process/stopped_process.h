@@ -1,0 +1,49 @@
+// Every thread of a process held still under ptrace. PTRACE_SEIZE +
+// PTRACE_INTERRUPT (never SIGSTOP), so that if graft dies the kernel detaches
+// and the threads simply run on: nothing is left stopped.
+//
+// REQUIRES: one StoppedProcess per process at a time, used from one thread.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include <map>
+#include <vector>
+
+#include "base/status.h"
+
+namespace graft::process {
+
+struct ThreadState {
+  pid_t tid = 0;
+  int pending_signal = 0;  // signal that arrived while stopping; re-delivered on resume
+  bool event_stop = false; // in PTRACE_EVENT_STOP (safe to run injected syscalls)
+  user_regs_struct regs{};
+};
+
+class StoppedProcess {
+ public:
+  explicit StoppedProcess(pid_t pid) : pid_(pid) {}
+  ~StoppedProcess() { Resume(); }
+  StoppedProcess(const StoppedProcess&) = delete;
+  StoppedProcess& operator=(const StoppedProcess&) = delete;
+
+  // Seizes and stops every thread, including ones created meanwhile.
+  Status Stop();
+  // Detaches from every thread, re-delivering signals that arrived.
+  void Resume();
+
+  pid_t pid() const { return pid_; }
+  std::vector<ThreadState>& threads() { return threads_; }
+  ThreadState* Find(pid_t tid);
+  // Waits for the next stop of `tid`; remembers signals that show up first.
+  Result<int> WaitStop(pid_t tid);
+
+ private:
+  pid_t pid_;
+  std::vector<ThreadState> threads_;
+  bool stopped_ = false;
+};
+
+}  // namespace graft::process

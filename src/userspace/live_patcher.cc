@@ -1,0 +1,315 @@
+// A patch goes in three short stops of the target, never one long one:
+//   1. map:    a memfd "graft:ID" is created and mapped (r-x code + rw- data)
+//              by self-restoring injected syscalls; its contents were written
+//              by graft through /proc/PID/fd, never through a W+X page.
+//   2. switch: with every thread stopped, check that the old code is what the
+//              bundle expects (run-pre on memory) and that no thread is inside
+//              or returns into a replaced function, then write all jumps.
+//              Busy: resume, back off, retry; give up after the timeout.
+//   3. unmap:  only when giving up (or on revert, after the jumps are gone).
+#include "userspace/live_patcher.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "process/remote_syscall.h"
+#include "process/stack_unwinder.h"
+#include "process/stopped_process.h"
+#include "userspace/patch_linker.h"
+#include "userspace/process_image.h"
+
+namespace graft::userspace {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BusyRange {
+  uint64_t lo, hi;
+  std::string what;
+};
+
+// ThreadStackCheck: no thread's PC or return address may lie in a range.
+Result<std::string> FindBusyThread(process::StoppedProcess& proc, process::StackUnwinder& unwinder,
+                                   const std::vector<BusyRange>& ranges) {
+  std::vector<pid_t> tids;
+  for (auto& t : proc.threads()) tids.push_back(t.tid);
+  GRAFT_ASSIGN(auto stacks, unwinder.Unwind(tids));
+  for (const process::ThreadStack& st : stacks) {
+    for (size_t i = 0; i < st.pcs.size(); i++)
+      for (const BusyRange& r : ranges)
+        if (st.pcs[i] >= r.lo && st.pcs[i] < r.hi)
+          return fmt::format("thread {} is {} {} (pc {:#x}, frame {})", st.tid, i == 0 ? "running in" : "returns into",
+                             r.what, st.pcs[i], i);
+    if (st.pcs.empty()) return fmt::format("thread {} could not be unwound: {}", st.tid, st.error);
+  }
+  return std::string();
+}
+
+Result<long> Check(Result<long> r, const char* what) {
+  if (!r.ok()) return r;
+  if (*r < 0 && *r > -4096) return Err("{} failed in the target: {}", what, std::strerror(-*r));
+  return r;
+}
+
+// Holds a per-process lock so two graft runs never work on one process at once.
+class ProcessLock {
+ public:
+  static Result<ProcessLock> Take(pid_t pid) {
+    mkdir("/run/graft", 0700);
+    std::string path = fmt::format("/run/graft/{}.lock", pid);
+    int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Err("cannot create lock {}: {}", path, std::strerror(errno));
+    if (flock(fd, LOCK_EX) != 0) return Err("cannot lock {}: {}", path, std::strerror(errno));
+    return ProcessLock(fd);
+  }
+  ProcessLock(ProcessLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  ~ProcessLock() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+ private:
+  explicit ProcessLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+Status UnmapInTarget(pid_t pid, const process::SyscallGadgets& g, uint64_t start, uint64_t size) {
+  process::StoppedProcess proc(pid);
+  GRAFT_TRY(proc.Stop());
+  GRAFT_ASSIGN(auto rs, process::RemoteSyscall::Prepare(proc, proc.threads()[0].tid, g));
+  GRAFT_TRY(Check(rs.Call(SYS_munmap, {start, size}), "munmap"));
+  return OkStatus();
+}
+
+// Stage 1: create and map the memfd holding the linked patch.
+Status MapPatch(pid_t pid, const process::SyscallGadgets& g, const LinkedPatch& lp) {
+  process::StoppedProcess proc(pid);
+  GRAFT_TRY(proc.Stop());
+  GRAFT_ASSIGN(auto rs, process::RemoteSyscall::Prepare(proc, proc.threads()[0].tid, g));
+  std::string name = "graft:" + lp.record.id;
+  GRAFT_ASSIGN(uint64_t name_at, rs.PushScratch(std::vector<uint8_t>(name.begin(), name.end() + 1)));
+  GRAFT_ASSIGN(long fd, Check(rs.Call(SYS_memfd_create, {name_at, MFD_CLOEXEC}), "memfd_create"));
+  // Fill it from our side through the target's descriptor.
+  Status filled = [&]() -> Status {
+    int ours = open(fmt::format("/proc/{}/fd/{}", pid, fd).c_str(), O_RDWR | O_CLOEXEC);
+    if (ours < 0) return Err("cannot open the target's memfd: {}", std::strerror(errno));
+    bool ok = ftruncate(ours, lp.image.size()) == 0 &&
+              pwrite(ours, lp.image.data(), lp.image.size(), 0) == static_cast<ssize_t>(lp.image.size());
+    close(ours);
+    if (!ok) return Err("cannot fill the patch memfd: {}", std::strerror(errno));
+    return OkStatus();
+  }();
+  Status mapped = filled;
+  if (filled.ok()) {
+    auto code = Check(rs.Call(SYS_mmap, {lp.base, lp.code_size, PROT_READ | PROT_EXEC,
+                                         MAP_PRIVATE | MAP_FIXED_NOREPLACE, uint64_t(fd), 0}),
+                      "mmap (code)");
+    if (!code.ok()) {
+      mapped = code.error();
+    } else if (static_cast<uint64_t>(*code) != lp.base) {
+      rs.Call(SYS_munmap, {uint64_t(*code), lp.code_size});
+      mapped = Err("the kernel placed the patch at {:#x} instead of {:#x}", *code, lp.base);
+    } else if (lp.data_size) {
+      auto data = Check(rs.Call(SYS_mmap, {lp.base + lp.code_size, lp.data_size, PROT_READ | PROT_WRITE,
+                                           MAP_PRIVATE | MAP_FIXED_NOREPLACE, uint64_t(fd), lp.code_size}),
+                        "mmap (data)");
+      if (!data.ok()) {
+        rs.Call(SYS_munmap, {lp.base, lp.code_size});
+        mapped = data.error();
+      }
+    }
+  }
+  rs.Call(SYS_close, {uint64_t(fd)});
+  return mapped;
+}
+
+}  // namespace
+
+Result<std::string> RunDetached(const std::function<Result<std::string>()>& work) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return Err("pipe: {}", std::strerror(errno));
+  pid_t child = fork();
+  if (child < 0) return Err("fork: {}", std::strerror(errno));
+  if (child == 0) {
+    close(fds[0]);
+    setsid();
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    auto r = work();
+    std::string msg = (r.ok() ? "O" : "E") + (r.ok() ? *r : r.error().message());
+    (void)!write(fds[1], msg.data(), msg.size());
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string msg;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    msg.append(buf, n);
+  }
+  close(fds[0]);
+  waitpid(child, nullptr, 0);
+  if (msg.empty()) return Err("the graft worker died without a result");
+  if (msg[0] == 'E') return Error(msg.substr(1));
+  return msg.substr(1);
+}
+
+Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const PatchOptions& opt) {
+  GRAFT_ASSIGN(ProcessLock lock, ProcessLock::Take(pid));
+  GRAFT_ASSIGN(ProcessImage image, ProcessImage::Read(pid));
+  GRAFT_ASSIGN(auto target, image.FindByBuildId(b.target_build_id));
+  if (!target)
+    return Err("process {} ({}) does not run {} with build-id {}; the patch is not for it", pid,
+               process::ProcessName(pid), b.target_name, b.target_build_id);
+  GRAFT_ASSIGN(auto applied, ReadAppliedPatches(pid));
+  for (const AppliedPatch& ap : applied) {
+    if (ap.record.id != b.id) continue;
+    if (ap.active) return Err("patch {} is already applied to process {}", b.id, pid);
+    return Err("process {} holds an interrupted, inactive copy of patch {}; run `graft revert {} --pid {}` "
+               "to clean it up first", pid, b.id, b.id, pid);
+  }
+  GRAFT_ASSIGN(auto gadgets, process::FindSyscallGadgets(pid, image.maps()));
+  GRAFT_ASSIGN(LinkedPatch lp, LinkPatch(b, image, *target));
+  GRAFT_ASSIGN(auto unwinder, process::StackUnwinder::Create(pid));
+  GRAFT_ASSIGN(process::ProcessMemory mem, process::ProcessMemory::Open(pid));
+
+  std::vector<BusyRange> busy;
+  for (const PatchedFunction& f : lp.record.functions) busy.push_back({f.address, f.address + f.size, f.name});
+
+  PatchOutcome out;
+  out.pid = pid;
+  if (!opt.dry_run) {
+    if (opt.progress) opt.progress(fmt::format("process {}: mapping patch at {:#x}", pid, lp.base));
+    GRAFT_TRY(MapPatch(pid, gadgets, lp));
+  }
+  auto deadline = Clock::now() + std::chrono::duration<double>(opt.timeout_seconds);
+  std::chrono::microseconds backoff(500);
+  std::string why;
+  for (;;) {
+    out.attempts++;
+    auto t0 = Clock::now();
+    Status st = [&]() -> Status {
+      process::StoppedProcess proc(pid);
+      GRAFT_TRY(proc.Stop());
+      // Run-pre on memory: the code that runs must be the code the bundle was built for.
+      for (size_t i = 0; i < b.functions.size(); i++) {
+        const PatchedFunction& f = lp.record.functions[i];
+        GRAFT_ASSIGN(auto now, mem.Read(f.address, f.size));
+        if (now != b.functions[i].expected) {
+          for (const AppliedPatch& ap : applied)
+            for (const PatchedFunction& g : ap.record.functions)
+              if (g.address == f.address)
+                return Err("function {} in process {} is already replaced by patch {}; revert it first", f.name,
+                           pid, ap.record.id);
+          return Err("run-pre failed in process {}: function {} at {:#x} is not the code the patch was built "
+                     "for", pid, f.name, f.address);
+        }
+      }
+      GRAFT_ASSIGN(why, FindBusyThread(proc, *unwinder, busy));
+      if (!why.empty() || opt.dry_run) return OkStatus();
+      // All or nothing: on a failed write, put back what was written.
+      for (size_t i = 0; i < lp.record.functions.size(); i++) {
+        const PatchedFunction& f = lp.record.functions[i];
+        Status w = mem.Write(f.site, f.jump);
+        if (!w.ok()) {
+          for (size_t j = 0; j < i; j++)
+            (void)mem.Write(lp.record.functions[j].site, lp.record.functions[j].original);
+          return w;
+        }
+      }
+      return OkStatus();
+    }();
+    out.pause_ms = std::max(out.pause_ms, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (!st.ok()) {
+      if (!opt.dry_run && process::ProcessExists(pid)) (void)UnmapInTarget(pid, gadgets, lp.base, lp.code_size + lp.data_size);
+      return st.error();
+    }
+    if (why.empty()) break;
+    if (opt.dry_run) return Err("process {}: would wait: {}", pid, why);
+    if (Clock::now() + backoff > deadline) {
+      (void)UnmapInTarget(pid, gadgets, lp.base, lp.code_size + lp.data_size);
+      return Err("process {}: gave up after {} attempts in {:.1f} s: {}; nothing was changed. Try again "
+                 "when the process is less busy, or raise --timeout", pid, out.attempts, opt.timeout_seconds, why);
+    }
+    if (opt.progress) opt.progress(fmt::format("process {}: busy ({}); retrying", pid, why));
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::microseconds(100000));
+  }
+  out.record = lp.record;
+  return out;
+}
+
+Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const PatchOptions& opt) {
+  GRAFT_ASSIGN(ProcessLock lock, ProcessLock::Take(pid));
+  GRAFT_ASSIGN(auto applied, ReadAppliedPatches(pid));
+  const AppliedPatch* ap = nullptr;
+  for (const AppliedPatch& a : applied)
+    if (a.record.id == id) ap = &a;
+  if (!ap) return Err("patch {} is not applied to process {} ({})", id, pid, process::ProcessName(pid));
+  const PatchRecord& rec = ap->record;
+  GRAFT_ASSIGN(ProcessImage image, ProcessImage::Read(pid));
+  GRAFT_ASSIGN(auto gadgets, process::FindSyscallGadgets(pid, image.maps()));
+  GRAFT_ASSIGN(auto unwinder, process::StackUnwinder::Create(pid));
+  GRAFT_ASSIGN(process::ProcessMemory mem, process::ProcessMemory::Open(pid));
+  std::vector<BusyRange> busy = {{rec.code_start, rec.code_start + rec.code_size, "patch " + id + "'s code"}};
+  for (const PatchedFunction& f : rec.functions) busy.push_back({f.site, f.site + f.jump.size(), f.name + "'s entry"});
+
+  PatchOutcome out;
+  out.pid = pid;
+  out.record = rec;
+  auto deadline = Clock::now() + std::chrono::duration<double>(opt.timeout_seconds);
+  std::chrono::microseconds backoff(500);
+  std::string why;
+  for (;;) {
+    out.attempts++;
+    auto t0 = Clock::now();
+    Status st = [&]() -> Status {
+      process::StoppedProcess proc(pid);
+      GRAFT_TRY(proc.Stop());
+      for (const PatchedFunction& f : rec.functions) {
+        GRAFT_ASSIGN(auto now, mem.Read(f.site, f.jump.size()));
+        if (now != f.jump && now != f.original)
+          return Err("function {} in process {} was changed by someone else since patch {} was applied; "
+                     "refusing to revert", f.name, pid, id);
+      }
+      GRAFT_ASSIGN(why, FindBusyThread(proc, *unwinder, busy));
+      if (!why.empty() || opt.dry_run) return OkStatus();
+      for (size_t i = 0; i < rec.functions.size(); i++) {
+        Status w = mem.Write(rec.functions[i].site, rec.functions[i].original);
+        if (!w.ok()) {
+          for (size_t j = 0; j < i; j++) (void)mem.Write(rec.functions[j].site, rec.functions[j].jump);
+          return w;
+        }
+      }
+      // Still stopped: nobody can be in the patch's code now, unmap it in the same stop.
+      GRAFT_ASSIGN(auto rs, process::RemoteSyscall::Prepare(proc, proc.threads()[0].tid, gadgets));
+      GRAFT_TRY(Check(rs.Call(SYS_munmap, {rec.code_start, rec.code_size + rec.data_size}), "munmap"));
+      return OkStatus();
+    }();
+    out.pause_ms = std::max(out.pause_ms, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (!st.ok()) return st.error();
+    if (why.empty()) break;
+    if (opt.dry_run) return Err("process {}: would wait: {}", pid, why);
+    if (Clock::now() + backoff > deadline)
+      return Err("process {}: gave up reverting {} after {} attempts: {}; the patch stays applied", pid, id,
+                 out.attempts, why);
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::microseconds(100000));
+  }
+  return out;
+}
+
+}  // namespace graft::userspace

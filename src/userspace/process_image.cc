@@ -1,0 +1,110 @@
+// Files are opened through /proc/PID/map_files when possible so a library that
+// was replaced on disk (a package upgrade) still reads as what is mapped.
+#include "userspace/process_image.h"
+
+#include <dirent.h>
+#include <elf.h>
+#include <unistd.h>
+
+#include <set>
+
+namespace graft::userspace {
+
+Result<ProcessImage> ProcessImage::Read(pid_t pid) {
+  ProcessImage im;
+  im.pid_ = pid;
+  GRAFT_ASSIGN(im.maps_, process::ReadMaps(pid));
+  return im;
+}
+
+Result<const elf::ObjectFile*> ProcessImage::File(const std::string& path) {
+  auto it = files_.find(path);
+  if (it != files_.end()) return it->second.get();
+  std::string open_path = path;
+  for (const process::Mapping& m : maps_)
+    if (m.path == path) {
+      open_path = fmt::format("/proc/{}/map_files/{:x}-{:x}", pid_, m.start, m.end);
+      break;
+    }
+  auto f = elf::ObjectFile::Open(open_path);
+  if (!f.ok()) f = elf::ObjectFile::Open(path);
+  if (!f.ok()) return f.error();
+  return (files_[path] = std::move(*f)).get();
+}
+
+Result<std::vector<LoadedObject>> ProcessImage::Objects() {
+  std::vector<LoadedObject> out;
+  std::set<std::string> seen;
+  for (const process::Mapping& m : maps_) {
+    if (m.path.empty() || m.path[0] != '/' || seen.count(m.path) || m.path.rfind("/memfd:", 0) == 0) continue;
+    seen.insert(m.path);
+    auto f = File(m.path);
+    if (!f.ok()) continue;
+    LoadedObject lo;
+    lo.path = m.path;
+    // Bias from any mapping of the file: the mapped file offset corresponds
+    // to the section at that offset.
+    bool found = false;
+    for (const process::Mapping& mm : maps_) {
+      if (mm.path != m.path) continue;
+      if (!lo.lo || mm.start < lo.lo) lo.lo = mm.start;
+      lo.hi = std::max(lo.hi, mm.end);
+      if (found) continue;
+      for (const elf::Section& s : (*f)->sections()) {
+        if (!s.alloc() || s.nobits() || s.addr == 0 || s.size == 0) continue;
+        if (s.offset >= mm.offset && s.offset < mm.offset + (mm.end - mm.start)) {
+          lo.bias = mm.start + (s.offset - mm.offset) - s.addr;
+          found = true;
+          break;
+        }
+      }
+    }
+    if (found) out.push_back(lo);
+  }
+  return out;
+}
+
+Result<std::optional<LoadedObject>> ProcessImage::FindByBuildId(const std::string& build_id) {
+  GRAFT_ASSIGN(auto objs, Objects());
+  for (const LoadedObject& o : objs) {
+    GRAFT_ASSIGN(const elf::ObjectFile* f, File(o.path));
+    if (f->build_id() == build_id) return std::optional<LoadedObject>(o);
+  }
+  return std::optional<LoadedObject>();
+}
+
+Result<uint64_t> ProcessImage::LookupDynamic(const std::string& name) {
+  GRAFT_ASSIGN(auto objs, Objects());
+  std::optional<uint64_t> weak;
+  for (const LoadedObject& o : objs) {
+    GRAFT_ASSIGN(const elf::ObjectFile* f, File(o.path));
+    for (const elf::Symbol& s : f->dynamic_symbols()) {
+      if (s.name != name || !s.defined() || s.visibility == STV_HIDDEN || s.hidden_version) continue;
+      if (s.type != STT_FUNC && s.type != STT_OBJECT && s.type != STT_GNU_IFUNC && s.type != STT_NOTYPE) continue;
+      if (s.type == STT_GNU_IFUNC)
+        return Err("'{}' in {} is an IFUNC; graft cannot call it without its resolver yet", name, o.path);
+      if (s.bind == STB_GLOBAL) return s.value + o.bias;
+      if (!weak) weak = s.value + o.bias;
+    }
+  }
+  if (weak) return *weak;
+  return Err("process {}: symbol '{}' is not exported by any loaded library", pid_, name);
+}
+
+std::vector<pid_t> ProcessesMapping(const std::string& build_id) {
+  std::vector<pid_t> out;
+  DIR* d = opendir("/proc");
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    pid_t pid = std::atoi(e->d_name);
+    if (pid <= 0 || pid == getpid()) continue;
+    auto im = ProcessImage::Read(pid);
+    if (!im.ok()) continue;
+    auto found = im->FindByBuildId(build_id);
+    if (found.ok() && found->has_value()) out.push_back(pid);
+  }
+  closedir(d);
+  return out;
+}
+
+}  // namespace graft::userspace
