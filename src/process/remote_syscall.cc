@@ -76,7 +76,7 @@ static user_regs_struct WithRestart(user_regs_struct r) {
 
 Result<RemoteSyscall> RemoteSyscall::Prepare(StoppedProcess& proc, pid_t tid, const SyscallGadgets& gadgets) {
   ThreadState* t = proc.Find(tid);
-  if (!t || !t->event_stop) return Err("thread {} is not stopped for graft", tid);
+  if (!t) return Err("thread {} is not stopped for graft", tid);
   RemoteSyscall rs(proc, tid);
   rs.gadgets_ = gadgets;
   rs.original_ = WithRestart(t->regs);

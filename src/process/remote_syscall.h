@@ -29,7 +29,7 @@ Result<SyscallGadgets> FindSyscallGadgets(pid_t pid, const std::vector<Mapping>&
 
 class RemoteSyscall {
  public:
-  // `thread` must be in a PTRACE_EVENT_STOP of `proc`.
+  // `thread` must be one of `proc`'s stopped threads.
   static Result<RemoteSyscall> Prepare(StoppedProcess& proc, pid_t thread, const SyscallGadgets& gadgets);
 
   // Runs syscall `nr`; returns its raw result (negative errno on failure).

@@ -25,6 +25,18 @@ Result<std::unique_ptr<StackUnwinder>> StackUnwinder::Create(pid_t pid) {
   int r = dwfl_linux_proc_report(dwfl, pid);
   dwfl_report_end(dwfl, nullptr, nullptr);
   if (r != 0) return Err("process {}: cannot read its modules for unwinding: {}", pid, dwfl_errmsg(-1));
+  // Load every module's CFI now, while the process runs, so that none of that
+  // work happens while its threads are held stopped.
+  dwfl_getmodules(
+      dwfl,
+      [](Dwfl_Module* mod, void**, const char*, Dwarf_Addr, void*) -> int {
+        Dwarf_Addr bias;
+        dwfl_module_getelf(mod, &bias);
+        dwfl_module_eh_cfi(mod, &bias);
+        dwfl_module_dwarf_cfi(mod, &bias);
+        return DWARF_CB_OK;
+      },
+      nullptr, 0);
   return u;
 }
 

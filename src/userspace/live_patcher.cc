@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -38,9 +39,15 @@ struct BusyRange {
   std::string what;
 };
 
+struct BusyThread {
+  pid_t tid = 0;
+  size_t frame = 0;
+  std::string why;  // empty: nobody is busy
+};
+
 // ThreadStackCheck: no thread's PC or return address may lie in a range.
-Result<std::string> FindBusyThread(process::StoppedProcess& proc, process::StackUnwinder& unwinder,
-                                   const std::vector<BusyRange>& ranges) {
+Result<BusyThread> FindBusyThread(process::StoppedProcess& proc, process::StackUnwinder& unwinder,
+                                  const std::vector<BusyRange>& ranges) {
   std::vector<pid_t> tids;
   for (auto& t : proc.threads()) tids.push_back(t.tid);
   GRAFT_ASSIGN(auto stacks, unwinder.Unwind(tids));
@@ -48,11 +55,33 @@ Result<std::string> FindBusyThread(process::StoppedProcess& proc, process::Stack
     for (size_t i = 0; i < st.pcs.size(); i++)
       for (const BusyRange& r : ranges)
         if (st.pcs[i] >= r.lo && st.pcs[i] < r.hi)
-          return fmt::format("thread {} is {} {} (pc {:#x}, frame {})", st.tid, i == 0 ? "running in" : "returns into",
-                             r.what, st.pcs[i], i);
-    if (st.pcs.empty()) return fmt::format("thread {} could not be unwound: {}", st.tid, st.error);
+          return BusyThread{st.tid, i,
+                            fmt::format("thread {} is {} {} (pc {:#x}, frame {})", st.tid,
+                                        i == 0 ? "running in" : "returns into", r.what, st.pcs[i], i)};
+    if (st.pcs.empty())
+      return BusyThread{st.tid, 0, fmt::format("thread {} could not be unwound: {}", st.tid, st.error)};
   }
-  return std::string();
+  return BusyThread{};
+}
+
+// A thread whose innermost frame is in a replaced function (a hot leaf) is
+// single-stepped, alone, until it leaves: far likelier to succeed than waiting
+// for every thread of a busy process to be elsewhere at one instant.
+bool StepOut(process::StoppedProcess& proc, pid_t tid, const std::vector<BusyRange>& ranges, int max_steps) {
+  process::ThreadState* t = proc.Find(tid);
+  if (!t) return false;
+  for (int i = 0; i < max_steps; i++) {
+    if (ptrace(PTRACE_SINGLESTEP, tid, nullptr, nullptr) != 0) return false;
+    auto st = proc.WaitStop(tid);
+    if (!st.ok()) return false;
+    if (WSTOPSIG(*st) != SIGTRAP) t->pending_signal = WSTOPSIG(*st);
+    if (ptrace(PTRACE_GETREGS, tid, nullptr, &t->regs) != 0) return false;
+    t->event_stop = false;
+    bool inside = false;
+    for (const BusyRange& r : ranges) inside |= t->regs.rip >= r.lo && t->regs.rip < r.hi;
+    if (!inside) return true;
+  }
+  return false;
 }
 
 Result<long> Check(Result<long> r, const char* what) {
@@ -218,7 +247,12 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
                      "for", pid, f.name, f.address);
         }
       }
-      GRAFT_ASSIGN(why, FindBusyThread(proc, *unwinder, busy));
+      GRAFT_ASSIGN(BusyThread bt, FindBusyThread(proc, *unwinder, busy));
+      for (int tries = 0; !bt.why.empty() && bt.frame == 0 && !opt.dry_run && tries < 16; tries++) {
+        if (!StepOut(proc, bt.tid, busy, 64)) break;
+        GRAFT_ASSIGN(bt, FindBusyThread(proc, *unwinder, busy));
+      }
+      why = bt.why;
       if (!why.empty() || opt.dry_run) return OkStatus();
       // All or nothing: on a failed write, put back what was written.
       for (size_t i = 0; i < lp.record.functions.size(); i++) {
@@ -285,7 +319,12 @@ Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const P
           return Err("function {} in process {} was changed by someone else since patch {} was applied; "
                      "refusing to revert", f.name, pid, id);
       }
-      GRAFT_ASSIGN(why, FindBusyThread(proc, *unwinder, busy));
+      GRAFT_ASSIGN(BusyThread bt, FindBusyThread(proc, *unwinder, busy));
+      for (int tries = 0; !bt.why.empty() && bt.frame == 0 && !opt.dry_run && tries < 16; tries++) {
+        if (!StepOut(proc, bt.tid, busy, 64)) break;
+        GRAFT_ASSIGN(bt, FindBusyThread(proc, *unwinder, busy));
+      }
+      why = bt.why;
       if (!why.empty() || opt.dry_run) return OkStatus();
       for (size_t i = 0; i < rec.functions.size(); i++) {
         Status w = mem.Write(rec.functions[i].site, rec.functions[i].original);
