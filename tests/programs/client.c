@@ -1,6 +1,7 @@
 /* Load generator for the serving test: keeps one connection per thread,
  * sends "n\n" and checks the answer is compute(n) of either the old (2n) or
- * the fixed (3n) code; any other answer or a broken connection is a failure. */
+ * the fixed (3n) code; any other answer or a broken connection is a failure.
+ * Usage: client PORT SECONDS|STOPFILE [THREADS] */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 
 static int port;
 static double seconds;
+static const char *stop_file; /* stop when it exists (instead of after `seconds`) */
 static long ok_count, fail_count;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -24,7 +26,7 @@ static void *run(void *arg) {
   long ok = 0, fail = 0;
   if (connect(s, (struct sockaddr *)&a, sizeof a)) { perror("connect"); fail++; goto out; }
   double end = now() + seconds;
-  for (long n = 1; now() < end; n++) {
+  for (long n = 1; stop_file ? (n % 64 || access(stop_file, F_OK) != 0) : now() < end; n++) {
     char req[32], resp[64];
     int m = snprintf(req, sizeof req, "%ld\n", n);
     if (write(s, req, m) != m) { fail++; break; }
@@ -33,6 +35,7 @@ static void *run(void *arg) {
     resp[r] = 0;
     long v = atol(resp);
     if (v == 2 * n || v == 3 * n) ok++; else { fail++; fprintf(stderr, "bad answer %ld for %ld\n", v, n); }
+    usleep(100); /* a steady stream, not a CPU hog that starves the host */
   }
 out:
   pthread_mutex_lock(&mu); ok_count += ok; fail_count += fail; pthread_mutex_unlock(&mu);
@@ -41,7 +44,7 @@ out:
 
 int main(int argc, char **argv) {
   port = atoi(argv[1]);
-  seconds = atof(argv[2]);
+  if (argv[2][0] >= '0' && argv[2][0] <= '9') seconds = atof(argv[2]); else stop_file = argv[2];
   int threads = argc > 3 ? atoi(argv[3]) : 2;
   pthread_t t[64];
   for (int i = 0; i < threads; i++) pthread_create(&t[i], NULL, run, NULL);
