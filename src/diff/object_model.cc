@@ -47,7 +47,7 @@ Status ObjectModel::Load() {
   std::map<uint32_t, const elf::Symbol*> primary;
   for (const elf::Symbol& s : syms) {
     if (!s.defined() || s.shndx >= secs.size() || s.name.empty()) continue;
-    if (s.type != STT_FUNC && s.type != STT_OBJECT && s.type != STT_GNU_IFUNC) continue;
+    if (s.type != STT_FUNC && s.type != STT_OBJECT && s.type != STT_GNU_IFUNC && s.type != STT_TLS) continue;
     const elf::Symbol*& p = primary[s.shndx];
     if (!p || (p->local() && !s.local()) || (p->value > s.value && p->local() == s.local())) p = &s;
   }

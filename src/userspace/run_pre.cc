@@ -118,6 +118,8 @@ bool RunPreVerifier::VerifyReference(const Entity& e, const elf::Relocation& r, 
         return false;
       }
       if (sym->value + (ref.offset - r.addend - static_cast<int64_t>(t.symbol_offset)) == denoted) return true;
+      // A preemptible global of a shared library is called through its own PLT stub.
+      if (!t.local && syms_.PltStub(t.symbol) == denoted) return true;
       *why = fmt::format("reference to '{}' points to {:#x}, but the target has it at {:#x}", t.symbol,
                          denoted, sym->value);
       return false;

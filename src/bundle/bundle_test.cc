@@ -1,0 +1,72 @@
+// The bundle file format: round trip, and every kind of damage is refused
+// with a message saying what is wrong.
+#include "bundle/bundle.h"
+
+#include <gtest/gtest.h>
+
+namespace graft::bundle {
+namespace {
+
+Bundle Sample() {
+  Bundle b;
+  b.id = "cve-2099-1";
+  b.description = "sample";
+  b.cves = {"CVE-2099-0001"};
+  b.target_name = "prog";
+  b.target_build_id = "abcd";
+  Section s;
+  s.name = "check";
+  s.kind = Section::Kind::kText;
+  s.align = 16;
+  s.bytes = {0x55, 0x48, 0x89, 0xe5, 0x90, 0x90, 0x90, 0x90, 0x5d, 0xc3};
+  s.size = s.bytes.size();
+  s.relocs.push_back({4, 2, -4, Reloc::Kind::kTarget, 0, 0x1234, "limit"});
+  b.sections.push_back(s);
+  b.functions.push_back({"check", 0x1100, 40, 0, std::vector<uint8_t>(40, 0x90)});
+  return b;
+}
+
+TEST(Bundle, RoundTrips) {
+  auto bytes = Encode(Sample());
+  auto b = Decode(bytes, "mem");
+  ASSERT_TRUE(b.ok()) << b.error().message();
+  EXPECT_EQ(b->id, "cve-2099-1");
+  EXPECT_EQ(b->cves, std::vector<std::string>{"CVE-2099-0001"});
+  ASSERT_EQ(b->sections.size(), 1u);
+  EXPECT_EQ(b->sections[0].bytes, Sample().sections[0].bytes);
+  ASSERT_EQ(b->sections[0].relocs.size(), 1u);
+  EXPECT_EQ(b->sections[0].relocs[0].address, 0x1234u);
+  EXPECT_EQ(b->sections[0].relocs[0].addend, -4);
+  EXPECT_EQ(b->functions[0].expected.size(), 40u);
+}
+
+TEST(Bundle, DetectsEveryFlippedByte) {
+  auto good = Encode(Sample());
+  for (size_t i = 0; i < good.size(); i += 7) {
+    auto bad = good;
+    bad[i] ^= 0x40;
+    EXPECT_FALSE(Decode(bad, "mem").ok()) << "flip at " << i << " went unnoticed";
+  }
+}
+
+TEST(Bundle, RefusesTruncationAndForeignFiles) {
+  auto good = Encode(Sample());
+  good.resize(good.size() / 2);
+  auto r = Decode(good, "half");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("checksum"), std::string::npos);
+  auto f = Decode(std::vector<uint8_t>{0x7f, 'E', 'L', 'F'}, "elf");
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.error().message().find("not a graft bundle"), std::string::npos);
+}
+
+TEST(Bundle, ValidatesIds) {
+  EXPECT_TRUE(ValidateId("cve-2022-28805.v2").ok());
+  EXPECT_FALSE(ValidateId("").ok());
+  EXPECT_FALSE(ValidateId("has space").ok());
+  EXPECT_FALSE(ValidateId("../escape").ok());
+  EXPECT_FALSE(ValidateId(std::string(49, 'a')).ok());
+}
+
+}  // namespace
+}  // namespace graft::bundle

@@ -1,0 +1,209 @@
+// The diff engine on real gcc output: what changes, what is copied, what is
+// bound by name to the running program, and what is refused.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "arch/arch.h"
+#include "base/testing.h"
+#include "diff/compare.h"
+#include "diff/plan.h"
+
+namespace graft::diff {
+namespace {
+
+using graft::testing::kObjectFlags;
+using graft::testing::Scratch;
+
+struct Diffed {
+  std::unique_ptr<elf::ObjectFile> orig, patched;
+  Result<PatchPlan> plan = Error("not run");
+};
+
+// Both versions are compiled from a file named unit.c, as a rebuilt tree would be.
+Diffed Diff(Scratch& s, const std::string& before, const std::string& after, const std::string& flags = kObjectFlags) {
+  s.Write("unit.c", before);
+  s.Compile("unit.c", "orig.o", flags);
+  s.Write("unit.c", after);
+  s.Compile("unit.c", "patched.o", flags);
+  Diffed d;
+  d.orig = elf::ObjectFile::Open(s.Path("orig.o")).value();
+  d.patched = elf::ObjectFile::Open(s.Path("patched.o")).value();
+  d.plan = MakePatchPlan({{d.orig.get(), d.patched.get()}}, arch::HostArch());
+  return d;
+}
+
+std::vector<std::string> Replaced(const PatchPlan& p) {
+  std::vector<std::string> v;
+  for (const auto& f : p.replaced) v.push_back(f.name);
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+const PlanSection* SectionNamed(const PatchPlan& p, const std::string& name) {
+  for (const auto& s : p.sections)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+const std::string kBase = R"(
+#include <stdio.h>
+int limit = 10;
+static int hits;
+int unchanged(int x) { printf("unchanged %d\n", x); return x + 1; }
+int check(int n) {
+  hits++;
+  if (n > limit + 100) { printf("too big %d\n", n); return -1; }
+  return n;
+}
+)";
+
+TEST(PlanBuilder, OnlyChangedFunctionsAreReplaced) {
+  Scratch s;
+  std::string fixed = kBase;
+  fixed.replace(fixed.find("limit + 100"), 11, "limit");
+  auto d = Diff(s, kBase, fixed);
+  ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+  EXPECT_EQ(Replaced(*d.plan), std::vector<std::string>{"check"});
+  EXPECT_TRUE(d.plan->added.empty());
+}
+
+TEST(PlanBuilder, ExistingStateIsBoundByNameNeverCopied) {
+  Scratch s;
+  std::string fixed = kBase;
+  fixed.replace(fixed.find("limit + 100"), 11, "limit");
+  auto d = Diff(s, kBase, fixed);
+  ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+  const PlanSection* code = SectionNamed(*d.plan, "check");
+  ASSERT_NE(code, nullptr);
+  bool limit = false, hits = false, printf_ext = false;
+  for (const PlanReloc& r : code->relocs) {
+    if (r.to.kind == Referent::Kind::kExisting && r.to.name == "limit") limit = true;
+    if (r.to.kind == Referent::Kind::kExisting && r.to.name == "hits" && r.to.local && r.to.file == "unit.c") hits = true;
+    if (r.to.kind == Referent::Kind::kExternal && r.to.name == "printf") printf_ext = true;
+  }
+  EXPECT_TRUE(limit) << "global 'limit' must bind to the target's own storage";
+  EXPECT_TRUE(hits) << "static 'hits' must bind to the target's own storage";
+  EXPECT_TRUE(printf_ext);
+  for (const PlanSection& sec : d.plan->sections)
+    EXPECT_NE(sec.kind, PlanSection::Kind::kData) << sec.name << " was copied";
+}
+
+TEST(PlanBuilder, NewStringLiteralIsCarried) {
+  Scratch s;
+  std::string fixed = kBase;
+  fixed.replace(fixed.find("too big %d"), 10, "rejected oversized %d");
+  auto d = Diff(s, kBase, fixed);
+  ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+  EXPECT_EQ(Replaced(*d.plan), std::vector<std::string>{"check"});
+  bool found = false;
+  for (const PlanSection& sec : d.plan->sections) {
+    std::string bytes(sec.bytes.begin(), sec.bytes.end());
+    if (sec.kind == PlanSection::Kind::kRodata && bytes.find("rejected oversized") != std::string::npos) found = true;
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(PlanBuilder, RenumberedLabelsDoNotMakeUnchangedCodeDiffer) {
+  // A new literal in one function shifts the assembler's labels in the
+  // string pool; relocation normalisation must still see `unchanged` as equal.
+  Scratch s;
+  std::string before = "#include <stdio.h>\nvoid a(void) { puts(\"alpha\"); }\nvoid b(int x) { printf(\"beta %d\\n\", x); }\n";
+  std::string after = "#include <stdio.h>\nvoid a(void) { puts(\"alpha\"); puts(\"gamma\"); }\nvoid b(int x) { printf(\"beta %d\\n\", x); }\n";
+  auto d = Diff(s, before, after, std::string(kObjectFlags) + " -fmerge-constants");
+  ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+  EXPECT_EQ(Replaced(*d.plan), std::vector<std::string>{"a"});
+}
+
+TEST(PlanBuilder, InlinedStaticChangeReplacesItsCallers) {
+  Scratch s;
+  std::string before = "static int scale(int x) { return x * 2; }\nint api(int x) { return scale(x) + 1; }\nint other(int x) { return x - 1; }\n";
+  std::string after = "static int scale(int x) { return x * 3; }\nint api(int x) { return scale(x) + 1; }\nint other(int x) { return x - 1; }\n";
+  auto d = Diff(s, before, after);
+  ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+  EXPECT_EQ(Replaced(*d.plan), std::vector<std::string>{"api"});
+}
+
+TEST(PlanBuilder, StaticLocalsAreMatchedAcrossRenumbering) {
+  // In the fix a second static local appears first, so GCC renumbers them;
+  // the old `count` must still be bound to the original object's name.
+  Scratch s;
+  std::string before = "int tick(void) { static int count; return ++count; }\n";
+  std::string after = "int extra(void) { static int other; return other++; }\n"
+                      "int tick(void) { static int count; count += 2; return count; }\n";
+  auto d = Diff(s, before, after);
+  ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+  auto orig_name = [&] {
+    for (const auto& sym : d.orig->symbols())
+      if (sym.name.rfind("count.", 0) == 0) return sym.name;
+    return std::string();
+  }();
+  ASSERT_FALSE(orig_name.empty());
+  const PlanSection* code = SectionNamed(*d.plan, "tick");
+  ASSERT_NE(code, nullptr);
+  bool bound = false;
+  for (const PlanReloc& r : code->relocs) bound |= r.to.kind == Referent::Kind::kExisting && r.to.name == orig_name;
+  EXPECT_TRUE(bound) << "count must bind to " << orig_name;
+  EXPECT_EQ(d.plan->added, std::vector<std::string>{"extra"});
+}
+
+TEST(PlanBuilder, NewGlobalIsCarriedAsNewData) {
+  Scratch s;
+  std::string before = "int f(int x) { return x; }\n";
+  std::string after = "int seen_total = 5;\nint f(int x) { seen_total += x; return x; }\n";
+  auto d = Diff(s, before, after);
+  ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+  EXPECT_EQ(d.plan->new_data, std::vector<std::string>{"seen_total"});
+  const PlanSection* data = SectionNamed(*d.plan, "seen_total");
+  ASSERT_NE(data, nullptr);
+  EXPECT_EQ(data->kind, PlanSection::Kind::kData);
+}
+
+TEST(PlanBuilder, RefusesChangedInitialValue) {
+  Scratch s;
+  auto d = Diff(s, "int threshold = 10;\nint f(int x) { return x > threshold; }\n",
+                "int threshold = 20;\nint f(int x) { return x > threshold; }\n");
+  ASSERT_FALSE(d.plan.ok());
+  EXPECT_NE(d.plan.error().message().find("variable 'threshold'"), std::string::npos) << d.plan.error().message();
+}
+
+TEST(PlanBuilder, RefusesChangedSizeOfVariable) {
+  Scratch s;
+  auto d = Diff(s, "int buf[4];\nint f(int i) { return buf[i & 3]; }\n", "int buf[8];\nint f(int i) { return buf[i & 7]; }\n");
+  ASSERT_FALSE(d.plan.ok());
+  EXPECT_NE(d.plan.error().message().find("'buf'"), std::string::npos) << d.plan.error().message();
+  EXPECT_NE(d.plan.error().message().find("size changed"), std::string::npos) << d.plan.error().message();
+}
+
+TEST(PlanBuilder, RefusesConstructorChanges) {
+  Scratch s;
+  auto d = Diff(s, "int v;\n__attribute__((constructor)) static void init(void) { v = 1; }\nint get(void) { return v; }\n",
+                "int v;\n__attribute__((constructor)) static void init(void) { v = 2; }\nint get(void) { return v; }\n");
+  ASSERT_FALSE(d.plan.ok());
+  EXPECT_NE(d.plan.error().message().find("'init'"), std::string::npos) << d.plan.error().message();
+}
+
+TEST(PlanBuilder, RefusesThreadLocalStorage) {
+  Scratch s;
+  auto d = Diff(s, "__thread int tl;\nint f(int x) { return x + tl; }\n", "__thread int tl;\nint f(int x) { return x * 2 + tl; }\n");
+  ASSERT_FALSE(d.plan.ok());
+  EXPECT_NE(d.plan.error().message().find("thread-local"), std::string::npos) << d.plan.error().message();
+}
+
+TEST(PlanBuilder, RefusesObjectsWithoutFunctionSections) {
+  Scratch s;
+  auto d = Diff(s, "int f(int x) { return x; }\nint g(int x) { return x + 1; }\n",
+                "int f(int x) { return x; }\nint g(int x) { return x + 2; }\n", "-O2 -c");
+  ASSERT_FALSE(d.plan.ok());
+  EXPECT_NE(d.plan.error().message().find("-ffunction-sections"), std::string::npos) << d.plan.error().message();
+}
+
+TEST(PlanBuilder, NothingChangedIsAnError) {
+  Scratch s;
+  auto d = Diff(s, kBase, kBase);
+  ASSERT_FALSE(d.plan.ok());
+  EXPECT_NE(d.plan.error().message().find("no function changed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace graft::diff

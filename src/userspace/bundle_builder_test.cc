@@ -1,0 +1,121 @@
+// Run-pre verification and bundle building against real linked targets:
+// matching code verifies, other code (flags, sources) is refused by name, and
+// linker relaxations of GOT loads in shared libraries are accepted.
+#include "userspace/bundle_builder.h"
+
+#include <gtest/gtest.h>
+
+#include "base/testing.h"
+#include "bundle/bundle.h"
+
+namespace graft::userspace {
+namespace {
+
+using graft::testing::Scratch;
+
+const char* kProgram = R"(
+#include <stdio.h>
+#include <string.h>
+extern int shared_total;
+int shared_total;
+static int hits;
+static const char *names[] = {"zero", "one", "two", "three"};
+int lookup(int i) {
+  hits++;
+  switch (i) {
+    case 0: return 11; case 1: return 22; case 2: return 35; case 3: return 47;
+    case 4: return 51; case 5: return 63; case 6: return 71; default: return -1;
+  }
+}
+int check(const char *s, int n) {
+  shared_total += n;
+  if (n > 100) { fprintf(stderr, "bad %s\n", names[n & 3]); return -1; }
+  return (int)strlen(s) + lookup(n);
+}
+int main(int argc, char **argv) { return check(argv[0], argc); }
+)";
+
+struct Built {
+  Scratch s;
+  BundleRequest req;
+};
+
+void Prepare(Built& b, const std::string& target_flags, const std::string& object_flags, bool fix = true) {
+  b.s.Write("prog.c", kProgram);
+  b.s.Compile("prog.c", "prog", target_flags);
+  b.s.Compile("prog.c", "prog.orig.o", object_flags + " -c -ffunction-sections -fdata-sections");
+  std::string fixed = kProgram;
+  if (fix) fixed.replace(fixed.find("n > 100"), 7, "n > 10");
+  b.s.Write("prog.c", fixed);
+  b.s.Compile("prog.c", "prog.fixed.o", object_flags + " -c -ffunction-sections -fdata-sections");
+  b.req.original_objects = {b.s.Path("prog.orig.o")};
+  b.req.patched_objects = {b.s.Path("prog.fixed.o")};
+  b.req.target = b.s.Path("prog");
+  b.req.output = b.s.Path("fix.graft");
+  b.req.cves = {"CVE-2099-0042"};
+}
+
+TEST(BundleBuilder, VerifiesAndWritesBundleForMatchingCode) {
+  Built b;
+  Prepare(b, "-O2 -g", "-O2 -g");
+  auto r = BuildBundle(b.req);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->replaced, std::vector<std::string>{"check"});
+  auto bundle = bundle::ReadFile(b.req.output);
+  ASSERT_TRUE(bundle.ok()) << bundle.error().message();
+  EXPECT_EQ(bundle->id, "fix");
+  EXPECT_EQ(bundle->cves, std::vector<std::string>{"CVE-2099-0042"});
+  ASSERT_EQ(bundle->functions.size(), 1u);
+  EXPECT_EQ(bundle->functions[0].name, "check");
+  EXPECT_FALSE(bundle->functions[0].expected.empty());
+}
+
+TEST(BundleBuilder, RunPreRefusesCodeBuiltWithOtherFlags) {
+  Built b;
+  Prepare(b, "-O1 -g", "-O2 -g");
+  auto r = BuildBundle(b.req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("run-pre verification failed"), std::string::npos) << r.error().message();
+  EXPECT_NE(r.error().message().find("check"), std::string::npos) << r.error().message();
+}
+
+TEST(BundleBuilder, RunPreRefusesOtherSources) {
+  Built b;
+  Prepare(b, "-O2 -g", "-O2 -g");
+  // The "original" object now comes from already-fixed sources.
+  b.req.original_objects = {b.s.Path("prog.fixed.o")};
+  b.s.Write("prog.c", std::string(kProgram).replace(std::string(kProgram).find("n > 100"), 7, "n > 5"));
+  b.s.Compile("prog.c", "prog.fixed2.o", "-O2 -g -c -ffunction-sections -fdata-sections");
+  b.req.patched_objects = {b.s.Path("prog.fixed2.o")};
+  auto r = BuildBundle(b.req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("check"), std::string::npos) << r.error().message();
+}
+
+TEST(BundleBuilder, SharedLibraryWithRelaxedGotLoadsVerifies) {
+  Built b;
+  Prepare(b, "-O2 -g -fPIC -shared -Wl,--build-id", "-O2 -g -fPIC");
+  auto r = BuildBundle(b.req);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->replaced, std::vector<std::string>{"check"});
+}
+
+TEST(BundleBuilder, RefusesStrippedTarget) {
+  Built b;
+  Prepare(b, "-O2 -s", "-O2");
+  auto r = BuildBundle(b.req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("stripped"), std::string::npos) << r.error().message();
+}
+
+TEST(BundleBuilder, MismatchedObjectCountsAreAUsageError) {
+  Built b;
+  Prepare(b, "-O2 -g", "-O2 -g");
+  b.req.patched_objects.push_back(b.req.patched_objects[0]);
+  auto r = BuildBundle(b.req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("one --patched per --orig"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace graft::userspace
