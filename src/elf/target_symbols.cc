@@ -16,6 +16,7 @@ TargetSymbols::TargetSymbols(const ObjectFile& file) : file_(file) {
     if (!s.defined() || s.name.empty() || s.type == STT_SECTION || s.type == STT_FILE) return;
     if (s.local()) {
       locals_.emplace(s.file + '\0' + s.name, &s);
+      locals_by_name_.emplace(s.name, &s);
     } else {
       globals_.emplace(s.name, &s);
       // GNU ld names copy-relocated and versioned symbols "stderr@GLIBC_2.2.5" in .symtab.
@@ -70,8 +71,14 @@ std::optional<Symbol> TargetSymbols::FindGlobal(const std::string& name) const {
   const Symbol* best = nullptr;
   for (auto it = lo; it != hi; ++it)
     if (!best || (best->bind == STB_WEAK && it->second->bind == STB_GLOBAL)) best = it->second;
-  if (!best) return std::nullopt;
-  return *best;
+  if (best) return *best;
+  auto [llo, lhi] = locals_by_name_.equal_range(name);
+  // The linker resolved the reference inside the target (no import of that
+  // name exists), so the only local of that name is the definition.
+  bool imported = got_.count(name) || plt_.count(name);
+  for (const Symbol& d : file_.dynamic_symbols()) imported |= !d.defined() && d.name == name;
+  if (llo != lhi && std::next(llo) == lhi && !imported) return *llo->second;
+  return std::nullopt;
 }
 
 std::optional<uint64_t> TargetSymbols::PltStub(const std::string& name) const {

@@ -22,6 +22,8 @@ class TargetSymbols {
   // when several locals of that name live in same-named files.
   std::optional<Symbol> Find(const std::string& name, const std::string& file,
                              bool* ambiguous = nullptr) const;
+  // A global/weak definition, or else the only local of that name: hidden and
+  // internal symbols (GCC's visibility attributes) become locals when linked.
   std::optional<Symbol> FindGlobal(const std::string& name) const;
   // Link-time address of the PLT stub that calls `name`, if the linker made one.
   std::optional<uint64_t> PltStub(const std::string& name) const;
@@ -36,6 +38,7 @@ class TargetSymbols {
   bool has_symtab_ = false;
   std::unordered_multimap<std::string, const Symbol*> globals_;
   std::unordered_multimap<std::string, const Symbol*> locals_;  // key: file + '\0' + name
+  std::unordered_multimap<std::string, const Symbol*> locals_by_name_;
   std::unordered_map<std::string, uint64_t> plt_, got_;
   std::vector<const Symbol*> functions_;  // sorted by address
 };

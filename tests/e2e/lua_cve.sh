@@ -1,0 +1,63 @@
+# Real CVE fixes on a real program: Debian 12's lua5.4 (5.4.4-3+deb12u1) built
+# without its two CVE patches runs a long-lived interpreter; graft builds live
+# patches from debian/patches/0004-cve-2022-28805.patch and
+# 0005-cve-2022-33099.patch, applies them, shows the CVE-2022-28805 reproducer
+# now behaves as the fixed Lua does, reverts, and shows the bug again. The
+# interpreter never restarts. Needs deb-src (added here) and network once;
+# the source is cached in $GRAFT_CACHE.
+. "$(dirname "$0")/lib.sh"
+CACHE=${GRAFT_CACHE:-/var/cache/graft-tests}
+mkdir -p "$CACHE/lua"
+if [ ! -f "$CACHE/lua/lua5.4_5.4.4-3+deb12u1.dsc" ]; then
+  step "fetching lua5.4 5.4.4-3+deb12u1 source"
+  if [ ! -f /etc/apt/sources.list.d/graft-src.sources ] && ! grep -rqs '^Types: deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d; then
+    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources >/etc/apt/sources.list.d/graft-src.sources
+  fi
+  command -v dpkg-source >/dev/null || apt-get install -y -qq dpkg-dev >/dev/null
+  apt-get update -qq
+  (cd "$CACHE/lua" && apt-get source -qq --download-only lua5.4=5.4.4-3+deb12u1)
+fi
+cd "$W"
+dpkg-source -x --skip-patches "$CACHE/lua/lua5.4_5.4.4-3+deb12u1.dsc" lua >/dev/null
+P=$W/lua/debian/patches
+step "building Lua without the CVE fixes (upstream make linux)"
+make -C lua linux -j2 >build.log 2>&1 || fail "lua build failed: $(tail -5 build.log)"
+LUA=$W/lua/src/lua
+F="-std=gnu99 -O2 -Wall -Wextra -DLUA_COMPAT_5_3 -DLUA_USE_LINUX -ffunction-sections -fdata-sections"
+objects() {  # objects PATCH FILE...: original and fixed objects of FILEs
+  local patch=$1; shift
+  for f in "$@"; do gcc $F -c "lua/src/$f.c" -o "$f.orig.o"; done
+  (cd lua && patch -p1 -s <"$patch")
+  for f in "$@"; do gcc $F -c "lua/src/$f.c" -o "$f.fixed.o"; done
+  (cd lua && patch -p1 -R -s <"$patch")
+}
+step "graft build: CVE-2022-28805 (lparser.c)"
+objects "$P/0004-cve-2022-28805.patch" lparser
+"$GRAFT" build --orig lparser.orig.o --patched lparser.fixed.o --target "$LUA" -o cve-2022-28805.graft \
+  --cve CVE-2022-28805 --description "wrong code when _ENV is <const>"
+step "graft build: CVE-2022-33099 (ldebug.c, lvm.c)"
+objects "$P/0005-cve-2022-33099.patch" ldebug lvm
+"$GRAFT" build --orig ldebug.orig.o lvm.orig.o --patched ldebug.fixed.o lvm.fixed.o --target "$LUA" \
+  -o cve-2022-33099.graft --cve CVE-2022-33099 --description "stack overflow while handling errors"
+
+mkfifo in
+"$LUA" "$(dirname "$PROGRAMS")/lua/fifo_loop.lua" "$W/in" >out 2>&1 &
+PID=$!; PIDS+=("$PID")
+wait_for out '^ready'
+REPRO='local _ENV <const> = "abc"; return len'
+step "the bug: CVE-2022-28805 reproducer on the running interpreter (pid $PID)"
+mark out; echo "$REPRO" >in; expect out 'compile-error.*needs too many registers'
+step "apply both patches"
+"$GRAFT" apply cve-2022-28805.graft --pid "$PID"
+"$GRAFT" apply cve-2022-33099.graft --pid "$PID"
+"$GRAFT" list --pid "$PID"
+mark out; echo "$REPRO" >in; expect out '^result	true	function'
+mark out; echo 'local t = {} for i = 1, 100 do t[i] = "x" .. i end return table.concat(t)' >in
+expect out '^result	true	string'
+mark out; echo 'error("boom " .. 42)' >in; expect out 'result	false	string	.*boom 42'
+step "revert both"
+"$GRAFT" revert cve-2022-33099 --pid "$PID"
+"$GRAFT" revert cve-2022-28805 --pid "$PID"
+mark out; echo "$REPRO" >in; expect out 'compile-error.*needs too many registers'
+alive "$PID"; not_stopped "$PID"
+echo "PASS (pid $PID never restarted)"
