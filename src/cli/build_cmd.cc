@@ -1,6 +1,8 @@
-// `graft build`: a bundle from object files (--orig/--patched).
+// `graft build`: a bundle from object files (--orig/--patched) or from a
+// source tree and a fix (--source/--diff).
 #include <fmt/format.h>
 
+#include "build/source_build.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "userspace/bundle_builder.h"
@@ -20,19 +22,37 @@ void PrintSummary(const userspace::BuildSummary& s, const std::string& out) {
 void RegisterBuildCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("build", "Build a live patch bundle from a fix");
   cmd->footer(
-      "Objects are compiled with -ffunction-sections -fdata-sections (the running target need not be):\n"
-      "  graft build --orig lparser.o --patched lparser.fixed.o --target ./lua -o fix.graft --cve CVE-2022-28805\n"
+      "From a source tree and a fix (the tree is copied, built through graft's compiler wrapper,\n"
+      "patched and rebuilt; only what the fix recompiles is diffed):\n"
+      "  graft build --source lua-5.4.4 --diff 0004-cve-2022-28805.patch --build 'make linux' \\\n"
+      "              --target /usr/local/bin/lua -o cve-2022-28805.graft --cve CVE-2022-28805\n"
+      "From objects compiled with -ffunction-sections -fdata-sections (the running target need not be):\n"
+      "  graft build --orig lparser.o --patched lparser.fixed.o --target ./lua -o fix.graft\n"
       "Every function whose code changed is replaced; the original objects must reproduce the target's\n"
       "code exactly (run-pre verification) or the build is refused, naming the functions that differ.");
   auto req = std::make_shared<userspace::BundleRequest>();
-  cmd->add_option("--orig", req->original_objects, "Original object files")->required();
-  cmd->add_option("--patched", req->patched_objects, "Patched object files, same order as --orig")->required();
+  auto src = std::make_shared<build::SourceBuildRequest>();
+  cmd->add_option("--orig", req->original_objects, "Original object files");
+  cmd->add_option("--patched", req->patched_objects, "Patched object files, same order as --orig");
+  cmd->add_option("--source", src->source_dir, "Source tree the running target was built from (left untouched)");
+  cmd->add_option("--diff", src->diffs, "The fix: a unified diff applied to the tree (repeatable, in order)");
+  cmd->add_option("--build", src->build_command, "Build command run in the tree's copy (default: make)");
+  cmd->add_option("--work-dir", src->work_dir, "Keep the build here instead of a temporary directory");
+  cmd->add_flag("-q,--quiet", src->quiet, "No progress lines");
   cmd->add_option("--target", req->target, "The running executable or shared library the patch is for")->required();
   cmd->add_option("-o,--output", req->output, "Bundle file to write")->required();
   cmd->add_option("--id", req->id, "Patch id (default: output file name without extension)");
   cmd->add_option("--cve", req->cves, "CVE the patch fixes (repeatable)");
   cmd->add_option("--description", req->description, "Free text shown by graft info and list");
-  cmd->callback([req] {
+  cmd->callback([req, src] {
+    if (!src->source_dir.empty()) {
+      if (!req->original_objects.empty() || !req->patched_objects.empty())
+        Fail(Error("use either --source/--diff or --orig/--patched, not both"), 2);
+      src->bundle = *req;
+      PrintSummary(Check(build::BuildFromSource(*src)), req->output);
+      return;
+    }
+    if (req->original_objects.empty()) Fail(Error("give --orig/--patched objects, or --source with --diff"), 2);
     PrintSummary(Check(userspace::BuildBundle(*req)), req->output);
   });
 }

@@ -2,9 +2,12 @@
 // running processes; tracks advisories and which CVEs a host still carries.
 #include <CLI/CLI.hpp>
 
+#include "build/compiler_wrapper.h"
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
+  // Under the names cc/gcc/c++/g++ graft is the compiler wrapper of source builds.
+  if (auto code = graft::build::MaybeRunAsCompilerWrapper(argc, argv)) return *code;
   CLI::App app{
       "graft - live-patch running Linux software without restarting it.\n"
       "Build a patch bundle from a fix, apply it to running processes, revert it,\n"

@@ -1,6 +1,6 @@
 # Real CVE fixes on a real program: Debian 12's lua5.4 (5.4.4-3+deb12u1) built
-# without its two CVE patches runs a long-lived interpreter; graft builds live
-# patches from debian/patches/0004-cve-2022-28805.patch and
+# without its two CVE patches runs a long-lived interpreter; graft build
+# --source makes live patches from debian/patches/0004-cve-2022-28805.patch and
 # 0005-cve-2022-33099.patch, applies them, shows the CVE-2022-28805 reproducer
 # now behaves as the fixed Lua does, reverts, and shows the bug again. The
 # interpreter never restarts. Needs deb-src (added here) and network once;
@@ -23,21 +23,11 @@ P=$W/lua/debian/patches
 step "building Lua without the CVE fixes (upstream make linux)"
 make -C lua linux -j2 >build.log 2>&1 || fail "lua build failed: $(tail -5 build.log)"
 LUA=$W/lua/src/lua
-F="-std=gnu99 -O2 -Wall -Wextra -DLUA_COMPAT_5_3 -DLUA_USE_LINUX -ffunction-sections -fdata-sections"
-objects() {  # objects PATCH FILE...: original and fixed objects of FILEs
-  local patch=$1; shift
-  for f in "$@"; do gcc $F -c "lua/src/$f.c" -o "$f.orig.o"; done
-  (cd lua && patch -p1 -s <"$patch")
-  for f in "$@"; do gcc $F -c "lua/src/$f.c" -o "$f.fixed.o"; done
-  (cd lua && patch -p1 -R -s <"$patch")
-}
-step "graft build: CVE-2022-28805 (lparser.c)"
-objects "$P/0004-cve-2022-28805.patch" lparser
-"$GRAFT" build --orig lparser.orig.o --patched lparser.fixed.o --target "$LUA" -o cve-2022-28805.graft \
-  --cve CVE-2022-28805 --description "wrong code when _ENV is <const>"
-step "graft build: CVE-2022-33099 (ldebug.c, lvm.c)"
-objects "$P/0005-cve-2022-33099.patch" ldebug lvm
-"$GRAFT" build --orig ldebug.orig.o lvm.orig.o --patched ldebug.fixed.o lvm.fixed.o --target "$LUA" \
+step "graft build --source: CVE-2022-28805 (lparser.c)"
+"$GRAFT" build --source lua --diff "$P/0004-cve-2022-28805.patch" --build 'make linux' --target "$LUA" \
+  -o cve-2022-28805.graft --cve CVE-2022-28805 --description "wrong code when _ENV is <const>"
+step "graft build --source: CVE-2022-33099 (ldebug.c, lvm.c)"
+"$GRAFT" build --source lua --diff "$P/0005-cve-2022-33099.patch" --build 'make linux' --target "$LUA" \
   -o cve-2022-33099.graft --cve CVE-2022-33099 --description "stack overflow while handling errors"
 
 mkfifo in
