@@ -1,51 +1,79 @@
 #!/usr/bin/env bash
-# The graft demo: installs what graft needs, builds it, starts a real
-# multi-threaded service, and fixes its compute() function while it runs:
-# build a bundle from the fix, apply it, show the new behaviour, list it,
-# revert it, show the old behaviour again. The process never restarts.
+# The graft demo, on a fresh Debian 12 machine (as root): installs what graft
+# needs, builds it, builds Lua 5.4.4 from Debian's source package WITHOUT its
+# two CVE fixes, starts a long-running Lua interpreter, shows CVE-2022-28805,
+# builds live patches from Debian's own fix files with `graft build --source`,
+# applies them to the running interpreter, shows the fixed behaviour, reverts,
+# and shows the bug again. The interpreter never restarts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf '\ndemo failed: %s\n' "$*" >&2; exit 1; }
 
 say "installing build dependencies (Debian packages)"
 bash scripts/install-deps.sh
+apt-get install -y -qq --no-install-recommends dpkg-dev patch >/dev/null
 say "building graft"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" --target graft >/dev/null
-GRAFT=$PWD/build/graft
+GRAFT=$ROOT/build/graft
 
+CACHE=$ROOT/build/demo-cache
+mkdir -p "$CACHE"
+if [ ! -f "$CACHE/lua5.4_5.4.4-3+deb12u1.dsc" ]; then
+  say "fetching Debian's lua5.4 5.4.4-3+deb12u1 source package (enabling deb-src)"
+  if ! grep -rqs '^Types: deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d; then
+    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources >/etc/apt/sources.list.d/graft-src.sources
+  fi
+  apt-get update -qq
+  (cd "$CACHE" && apt-get source -qq --download-only lua5.4=5.4.4-3+deb12u1 2>/dev/null)
+fi
 W=$(mktemp -d /tmp/graft-demo.XXXXXX)
-trap 'kill "$SVC" 2>/dev/null; rm -rf "$W"' EXIT
-say "building the service (plain gcc -O2, no special flags) and the objects of its fix"
-gcc -O2 -g -o "$W/svc" tests/programs/svc.c -pthread
-gcc -O2 -g -ffunction-sections -fdata-sections -c tests/programs/svc.c -o "$W/svc.orig.o"
-gcc -O2 -g -ffunction-sections -fdata-sections -DFIXED -c tests/programs/svc.c -o "$W/svc.fixed.o"
+trap 'kill "$LUAPID" 2>/dev/null; rm -rf "$W"' EXIT
+cd "$W"
+dpkg-source -x --skip-patches "$CACHE/lua5.4_5.4.4-3+deb12u1.dsc" lua >/dev/null 2>&1
+P=$W/lua/debian/patches
+say "building Lua without debian/patches/0004 and 0005 (the CVE fixes)"
+make -C lua linux -j"$(nproc)" >lua-build.log 2>&1 || die "lua build failed (see $W/lua-build.log)"
+LUA=$W/lua/src/lua
 
-"$W/svc" spin 2 >"$W/out" 2>&1 &
-SVC=$!
+mkfifo in
+"$LUA" "$ROOT/tests/lua/fifo_loop.lua" "$W/in" >out 2>&1 &
+LUAPID=$!
 sleep 0.5
-say "service running as pid $SVC; it prints compute(21):"
-tail -2 "$W/out"
+REPRO='local _ENV <const> = "abc"; return len'
+ask() {  # ask CODE: send a chunk to the interpreter, print its answer
+  local n; n=$(wc -l <out)
+  echo "$1" >in
+  for _ in $(seq 100); do [ "$(wc -l <out)" -gt "$n" ] && break; sleep 0.05; done
+  echo "   lua> $1"
+  echo "   $(tail -n +"$((n + 1))" out | head -1)"
+}
+say "interpreter running as pid $LUAPID; the CVE-2022-28805 reproducer:"
+ask "$REPRO"
+tail -1 out | grep -q "compile-error" || die "the unpatched Lua did not show the bug"
 
-say "graft build: diff the objects, verify them against the running binary (run-pre)"
-"$GRAFT" build --orig "$W/svc.orig.o" --patched "$W/svc.fixed.o" --target "$W/svc" \
-  -o "$W/fix-compute.graft" --cve CVE-2099-0001 --description "compute(): reject negative input"
-"$GRAFT" info "$W/fix-compute.graft"
+say "graft build --source lua --diff 0004-cve-2022-28805.patch"
+"$GRAFT" build --source lua --diff "$P/0004-cve-2022-28805.patch" --build 'make linux' --target "$LUA" \
+  -o cve-2022-28805.graft --cve CVE-2022-28805 --description "Lua can generate wrong code when _ENV is <const>"
+say "graft build --source lua --diff 0005-cve-2022-33099.patch"
+"$GRAFT" build --source lua --diff "$P/0005-cve-2022-33099.patch" --build 'make linux' --target "$LUA" \
+  -o cve-2022-33099.graft --cve CVE-2022-33099 --description "stack overflow while handling errors"
 
-say "graft apply --pid $SVC"
-"$GRAFT" apply "$W/fix-compute.graft" --pid "$SVC"
-sleep 0.3
-echo "the same process now prints:"
-tail -2 "$W/out"
-grep -q '^value 63$' <(tail -2 "$W/out") || { echo "demo: the fix did not take effect" >&2; exit 1; }
-
-say "graft list (read from the process itself)"
+say "graft apply to pid $LUAPID"
+"$GRAFT" apply cve-2022-28805.graft --pid "$LUAPID"
+"$GRAFT" apply cve-2022-33099.graft --pid "$LUAPID"
 "$GRAFT" list
+say "the same interpreter, the same reproducer:"
+ask "$REPRO"
+tail -1 out | grep -q "result	true	function" || die "the patched Lua still shows the bug"
+ask 'error("still reports errors: " .. 42)'
 
-say "graft revert fix-compute --pid $SVC"
-"$GRAFT" revert fix-compute --pid "$SVC"
-sleep 0.3
-tail -2 "$W/out"
-grep -q '^value 42$' <(tail -1 "$W/out") || { echo "demo: revert did not take effect" >&2; exit 1; }
-kill -0 "$SVC" && echo "pid $SVC kept running throughout."
+say "graft revert both"
+"$GRAFT" revert cve-2022-33099 --pid "$LUAPID"
+"$GRAFT" revert cve-2022-28805 --pid "$LUAPID"
+ask "$REPRO"
+tail -1 out | grep -q "compile-error" || die "the bug did not come back after revert"
+kill -0 "$LUAPID" && echo "   pid $LUAPID ran throughout: nothing restarted."
 say "demo finished"
