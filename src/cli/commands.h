@@ -9,6 +9,5 @@ namespace graft::cli {
 
 void RegisterUserspaceCommands(CLI::App& app);  // apply, revert, list, info, check
 void RegisterBuildCommand(CLI::App& app);       // build (objects or source tree)
-void RegisterAdvisoryCommands(CLI::App& app);   // cvss, advisories, scan, supported
 
 }  // namespace graft::cli
