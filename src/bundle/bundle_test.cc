@@ -3,6 +3,7 @@
 #include "bundle/bundle.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 namespace graft::bundle {
 namespace {
@@ -58,6 +59,19 @@ TEST(Bundle, RefusesTruncationAndForeignFiles) {
   auto f = Decode(std::vector<uint8_t>{0x7f, 'E', 'L', 'F'}, "elf");
   ASSERT_FALSE(f.ok());
   EXPECT_NE(f.error().message().find("not a graft bundle"), std::string::npos);
+}
+
+TEST(Bundle, HostileCborSizesAreAnErrorNotACrash) {
+  // Found by bundle_fuzz.cc: an array header claiming 2^63 elements made the
+  // CBOR reader throw even with exceptions disabled.
+  std::vector<uint8_t> payload = {0x9b, 0x82, 0, 0, 0, 0, 0, 0, 0x46};
+  auto framed = Encode(Bundle{});
+  framed.resize(44);
+  framed.insert(framed.end(), payload.begin(), payload.end());
+  crypto_generichash(&framed[12], 32, payload.data(), payload.size(), nullptr, 0);
+  auto r = Decode(framed, "hostile");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("not valid CBOR"), std::string::npos) << r.error().message();
 }
 
 TEST(Bundle, ValidatesIds) {
