@@ -55,7 +55,7 @@ Status StoppedProcess::Stop() {
   for (int pass = 0; pass < 100; pass++) {
     std::vector<pid_t> tasks = ListTasks(pid_);
     if (tasks.empty() && threads_.empty())
-      return Err("process {} does not exist (or graft may not trace it)", pid_);
+      return Err("process {} does not exist: it exited (or graft may not see it)", pid_);
     bool fresh = false;
     for (pid_t tid : tasks) {
       if (seen.count(tid)) continue;

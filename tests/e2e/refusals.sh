@@ -34,6 +34,13 @@ step "a process that does not run the target"
 if "$GRAFT" apply "$W/fix.graft" --pid "$PID" 2>"$W/err"; then fail "applied to the wrong program"; fi
 grep -q "does not run svc" "$W/err" || fail "unclear error: $(cat "$W/err")"
 
+step "a process that exits while graft waits for it"
+build exits exits_soon.c
+"$GRAFT" build --orig "$W/exits.orig.o" --patched "$W/exits.fixed.o" --target "$W/exits" -o "$W/e.graft" >/dev/null
+start exits "$W/out3"
+if "$GRAFT" apply "$W/e.graft" --pid "$PID" --timeout 5 2>"$W/err"; then fail "applied to a process that exited"; fi
+grep -q "exited" "$W/err" || fail "unclear error for an exiting process: $(cat "$W/err")"
+
 step "a damaged bundle"
 cp "$W/fix.graft" "$W/bad.graft"
 printf '\x55' | dd of="$W/bad.graft" bs=1 seek=100 conv=notrunc 2>/dev/null
