@@ -161,6 +161,60 @@ Status MapPatch(pid_t pid, const process::SyscallGadgets& g, const LinkedPatch& 
   return mapped;
 }
 
+
+// Writes every function's jump (or original bytes) while the threads are
+// stopped; a failed write puts back the ones already written: all or nothing.
+Status WriteAllOrNothing(const process::ProcessMemory& mem, const std::vector<PatchedFunction>& fns, bool install) {
+  for (size_t i = 0; i < fns.size(); i++) {
+    Status w = mem.Write(fns[i].site, install ? fns[i].jump : fns[i].original);
+    if (!w.ok()) {
+      for (size_t j = 0; j < i; j++) (void)mem.Write(fns[j].site, install ? fns[j].original : fns[j].jump);
+      return w;
+    }
+  }
+  return OkStatus();
+}
+
+struct SwitchPlan {
+  std::vector<BusyRange> busy;
+  std::function<Status(process::StoppedProcess&)> verify;  // first thing in every stop
+  std::function<Status(process::StoppedProcess&)> commit;  // once nobody is busy
+};
+
+// The consistency loop shared by apply and revert: stop every thread, verify,
+// and commit once no thread runs in or returns into a busy range; a hot leaf
+// is stepped out, otherwise resume and retry with backoff until the timeout.
+// Returns why it gave up, or "" when committed (or, dry run, when it could).
+Result<std::string> SwitchWhenIdle(pid_t pid, process::StackUnwinder& unwinder, const SwitchPlan& plan,
+                                   const PatchOptions& opt, PatchOutcome& out) {
+  auto deadline = Clock::now() + std::chrono::duration<double>(opt.timeout_seconds);
+  std::chrono::microseconds backoff(500);
+  for (;;) {
+    out.attempts++;
+    auto t0 = Clock::now();
+    std::string why;
+    Status st = [&]() -> Status {
+      process::StoppedProcess proc(pid);
+      GRAFT_TRY(proc.Stop());
+      GRAFT_TRY(plan.verify(proc));
+      GRAFT_ASSIGN(BusyThread bt, FindBusyThread(proc, unwinder, plan.busy));
+      for (int tries = 0; !bt.why.empty() && bt.frame == 0 && !opt.dry_run && tries < 16; tries++) {
+        if (!StepOut(proc, bt.tid, plan.busy, 64)) break;
+        GRAFT_ASSIGN(bt, FindBusyThread(proc, unwinder, plan.busy));
+      }
+      why = bt.why;
+      if (!why.empty() || opt.dry_run) return OkStatus();
+      return plan.commit(proc);
+    }();
+    out.pause_ms = std::max(out.pause_ms, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (!st.ok()) return st.error();
+    if (why.empty() || opt.dry_run || Clock::now() + backoff > deadline) return why;
+    if (opt.progress) opt.progress(fmt::format("process {}: busy ({}); retrying", pid, why));
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::microseconds(100000));
+  }
+}
+
 }  // namespace
 
 Result<std::string> RunDetached(const std::function<Result<std::string>()>& work) {
@@ -224,63 +278,39 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
     if (opt.progress) opt.progress(fmt::format("process {}: mapping patch at {:#x}", pid, lp.base));
     GRAFT_TRY(MapPatch(pid, gadgets, lp));
   }
-  auto deadline = Clock::now() + std::chrono::duration<double>(opt.timeout_seconds);
-  std::chrono::microseconds backoff(500);
-  std::string why;
-  for (;;) {
-    out.attempts++;
-    auto t0 = Clock::now();
-    Status st = [&]() -> Status {
-      process::StoppedProcess proc(pid);
-      GRAFT_TRY(proc.Stop());
-      // Run-pre on memory: the code that runs must be the code the bundle was built for.
-      for (size_t i = 0; i < b.functions.size(); i++) {
-        const PatchedFunction& f = lp.record.functions[i];
-        GRAFT_ASSIGN(auto now, mem.Read(f.address, f.size));
-        if (now != b.functions[i].expected) {
-          for (const AppliedPatch& ap : applied)
-            for (const PatchedFunction& g : ap.record.functions)
-              if (g.address == f.address)
-                return Err("function {} in process {} is already replaced by patch {}; revert it first", f.name,
-                           pid, ap.record.id);
-          return Err("run-pre failed in process {}: function {} at {:#x} is not the code the patch was built "
-                     "for", pid, f.name, f.address);
-        }
-      }
-      GRAFT_ASSIGN(BusyThread bt, FindBusyThread(proc, *unwinder, busy));
-      for (int tries = 0; !bt.why.empty() && bt.frame == 0 && !opt.dry_run && tries < 16; tries++) {
-        if (!StepOut(proc, bt.tid, busy, 64)) break;
-        GRAFT_ASSIGN(bt, FindBusyThread(proc, *unwinder, busy));
-      }
-      why = bt.why;
-      if (!why.empty() || opt.dry_run) return OkStatus();
-      // All or nothing: on a failed write, put back what was written.
-      for (size_t i = 0; i < lp.record.functions.size(); i++) {
-        const PatchedFunction& f = lp.record.functions[i];
-        Status w = mem.Write(f.site, f.jump);
-        if (!w.ok()) {
-          for (size_t j = 0; j < i; j++)
-            (void)mem.Write(lp.record.functions[j].site, lp.record.functions[j].original);
-          return w;
-        }
-      }
-      return OkStatus();
-    }();
-    out.pause_ms = std::max(out.pause_ms, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    if (!st.ok()) {
-      if (!opt.dry_run && process::ProcessExists(pid)) (void)UnmapInTarget(pid, gadgets, lp.base, lp.code_size + lp.data_size);
-      return st.error();
+  SwitchPlan plan;
+  plan.busy = busy;
+  // Run-pre on memory: the code that runs must be the code the bundle was built for.
+  plan.verify = [&](process::StoppedProcess&) -> Status {
+    for (size_t i = 0; i < b.functions.size(); i++) {
+      const PatchedFunction& f = lp.record.functions[i];
+      GRAFT_ASSIGN(auto now, mem.Read(f.address, f.size));
+      if (now == b.functions[i].expected) continue;
+      for (const AppliedPatch& ap : applied)
+        for (const PatchedFunction& g : ap.record.functions)
+          if (g.address == f.address)
+            return Err("function {} in process {} is already replaced by patch {}; revert it first", f.name, pid,
+                       ap.record.id);
+      return Err("run-pre failed in process {}: function {} at {:#x} is not the code the patch was built for",
+                 pid, f.name, f.address);
     }
-    if (why.empty()) break;
-    if (opt.dry_run) return Err("process {}: would wait: {}", pid, why);
-    if (Clock::now() + backoff > deadline) {
+    return OkStatus();
+  };
+  plan.commit = [&](process::StoppedProcess&) { return WriteAllOrNothing(mem, lp.record.functions, true); };
+  auto unmap = [&] {
+    if (!opt.dry_run && process::ProcessExists(pid))
       (void)UnmapInTarget(pid, gadgets, lp.base, lp.code_size + lp.data_size);
-      return Err("process {}: gave up after {} attempts in {:.1f} s: {}; nothing was changed. Try again "
-                 "when the process is less busy, or raise --timeout", pid, out.attempts, opt.timeout_seconds, why);
-    }
-    if (opt.progress) opt.progress(fmt::format("process {}: busy ({}); retrying", pid, why));
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, std::chrono::microseconds(100000));
+  };
+  auto why = SwitchWhenIdle(pid, *unwinder, plan, opt, out);
+  if (!why.ok()) {
+    unmap();
+    return why.error();
+  }
+  if (!why->empty()) {
+    if (opt.dry_run) return Err("process {}: would wait: {}", pid, *why);
+    unmap();
+    return Err("process {}: gave up after {} attempts in {:.1f} s: {}; nothing was changed. Try again "
+               "when the process is less busy, or raise --timeout", pid, out.attempts, opt.timeout_seconds, *why);
   }
   out.record = lp.record;
   return out;
@@ -304,49 +334,29 @@ Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const P
   PatchOutcome out;
   out.pid = pid;
   out.record = rec;
-  auto deadline = Clock::now() + std::chrono::duration<double>(opt.timeout_seconds);
-  std::chrono::microseconds backoff(500);
-  std::string why;
-  for (;;) {
-    out.attempts++;
-    auto t0 = Clock::now();
-    Status st = [&]() -> Status {
-      process::StoppedProcess proc(pid);
-      GRAFT_TRY(proc.Stop());
-      for (const PatchedFunction& f : rec.functions) {
-        GRAFT_ASSIGN(auto now, mem.Read(f.site, f.jump.size()));
-        if (now != f.jump && now != f.original)
-          return Err("function {} in process {} was changed by someone else since patch {} was applied; "
-                     "refusing to revert", f.name, pid, id);
-      }
-      GRAFT_ASSIGN(BusyThread bt, FindBusyThread(proc, *unwinder, busy));
-      for (int tries = 0; !bt.why.empty() && bt.frame == 0 && !opt.dry_run && tries < 16; tries++) {
-        if (!StepOut(proc, bt.tid, busy, 64)) break;
-        GRAFT_ASSIGN(bt, FindBusyThread(proc, *unwinder, busy));
-      }
-      why = bt.why;
-      if (!why.empty() || opt.dry_run) return OkStatus();
-      for (size_t i = 0; i < rec.functions.size(); i++) {
-        Status w = mem.Write(rec.functions[i].site, rec.functions[i].original);
-        if (!w.ok()) {
-          for (size_t j = 0; j < i; j++) (void)mem.Write(rec.functions[j].site, rec.functions[j].jump);
-          return w;
-        }
-      }
-      // Still stopped: nobody can be in the patch's code now, unmap it in the same stop.
-      GRAFT_ASSIGN(auto rs, process::RemoteSyscall::Prepare(proc, proc.threads()[0].tid, gadgets));
-      GRAFT_TRY(Check(rs.Call(SYS_munmap, {rec.code_start, rec.code_size + rec.data_size}), "munmap"));
-      return OkStatus();
-    }();
-    out.pause_ms = std::max(out.pause_ms, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    if (!st.ok()) return st.error();
-    if (why.empty()) break;
+  SwitchPlan plan;
+  plan.busy = busy;
+  plan.verify = [&](process::StoppedProcess&) -> Status {
+    for (const PatchedFunction& f : rec.functions) {
+      GRAFT_ASSIGN(auto now, mem.Read(f.site, f.jump.size()));
+      if (now != f.jump && now != f.original)
+        return Err("function {} in process {} was changed by someone else since patch {} was applied; "
+                   "refusing to revert", f.name, pid, id);
+    }
+    return OkStatus();
+  };
+  plan.commit = [&](process::StoppedProcess& proc) -> Status {
+    GRAFT_TRY(WriteAllOrNothing(mem, rec.functions, false));
+    // Still stopped: nobody can be in the patch's code now, unmap it in the same stop.
+    GRAFT_ASSIGN(auto rs, process::RemoteSyscall::Prepare(proc, proc.threads()[0].tid, gadgets));
+    GRAFT_TRY(Check(rs.Call(SYS_munmap, {rec.code_start, rec.code_size + rec.data_size}), "munmap"));
+    return OkStatus();
+  };
+  GRAFT_ASSIGN(std::string why, SwitchWhenIdle(pid, *unwinder, plan, opt, out));
+  if (!why.empty()) {
     if (opt.dry_run) return Err("process {}: would wait: {}", pid, why);
-    if (Clock::now() + backoff > deadline)
-      return Err("process {}: gave up reverting {} after {} attempts: {}; the patch stays applied", pid, id,
-                 out.attempts, why);
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, std::chrono::microseconds(100000));
+    return Err("process {}: gave up reverting {} after {} attempts: {}; the patch stays applied", pid, id,
+               out.attempts, why);
   }
   return out;
 }
