@@ -20,15 +20,8 @@ cmake --build build -j"$(nproc)" --target graft >/dev/null
 GRAFT=$ROOT/build/graft
 
 CACHE=$ROOT/build/demo-cache
-mkdir -p "$CACHE"
-if [ ! -f "$CACHE/lua5.4_5.4.4-3+deb12u1.dsc" ]; then
-  say "fetching Debian's lua5.4 5.4.4-3+deb12u1 source package (enabling deb-src)"
-  if ! grep -rqs '^Types: deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d; then
-    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources >/etc/apt/sources.list.d/graft-src.sources
-  fi
-  apt-get update -qq
-  (cd "$CACHE" && apt-get source -qq --download-only lua5.4=5.4.4-3+deb12u1 2>/dev/null)
-fi
+say "fetching Debian's lua5.4 5.4.4-3+deb12u1 source package (cached in $CACHE)"
+bash scripts/fetch-debian-source.sh lua5.4 5.4.4-3+deb12u1 "$CACHE"
 W=$(mktemp -d /tmp/graft-demo.XXXXXX)
 trap 'kill "$LUAPID" 2>/dev/null; rm -rf "$W"' EXIT
 cd "$W"

@@ -7,16 +7,7 @@
 # the source is cached in $GRAFT_CACHE.
 . "$(dirname "$0")/lib.sh"
 CACHE=${GRAFT_CACHE:-/var/cache/graft-tests}
-mkdir -p "$CACHE/lua"
-if [ ! -f "$CACHE/lua/lua5.4_5.4.4-3+deb12u1.dsc" ]; then
-  step "fetching lua5.4 5.4.4-3+deb12u1 source"
-  if [ ! -f /etc/apt/sources.list.d/graft-src.sources ] && ! grep -rqs '^Types: deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d; then
-    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources >/etc/apt/sources.list.d/graft-src.sources
-  fi
-  command -v dpkg-source >/dev/null || apt-get install -y -qq dpkg-dev >/dev/null
-  apt-get update -qq
-  (cd "$CACHE/lua" && apt-get source -qq --download-only lua5.4=5.4.4-3+deb12u1)
-fi
+bash "$(dirname "$PROGRAMS")/../scripts/fetch-debian-source.sh" lua5.4 5.4.4-3+deb12u1 "$CACHE/lua"
 cd "$W"
 dpkg-source -x --skip-patches "$CACHE/lua/lua5.4_5.4.4-3+deb12u1.dsc" lua >/dev/null
 P=$W/lua/debian/patches
