@@ -38,8 +38,8 @@ for n in 1 8 64; do
     gaps+=("$(grep max_gap_us out.$n | tail -1 | awk '{print $2}')")
     "$GRAFT" revert fix --pid "$PID" >/dev/null
   done
+  kill "$PID" 2>/dev/null || true  # closing the control FIFO also ends it
   exec 9>&-
-  kill "$PID"
   med() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
   worst() { printf '%s\n' "$@" | sort -g | tail -1; }
   echo "| $n | $(med "${base[@]}") | $(med "${gaps[@]}") | $(worst "${gaps[@]}") | $(med "${stops[@]}") |"

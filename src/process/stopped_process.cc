@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <set>
 #include <string>
 
@@ -22,8 +23,17 @@ static std::vector<pid_t> ListTasks(pid_t pid) {
   std::vector<pid_t> out;
   DIR* d = opendir(("/proc/" + std::to_string(pid) + "/task").c_str());
   if (!d) return out;
-  while (dirent* e = readdir(d))
-    if (e->d_name[0] != '.') out.push_back(std::atoi(e->d_name));
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    // A leader that called pthread_exit stays a zombie while the other
+    // threads run; it never reaches an interrupt stop, so skip it.
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/task/" + e->d_name + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    size_t paren = line.rfind(')');
+    if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z') continue;
+    out.push_back(std::atoi(e->d_name));
+  }
   closedir(d);
   return out;
 }
@@ -49,6 +59,50 @@ Result<int> StoppedProcess::WaitStop(pid_t tid) {
   }
 }
 
+Status StoppedProcess::Seize(const std::vector<pid_t>& tids, std::vector<pid_t>& seized) {
+  for (pid_t tid : tids) {
+    if (ptrace(PTRACE_SEIZE, tid, nullptr, PTRACE_O_TRACESYSGOOD) != 0) {
+      if (errno == ESRCH) continue;  // exited meanwhile
+      if (errno == EPERM && threads_.empty() && seized.empty())
+        return Err("process {}: not permitted to trace it (run graft as root or the same user; "
+                   "is another debugger attached?)", pid_);
+      return Err("process {}: cannot attach to thread {}: {}", pid_, tid, std::strerror(errno));
+    }
+    seized.push_back(tid);
+    ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+  }
+  return OkStatus();
+}
+
+Status StoppedProcess::WaitInterrupted(const std::vector<pid_t>& seized) {
+  for (pid_t tid : seized) {
+    ThreadState t;
+    t.tid = tid;
+    // Wait for the interrupt stop; a signal may be reported first: keep it for later.
+    for (;;) {
+      auto st = WaitStop(tid);
+      if (!st.ok()) {
+        if (!ProcessExists(pid_)) return st.error();
+        break;  // this thread exited; others go on
+      }
+      int s = *st;
+      if ((s >> 16) == PTRACE_EVENT_STOP) {
+        t.event_stop = true;
+        break;
+      }
+      int sig = WSTOPSIG(s);
+      if (sig != SIGTRAP) t.pending_signal = sig;
+      // Let it go on (without delivering) to reach the interrupt stop.
+      ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+    }
+    if (!t.event_stop) continue;
+    if (ptrace(PTRACE_GETREGS, tid, nullptr, &t.regs) != 0)
+      return Err("thread {}: cannot read registers: {}", tid, std::strerror(errno));
+    threads_.push_back(t);
+  }
+  return OkStatus();
+}
+
 Status StoppedProcess::Stop() {
   std::set<pid_t> seen;
   stopped_ = true;
@@ -56,46 +110,30 @@ Status StoppedProcess::Stop() {
     std::vector<pid_t> tasks = ListTasks(pid_);
     if (tasks.empty() && threads_.empty())
       return Err("process {} does not exist: it exited (or graft may not see it)", pid_);
-    bool fresh = false;
-    for (pid_t tid : tasks) {
-      if (seen.count(tid)) continue;
-      seen.insert(tid);
-      if (ptrace(PTRACE_SEIZE, tid, nullptr, PTRACE_O_TRACESYSGOOD) != 0) {
-        if (errno == ESRCH) continue;  // exited meanwhile
-        if (errno == EPERM && threads_.empty())
-          return Err("process {}: not permitted to trace it (run graft as root or the same user; "
-                     "is another debugger attached?)", pid_);
-        return Err("process {}: cannot attach to thread {}: {}", pid_, tid, std::strerror(errno));
-      }
-      if (ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) != 0 && errno == ESRCH) continue;
-      ThreadState t;
-      t.tid = tid;
-      // Wait for the interrupt stop; a signal may be reported first: keep it for later.
-      for (;;) {
-        auto st = WaitStop(tid);
-        if (!st.ok()) {
-          if (!ProcessExists(pid_)) return st.error();
-          break;  // this thread exited; others go on
-        }
-        int s = *st;
-        if ((s >> 16) == PTRACE_EVENT_STOP) {
-          t.event_stop = true;
-          break;
-        }
-        int sig = WSTOPSIG(s);
-        if (sig != SIGTRAP) t.pending_signal = sig;
-        // Let it go on (without delivering) to reach the interrupt stop.
-        ptrace(PTRACE_CONT, tid, nullptr, nullptr);
-      }
-      if (!t.event_stop) continue;
-      if (ptrace(PTRACE_GETREGS, tid, nullptr, &t.regs) != 0)
-        return Err("thread {}: cannot read registers: {}", tid, std::strerror(errno));
-      threads_.push_back(t);
-      fresh = true;
+    std::vector<pid_t> fresh, seized;
+    for (pid_t tid : tasks)
+      if (seen.insert(tid).second) fresh.push_back(tid);
+    if (fresh.empty()) {
+      if (threads_.empty()) return Err("process {} exited while graft was stopping it", pid_);
+      return OkStatus();
     }
-    if (!fresh && pass > 0) return OkStatus();
+    Status s = Seize(fresh, seized);
+    Status w = WaitInterrupted(seized);  // always reap what was seized
+    GRAFT_TRY(s);
+    GRAFT_TRY(w);
   }
   return Err("process {} keeps creating threads; could not stop them all", pid_);
+}
+
+Status StoppedProcess::StopOne() {
+  stopped_ = true;
+  for (pid_t tid : ListTasks(pid_)) {
+    std::vector<pid_t> seized;
+    GRAFT_TRY(Seize({tid}, seized));
+    GRAFT_TRY(WaitInterrupted(seized));
+    if (!threads_.empty()) return OkStatus();
+  }
+  return Err("process {} does not exist: it exited (or graft may not see it)", pid_);
 }
 
 void StoppedProcess::Resume() {

@@ -29,8 +29,13 @@ class StoppedProcess {
   StoppedProcess(const StoppedProcess&) = delete;
   StoppedProcess& operator=(const StoppedProcess&) = delete;
 
-  // Seizes and stops every thread, including ones created meanwhile.
+  // Seizes and stops every thread, including ones created meanwhile. All
+  // threads of a pass are interrupted before any is waited for, so they stop
+  // in parallel and the first stopped waits least.
   Status Stop();
+  // Seizes and stops only the thread-group leader (or the first live thread):
+  // enough for injected system calls that do not touch code others run.
+  Status StopOne();
   // Detaches from every thread, re-delivering signals that arrived.
   void Resume();
 
@@ -41,6 +46,9 @@ class StoppedProcess {
   Result<int> WaitStop(pid_t tid);
 
  private:
+  Status Seize(const std::vector<pid_t>& tids, std::vector<pid_t>& seized);
+  Status WaitInterrupted(const std::vector<pid_t>& seized);
+
   pid_t pid_;
   std::vector<ThreadState> threads_;
   bool stopped_ = false;

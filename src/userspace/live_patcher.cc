@@ -111,9 +111,11 @@ class ProcessLock {
   int fd_;
 };
 
+// Mapping and unmapping memory no thread runs needs only one thread stopped;
+// the others keep running.
 Status UnmapInTarget(pid_t pid, const process::SyscallGadgets& g, uint64_t start, uint64_t size) {
   process::StoppedProcess proc(pid);
-  GRAFT_TRY(proc.Stop());
+  GRAFT_TRY(proc.StopOne());
   GRAFT_ASSIGN(auto rs, process::RemoteSyscall::Prepare(proc, proc.threads()[0].tid, g));
   GRAFT_TRY(Check(rs.Call(SYS_munmap, {start, size}), "munmap"));
   return OkStatus();
@@ -122,7 +124,7 @@ Status UnmapInTarget(pid_t pid, const process::SyscallGadgets& g, uint64_t start
 // Stage 1: create and map the memfd holding the linked patch.
 Status MapPatch(pid_t pid, const process::SyscallGadgets& g, const LinkedPatch& lp) {
   process::StoppedProcess proc(pid);
-  GRAFT_TRY(proc.Stop());
+  GRAFT_TRY(proc.StopOne());
   GRAFT_ASSIGN(auto rs, process::RemoteSyscall::Prepare(proc, proc.threads()[0].tid, g));
   std::string name = "graft:" + lp.record.id;
   GRAFT_ASSIGN(uint64_t name_at, rs.PushScratch(std::vector<uint8_t>(name.begin(), name.end() + 1)));
