@@ -9,5 +9,6 @@ namespace graft::cli {
 
 void RegisterUserspaceCommands(CLI::App& app);  // apply, revert, list, info, check
 void RegisterBuildCommand(CLI::App& app);       // build (objects or source tree)
+void RegisterCvssCommand(CLI::App& app);        // cvss
 
 }  // namespace graft::cli

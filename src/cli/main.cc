@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "graft 0.1.0");
   graft::cli::RegisterBuildCommand(app);
   graft::cli::RegisterUserspaceCommands(app);
+  graft::cli::RegisterCvssCommand(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
