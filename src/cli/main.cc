@@ -1,5 +1,5 @@
 // graft: turns source-level fixes into live patches and grafts them into
-// running processes; tracks advisories and which CVEs a host still carries.
+// running processes.
 #include <CLI/CLI.hpp>
 
 #include "build/compiler_wrapper.h"
@@ -10,8 +10,8 @@ int main(int argc, char** argv) {
   if (auto code = graft::build::MaybeRunAsCompilerWrapper(argc, argv)) return *code;
   CLI::App app{
       "graft - live-patch running Linux software without restarting it.\n"
-      "Build a patch bundle from a fix, apply it to running processes, revert it,\n"
-      "and see which security advisories and CVEs a host still carries."};
+      "Build a patch bundle from a fix (objects or a source tree and a diff), apply it\n"
+      "to running processes, list and revert it; score CVSS vectors."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "graft 0.1.0");
   graft::cli::RegisterBuildCommand(app);
