@@ -61,6 +61,15 @@ class BundleResolver {
         r.symbol = plan_.sections[to.section].name;
         return r;
       case diff::Referent::Kind::kExisting: {
+        // A shared library calls its own exported functions through its PLT,
+        // so that another library can interpose them; new code does the same.
+        if (!to.local && to.function && branch) {
+          if (auto plt = syms_.PltStub(to.name)) {
+            r.kind = Reloc::Kind::kTarget;
+            r.address = *plt;
+            return r;
+          }
+        }
         if (to.replacement >= 0 && branch) {
           r.kind = Reloc::Kind::kSection;
           r.section = to.replacement;

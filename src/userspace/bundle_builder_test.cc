@@ -7,6 +7,7 @@
 
 #include "base/testing.h"
 #include "bundle/bundle.h"
+#include "elf/target_symbols.h"
 
 namespace graft::userspace {
 namespace {
@@ -98,6 +99,29 @@ TEST(BundleBuilder, SharedLibraryWithRelaxedGotLoadsVerifies) {
   auto r = BuildBundle(b.req);
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->replaced, std::vector<std::string>{"check"});
+}
+
+TEST(BundleBuilder, SharedLibraryCallsKeepGoingThroughItsPlt) {
+  // check() calls the exported lookup() through the library's PLT, so that
+  // another library may interpose it; the new code must do the same.
+  Built b;
+  Prepare(b, "-O2 -g -fPIC -shared -Wl,--build-id", "-O2 -g -fPIC");
+  ASSERT_TRUE(BuildBundle(b.req).ok());
+  auto bundle = bundle::ReadFile(b.req.output);
+  ASSERT_TRUE(bundle.ok());
+  auto lib = elf::ObjectFile::Open(b.req.target).value();
+  elf::TargetSymbols syms(*lib);
+  auto plt = syms.PltStub("lookup");
+  ASSERT_TRUE(plt.has_value()) << "the linker made no PLT stub for lookup";
+  bool via_plt = false;
+  for (const auto& sec : bundle->sections)
+    for (const auto& r : sec.relocs)
+      if (r.symbol == "lookup") {
+        EXPECT_EQ(r.kind, bundle::Reloc::Kind::kTarget);
+        EXPECT_EQ(r.address, *plt);
+        via_plt = true;
+      }
+  EXPECT_TRUE(via_plt) << "no reference to lookup in the bundle";
 }
 
 TEST(BundleBuilder, RefusesStrippedTarget) {
