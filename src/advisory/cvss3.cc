@@ -3,6 +3,8 @@
 // so that floating-point error never pushes a score up by 0.1.
 #include "advisory/cvss3.h"
 
+#include "advisory/cvss_vector.h"
+
 #include <cmath>
 #include <vector>
 
@@ -81,31 +83,15 @@ Result<Cvss3Scores> ScoreCvss3(std::string_view vector) {
   } else {
     out.version = "3.0";
   }
+  GRAFT_ASSIGN(std::vector<int> chosen, ParseCvssMetrics(body, Metrics()));
   std::map<std::string, std::string> given;
   std::map<std::string, double> w;
-  size_t start = 0;
-  while (start <= body.size()) {
-    size_t end = body.find('/', start);
-    if (end == std::string_view::npos) end = body.size();
-    std::string_view part = body.substr(start, end - start);
-    start = end + 1;
-    if (part.empty()) return Err("empty metric in vector (double '/' or trailing '/')");
-    size_t colon = part.find(':');
-    if (colon == std::string_view::npos) return Err("metric '{}' has no value (expected NAME:VALUE)", part);
-    std::string name(part.substr(0, colon)), value(part.substr(colon + 1));
-    const MetricDef* def = nullptr;
-    for (const MetricDef& m : Metrics())
-      if (name == m.name) def = &m;
-    if (!def) return Err("unknown metric '{}'", name);
-    if (given.count(name)) return Err("duplicate metric {}", name);
-    bool ok = false;
-    for (auto& [v, weight] : def->values)
-      if (value == v) ok = true, w[name] = weight;
-    if (!ok) return Err("bad value '{}' for metric {}", value, name);
-    given[name] = value;
+  for (size_t i = 0; i < chosen.size(); i++) {
+    if (chosen[i] < 0) continue;
+    const auto& [value, weight] = Metrics()[i].values[chosen[i]];
+    given[Metrics()[i].name] = value;
+    w[Metrics()[i].name] = weight;
   }
-  for (const MetricDef& m : Metrics())
-    if (m.mandatory && !given.count(m.name)) return Err("missing mandatory metric {}", m.name);
   auto val = [&](const char* n) { return given.count(n) ? given[n] : std::string("X"); };
   auto weight = [&](const char* n) { return given.count(n) ? w[n] : 1.0; };
   bool v31 = out.version == "3.1";
