@@ -10,5 +10,7 @@ namespace graft::cli {
 void RegisterUserspaceCommands(CLI::App& app);  // apply, revert, list, info, check
 void RegisterBuildCommand(CLI::App& app);       // build (objects or source tree)
 void RegisterCvssCommand(CLI::App& app);        // cvss
+void RegisterAdvisoryCommands(CLI::App& app);   // advisories import|list|show|publish|policy
+void RegisterScanCommands(CLI::App& app);       // scan, supported
 
 }  // namespace graft::cli

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "process/proc_maps.h"
+#include "userspace/live_inventory.h"
 #include "userspace/live_patcher.h"
 #include "userspace/process_image.h"
 
@@ -29,22 +30,6 @@ void AddTargets(CLI::App* cmd, Targets& t) {
   cmd->add_flag("--all", t.all, "Every process that maps the patch's target (by build-id)");
 }
 
-std::vector<pid_t> AllProcessesWithPatches() {
-  std::vector<pid_t> out;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    pid_t pid = std::atoi(entry.path().filename().c_str());
-    if (pid <= 0) continue;
-    auto maps = process::ReadMaps(pid);
-    if (!maps.ok()) continue;
-    for (const auto& m : *maps)
-      if (m.path.rfind(userspace::kMappingPrefix, 0) == 0) {
-        out.push_back(pid);
-        break;
-      }
-  }
-  return out;
-}
-
 json RecordJson(const userspace::PatchRecord& r) {
   json fns = json::array();
   for (const auto& f : r.functions)
@@ -58,7 +43,7 @@ void RunOnProcesses(const std::string& verb, const Targets& t, const std::string
                     const std::function<Result<std::string>(pid_t)>& fn) {
   std::vector<pid_t> pids = t.pids;
   if (t.all) {
-    auto found = build_id.empty() ? AllProcessesWithPatches() : userspace::ProcessesMapping(build_id);
+    auto found = build_id.empty() ? userspace::ProcessesWithPatches() : userspace::ProcessesMapping(build_id);
     pids.insert(pids.end(), found.begin(), found.end());
   }
   if (pids.empty()) Fail(Error(t.all ? "no running process matches" : "give --pid PID or --all"), t.all ? 1 : 2);
@@ -126,7 +111,7 @@ void RegisterUserspaceCommands(CLI::App& app) {
       Targets tt = *t;
       if (t->all) {
         tt.all = false;
-        for (pid_t pid : AllProcessesWithPatches()) {
+        for (pid_t pid : userspace::ProcessesWithPatches()) {
           auto ap = userspace::ReadAppliedPatches(pid);
           if (!ap.ok()) continue;
           for (const auto& a : *ap)
@@ -153,7 +138,7 @@ void RegisterUserspaceCommands(CLI::App& app) {
     cmd->add_option("--pid,-p", *pids, "Only these processes");
     cmd->add_flag("--json", *as_json, "Machine-readable output");
     cmd->callback([=] {
-      std::vector<pid_t> which = pids->empty() ? AllProcessesWithPatches() : *pids;
+      std::vector<pid_t> which = pids->empty() ? userspace::ProcessesWithPatches() : *pids;
       json out = json::array();
       for (pid_t pid : which) {
         auto ap = userspace::ReadAppliedPatches(pid);

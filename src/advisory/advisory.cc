@@ -1,0 +1,33 @@
+#include "advisory/advisory.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace graft::advisory {
+
+std::string_view EcosystemName(Ecosystem e) { return e == Ecosystem::kDeb ? "deb" : "rpm"; }
+
+std::string NormalizeSeverity(std::string_view s) {
+  std::string l(s);
+  std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (l == "high") return "important";
+  if (l == "medium") return "moderate";
+  if (l == "none" || l == "unknown" || l == "not set" || l == "unimportant") return "";
+  return l;
+}
+
+int SeverityRank(std::string_view s) {
+  if (s == "critical") return 4;
+  if (s == "important") return 3;
+  if (s == "moderate") return 2;
+  if (s == "low") return 1;
+  return 0;
+}
+
+Ecosystem EcosystemOf(const FixedPackage& p) {
+  std::string_view e = p.ecosystem;
+  if (e == "deb" || e.rfind("Debian", 0) == 0 || e.rfind("Ubuntu", 0) == 0) return Ecosystem::kDeb;
+  return Ecosystem::kRpm;
+}
+
+}  // namespace graft::advisory

@@ -1,0 +1,218 @@
+#include "scan/scanner.h"
+
+#include <algorithm>
+
+#include "advisory/version_deb.h"
+#include "advisory/version_rpm.h"
+
+namespace graft::scan {
+namespace {
+
+using advisory::Advisory;
+using advisory::Ecosystem;
+using advisory::FixedPackage;
+
+int Compare(Ecosystem e, const std::string& a, const std::string& b) {
+  if (e == Ecosystem::kDeb) return advisory::CompareDebVersions(a, b);
+  return advisory::CompareRpmEvr(advisory::ParseEvr(a), advisory::ParseEvr(b));
+}
+
+bool InstallOnly(const std::string& name) {
+  return name == "kernel" || name.rfind("kernel-", 0) == 0 || name.rfind("linux-image-", 0) == 0;
+}
+
+// The installed package a host's advisory matching looks at, per key.
+struct Index {
+  Ecosystem eco;
+  // rpm: (name, arch) -> latest installed, or the running kernel's for install-only names.
+  std::map<std::pair<std::string, std::string>, InstalledPackage> rpm;
+  // deb: source name -> the installed binary with the highest source version
+  // (the running kernel's for the kernel's source); binary name -> package.
+  std::map<std::string, InstalledPackage> deb_source, deb_binary;
+  std::string running_kernel_version;
+
+  explicit Index(const Inventory& inv) : eco(inv.ecosystem) {
+    const InstalledPackage* running = nullptr;
+    for (const auto& p : inv.packages) {
+      if (inv.kernel_release.empty()) break;
+      bool match = eco == Ecosystem::kDeb ? p.name == "linux-image-" + inv.kernel_release
+                                          : InstallOnly(p.name) && p.version + "." + p.arch == inv.kernel_release;
+      if (match) running = &p;
+    }
+    if (running) running_kernel_version = eco == Ecosystem::kDeb ? running->source_version : running->version;
+    for (const auto& p : inv.packages) {
+      if (eco == Ecosystem::kRpm) {
+        auto [it, added] = rpm.try_emplace({p.name, p.arch}, p);
+        if (!added && Compare(eco, p.version, it->second.version) > 0) it->second = p;
+      } else {
+        deb_binary[p.name] = p;
+        auto [it, added] = deb_source.try_emplace(p.source, p);
+        if (!added && Compare(eco, p.source_version, it->second.source_version) > 0) it->second = p;
+      }
+    }
+    // Install-only packages: the running kernel's, not the newest installed.
+    if (running && eco == Ecosystem::kRpm) {
+      for (const auto& p : inv.packages)
+        if (InstallOnly(p.name) && p.version == running->version) rpm[{p.name, p.arch}] = p;
+    }
+    if (running && eco == Ecosystem::kDeb) deb_source[running->source] = *running;
+  }
+
+  // Installed packages an advisory package applies to, with the version to compare.
+  std::vector<std::pair<InstalledPackage, std::string>> Find(const FixedPackage& f) const {
+    std::vector<std::pair<InstalledPackage, std::string>> out;
+    if (eco == Ecosystem::kRpm) {
+      if (f.arch == "src") return out;
+      if (!f.arch.empty()) {
+        if (auto it = rpm.find({f.name, f.arch}); it != rpm.end()) out.push_back({it->second, it->second.version});
+        return out;
+      }
+      for (auto it = rpm.lower_bound({f.name, ""}); it != rpm.end() && it->first.first == f.name; ++it)
+        out.push_back({it->second, it->second.version});
+      return out;
+    }
+    if (auto it = deb_source.find(f.name); it != deb_source.end())
+      out.push_back({it->second, it->second.source_version});
+    else if (auto b = deb_binary.find(f.name); b != deb_binary.end())
+      out.push_back({b->second, b->second.version});
+    return out;
+  }
+};
+
+bool Wanted(const Advisory& a, const ScanOptions& opt) {
+  return opt.type.empty() || a.type == opt.type;
+}
+
+bool ForThisHost(const FixedPackage& p, const Inventory& inv) {
+  if (advisory::EcosystemOf(p) != inv.ecosystem) return false;
+  // OSV ecosystems carry the release ("Debian:12"); skip other releases.
+  if (!inv.release.empty() && p.ecosystem.find(':') != std::string::npos && p.ecosystem != inv.release) return false;
+  return true;
+}
+
+}  // namespace
+
+std::string_view StatusName(CveStatus s) {
+  switch (s) {
+    case CveStatus::kNotApplicable: return "not-applicable";
+    case CveStatus::kFixed: return "fixed";
+    case CveStatus::kFixedByLivePatch: return "fixed-by-live-patch";
+    case CveStatus::kMissing: return "missing";
+  }
+  return "?";
+}
+
+std::vector<std::string> PackageNames(const Inventory& inv) {
+  std::vector<std::string> names;
+  for (const auto& p : inv.packages) {
+    names.push_back(p.name);
+    if (p.source != p.name) names.push_back(p.source);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+bool IsKernelPackage(const FixedPackage& p, Ecosystem e) {
+  if (e == Ecosystem::kDeb) return p.name == "linux" || p.name == "linux-signed-amd64" || p.name == "linux-signed-arm64";
+  return p.name == "kernel" || p.name == "kernel-core";
+}
+
+std::string RunningKernelVersion(const Inventory& inv) { return Index(inv).running_kernel_version; }
+
+ScanReport Scan(const Inventory& inv, const std::vector<Advisory>& advisories, const ScanOptions& opt) {
+  Index index(inv);
+  ScanReport report;
+  report.running_kernel_version = index.running_kernel_version;
+  std::map<std::string, std::vector<const LivePatchedCve*>> live;
+  for (const auto& l : opt.live_patched) live[l.cve].push_back(&l);
+
+  std::map<std::string, CveFinding> cves;
+  for (const Advisory& a : advisories) {
+    if (!Wanted(a, opt)) continue;
+    AdvisoryFinding af;
+    af.advisory = &a;
+    bool host_relevant = false;
+    for (const FixedPackage& f : a.packages) {
+      if (!ForThisHost(f, inv)) continue;
+      host_relevant = true;
+      for (auto& [inst, version] : index.Find(f)) {
+        bool missing = Compare(inv.ecosystem, version, f.version) < 0;
+        af.packages.push_back({f, inst, missing});
+        af.status = std::max(af.status, missing ? CveStatus::kMissing : CveStatus::kFixed);
+      }
+    }
+    if (!host_relevant) continue;
+    for (const std::string& c : a.cves) {
+      CveStatus s = af.status;
+      CveFinding& cf = cves[c];
+      cf.cve = c;
+      if (s == CveStatus::kMissing && live.count(c)) {
+        s = CveStatus::kFixedByLivePatch;
+        for (const LivePatchedCve* l : live[c]) {
+          std::string where = l->patch + " (" + l->where + ")";
+          if (std::find(cf.live_patches.begin(), cf.live_patches.end(), where) == cf.live_patches.end())
+            cf.live_patches.push_back(where);
+        }
+      }
+      cf.status = std::max(cf.status, s);
+      if (advisory::SeverityRank(a.severity) > advisory::SeverityRank(cf.severity)) cf.severity = a.severity;
+      if (a.cvss_score > cf.cvss_score) cf.cvss_score = a.cvss_score, cf.cvss_vector = a.cvss_vector;
+      cf.advisories.push_back(a.id);
+    }
+    if (af.status != CveStatus::kNotApplicable) report.advisories.push_back(std::move(af));
+  }
+  for (auto& [id, cf] : cves) {
+    if (!opt.severities.empty() &&
+        std::find(opt.severities.begin(), opt.severities.end(), cf.severity) == opt.severities.end())
+      continue;
+    report.cves.push_back(std::move(cf));
+  }
+  std::stable_sort(report.cves.begin(), report.cves.end(), [](const CveFinding& a, const CveFinding& b) {
+    if (a.status != b.status) return a.status > b.status;
+    if (advisory::SeverityRank(a.severity) != advisory::SeverityRank(b.severity))
+      return advisory::SeverityRank(a.severity) > advisory::SeverityRank(b.severity);
+    return a.cvss_score > b.cvss_score;
+  });
+  if (!opt.severities.empty()) {
+    std::erase_if(report.advisories, [&](const AdvisoryFinding& f) {
+      return std::find(opt.severities.begin(), opt.severities.end(), f.advisory->severity) == opt.severities.end();
+    });
+  }
+  return report;
+}
+
+EffectiveKernel ComputeEffectiveKernel(const Inventory& inv, const std::vector<Advisory>& advisories,
+                                       const ScanOptions& opt) {
+  Index index(inv);
+  EffectiveKernel ek;
+  ek.running = ek.effective = index.running_kernel_version;
+  if (ek.running.empty()) return ek;
+  std::set<std::string> live;
+  for (const auto& l : opt.live_patched) live.insert(l.cve);
+  // Newer kernel releases and the CVEs each one fixes.
+  std::vector<std::pair<std::string, std::vector<std::string>>> releases;
+  for (const Advisory& a : advisories) {
+    for (const FixedPackage& f : a.packages) {
+      if (!ForThisHost(f, inv) || !IsKernelPackage(f, inv.ecosystem)) continue;
+      if (Compare(inv.ecosystem, f.version, ek.running) <= 0) continue;
+      auto it = std::find_if(releases.begin(), releases.end(), [&](auto& r) { return r.first == f.version; });
+      if (it == releases.end()) it = releases.insert(releases.end(), {f.version, {}});
+      it->second.insert(it->second.end(), a.cves.begin(), a.cves.end());
+    }
+  }
+  std::sort(releases.begin(), releases.end(),
+            [&](auto& a, auto& b) { return Compare(inv.ecosystem, a.first, b.first) < 0; });
+  std::set<std::string> counted;
+  for (auto& [version, cves] : releases) {
+    for (const auto& c : cves)
+      if (!live.count(c)) ek.blocking.push_back(c);
+    if (!ek.blocking.empty()) break;
+    ek.effective = version;
+    for (const auto& c : cves) counted.insert(c);
+  }
+  ek.live_patched_cves = static_cast<int>(counted.size());
+  return ek;
+}
+
+}  // namespace graft::scan
