@@ -7,4 +7,5 @@ apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config git ca-certificates \
   libelf-dev libdw-dev libcapstone-dev libsodium-dev libsqlite3-dev zlib1g-dev liblzma-dev \
   libcli11-dev nlohmann-json3-dev libfmt-dev libpugixml-dev libgtest-dev libbenchmark-dev \
-  patch dpkg-dev hyperfine util-linux procps >/dev/null
+  patch dpkg-dev hyperfine util-linux procps \
+  dnf createrepo-c rpm >/dev/null
