@@ -32,7 +32,8 @@ class AdvisoryStore {
   Result<int> Import(const std::vector<Advisory>& advisories);
   Result<std::vector<Advisory>> List(const AdvisoryFilter& f);
   Result<std::optional<Advisory>> Get(const std::string& id);
-  // Advisories naming any of these packages (source or binary names).
+  // Advisories naming any of these packages (source or binary names), without
+  // descriptions and references.
   Result<std::vector<Advisory>> ForPackages(const std::vector<std::string>& names);
   Result<int> Count();
 
@@ -45,7 +46,8 @@ class AdvisoryStore {
  private:
   AdvisoryStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Status Exec(const std::string& sql);
-  Result<std::vector<Advisory>> Load(const std::string& where, const std::vector<std::string>& args);
+  // lean: without descriptions and references (what a scan needs).
+  Result<std::vector<Advisory>> Load(const std::string& where, const std::vector<std::string>& args, bool lean);
 
   sqlite3* db_;
   std::string path_;

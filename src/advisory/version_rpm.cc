@@ -55,15 +55,15 @@ Evr ParseEvr(std::string_view s) {
   Evr e;
   size_t colon = s.find(':');
   if (colon != std::string_view::npos) {
-    e.epoch = std::string(s.substr(0, colon));
+    e.epoch = s.substr(0, colon);
     s.remove_prefix(colon + 1);
   }
   size_t dash = s.rfind('-');
   if (dash != std::string_view::npos) {
-    e.release = std::string(s.substr(dash + 1));
+    e.release = s.substr(dash + 1);
     s = s.substr(0, dash);
   }
-  e.version = std::string(s);
+  e.version = s;
   return e;
 }
 
@@ -76,5 +76,7 @@ int CompareRpmEvr(const Evr& a, const Evr& b) {
   if (a.release.empty() || b.release.empty()) return 0;
   return RpmVerCmp(a.release, b.release);
 }
+
+int CompareRpmEvrStrings(std::string_view a, std::string_view b) { return CompareRpmEvr(ParseEvr(a), ParseEvr(b)); }
 
 }  // namespace graft::advisory

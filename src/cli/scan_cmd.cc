@@ -179,8 +179,8 @@ void RegisterScanCommands(CLI::App& app) {
           if (!*all && a.status == scan::CveStatus::kFixed) continue;
           json pk = json::array();
           for (const auto& p : a.packages)
-            pk.push_back({{"name", p.installed.name}, {"arch", p.installed.arch}, {"installed", p.installed.version},
-                          {"fixed", p.fixed.version}, {"missing", p.missing}});
+            pk.push_back({{"name", p.installed->name}, {"arch", p.installed->arch}, {"installed", p.installed->version},
+                          {"fixed", p.fixed->version}, {"missing", p.missing}});
           advs.push_back({{"id", a.advisory->id}, {"type", a.advisory->type}, {"severity", a.advisory->severity},
                           {"status", scan::StatusName(a.status)}, {"packages", pk}});
         }
@@ -196,7 +196,7 @@ void RegisterScanCommands(CLI::App& app) {
             if (p.missing)
               fmt::print("{:<24} {:<20} {}-{}.{}\n", a.advisory->id,
                          a.advisory->type + "/" + (a.advisory->severity.empty() ? "None" : a.advisory->severity),
-                         p.fixed.name, p.fixed.version, p.fixed.arch.empty() ? p.installed.arch : p.fixed.arch);
+                         p.fixed->name, p.fixed->version, p.fixed->arch.empty() ? p.installed->arch : p.fixed->arch);
       } else {
         for (const auto& c : r.cves) {
           if (!*all && c.status == scan::CveStatus::kFixed) continue;

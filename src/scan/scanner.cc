@@ -1,6 +1,7 @@
 #include "scan/scanner.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "advisory/version_deb.h"
 #include "advisory/version_rpm.h"
@@ -14,25 +15,26 @@ using advisory::FixedPackage;
 
 int Compare(Ecosystem e, const std::string& a, const std::string& b) {
   if (e == Ecosystem::kDeb) return advisory::CompareDebVersions(a, b);
-  return advisory::CompareRpmEvr(advisory::ParseEvr(a), advisory::ParseEvr(b));
+  return advisory::CompareRpmEvrStrings(a, b);
 }
 
 bool InstallOnly(const std::string& name) {
   return name == "kernel" || name.rfind("kernel-", 0) == 0 || name.rfind("linux-image-", 0) == 0;
 }
 
-// The installed package a host's advisory matching looks at, per key.
+// The installed packages advisory matching looks at, keyed by name. Views
+// point into the inventory.
 struct Index {
   Ecosystem eco;
-  // rpm: (name, arch) -> latest installed, or the running kernel's for install-only names.
-  std::map<std::pair<std::string, std::string>, InstalledPackage> rpm;
-  // deb: source name -> the installed binary with the highest source version
-  // (the running kernel's for the kernel's source); binary name -> package.
-  std::map<std::string, InstalledPackage> deb_source, deb_binary;
+  // rpm: name -> per arch, the latest installed (the running kernel's for install-only names).
+  std::unordered_map<std::string_view, std::vector<const InstalledPackage*>> rpm;
+  // deb: source name -> the binary with the highest source version (the
+  // running kernel's for the kernel's source); binary name -> package.
+  std::unordered_map<std::string_view, const InstalledPackage*> deb_source, deb_binary;
+  const InstalledPackage* running = nullptr;
   std::string running_kernel_version;
 
   explicit Index(const Inventory& inv) : eco(inv.ecosystem) {
-    const InstalledPackage* running = nullptr;
     for (const auto& p : inv.packages) {
       if (inv.kernel_release.empty()) break;
       bool match = eco == Ecosystem::kDeb ? p.name == "linux-image-" + inv.kernel_release
@@ -40,42 +42,50 @@ struct Index {
       if (match) running = &p;
     }
     if (running) running_kernel_version = eco == Ecosystem::kDeb ? running->source_version : running->version;
+    rpm.reserve(inv.packages.size());
+    deb_source.reserve(inv.packages.size());
+    deb_binary.reserve(inv.packages.size());
     for (const auto& p : inv.packages) {
       if (eco == Ecosystem::kRpm) {
-        auto [it, added] = rpm.try_emplace({p.name, p.arch}, p);
-        if (!added && Compare(eco, p.version, it->second.version) > 0) it->second = p;
+        auto& per_arch = rpm[p.name];
+        auto it = std::find_if(per_arch.begin(), per_arch.end(), [&](auto* q) { return q->arch == p.arch; });
+        bool running_kernel = running && InstallOnly(p.name) && p.version == running->version;
+        if (it == per_arch.end())
+          per_arch.push_back(&p);
+        else if (running_kernel ||
+                 (!(running && InstallOnly(p.name) && (*it)->version == running->version) &&
+                  Compare(eco, p.version, (*it)->version) > 0))
+          *it = &p;
       } else {
-        deb_binary[p.name] = p;
-        auto [it, added] = deb_source.try_emplace(p.source, p);
-        if (!added && Compare(eco, p.source_version, it->second.source_version) > 0) it->second = p;
+        deb_binary[p.name] = &p;
+        auto [it, added] = deb_source.try_emplace(p.source, &p);
+        if (!added && Compare(eco, p.source_version, it->second->source_version) > 0) it->second = &p;
       }
     }
-    // Install-only packages: the running kernel's, not the newest installed.
-    if (running && eco == Ecosystem::kRpm) {
-      for (const auto& p : inv.packages)
-        if (InstallOnly(p.name) && p.version == running->version) rpm[{p.name, p.arch}] = p;
-    }
-    if (running && eco == Ecosystem::kDeb) deb_source[running->source] = *running;
+    if (running && eco == Ecosystem::kDeb) deb_source[running->source] = running;
   }
 
-  // Installed packages an advisory package applies to, with the version to compare.
-  std::vector<std::pair<InstalledPackage, std::string>> Find(const FixedPackage& f) const {
-    std::vector<std::pair<InstalledPackage, std::string>> out;
+  // Installed packages an advisory package applies to.
+  void Find(const FixedPackage& f, std::vector<const InstalledPackage*>& out) const {
+    out.clear();
     if (eco == Ecosystem::kRpm) {
-      if (f.arch == "src") return out;
-      if (!f.arch.empty()) {
-        if (auto it = rpm.find({f.name, f.arch}); it != rpm.end()) out.push_back({it->second, it->second.version});
-        return out;
-      }
-      for (auto it = rpm.lower_bound({f.name, ""}); it != rpm.end() && it->first.first == f.name; ++it)
-        out.push_back({it->second, it->second.version});
-      return out;
+      if (f.arch == "src") return;
+      auto it = rpm.find(f.name);
+      if (it == rpm.end()) return;
+      for (const InstalledPackage* p : it->second)
+        if (f.arch.empty() || p->arch == f.arch) out.push_back(p);
+      return;
     }
     if (auto it = deb_source.find(f.name); it != deb_source.end())
-      out.push_back({it->second, it->second.source_version});
+      out.push_back(it->second);
     else if (auto b = deb_binary.find(f.name); b != deb_binary.end())
-      out.push_back({b->second, b->second.version});
-    return out;
+      out.push_back(b->second);
+  }
+
+  // The version an advisory's fixed version is compared with.
+  const std::string& VersionOf(const InstalledPackage& p, const FixedPackage& f) const {
+    if (eco == Ecosystem::kDeb && p.source == f.name) return p.source_version;
+    return p.version;
   }
 };
 
@@ -124,10 +134,12 @@ ScanReport Scan(const Inventory& inv, const std::vector<Advisory>& advisories, c
   Index index(inv);
   ScanReport report;
   report.running_kernel_version = index.running_kernel_version;
-  std::map<std::string, std::vector<const LivePatchedCve*>> live;
+  std::unordered_map<std::string_view, std::vector<const LivePatchedCve*>> live;
   for (const auto& l : opt.live_patched) live[l.cve].push_back(&l);
 
-  std::map<std::string, CveFinding> cves;
+  std::unordered_map<std::string_view, CveFinding> cves;
+  cves.reserve(advisories.size());
+  std::vector<const InstalledPackage*> found;
   for (const Advisory& a : advisories) {
     if (!Wanted(a, opt)) continue;
     AdvisoryFinding af;
@@ -136,23 +148,27 @@ ScanReport Scan(const Inventory& inv, const std::vector<Advisory>& advisories, c
     for (const FixedPackage& f : a.packages) {
       if (!ForThisHost(f, inv)) continue;
       host_relevant = true;
-      for (auto& [inst, version] : index.Find(f)) {
-        bool missing = Compare(inv.ecosystem, version, f.version) < 0;
-        af.packages.push_back({f, inst, missing});
+      index.Find(f, found);
+      for (const InstalledPackage* inst : found) {
+        bool missing = Compare(inv.ecosystem, index.VersionOf(*inst, f), f.version) < 0;
+        af.packages.push_back({&f, inst, missing});
         af.status = std::max(af.status, missing ? CveStatus::kMissing : CveStatus::kFixed);
       }
     }
     if (!host_relevant) continue;
     for (const std::string& c : a.cves) {
       CveStatus s = af.status;
-      CveFinding& cf = cves[c];
-      cf.cve = c;
-      if (s == CveStatus::kMissing && live.count(c)) {
-        s = CveStatus::kFixedByLivePatch;
-        for (const LivePatchedCve* l : live[c]) {
-          std::string where = l->patch + " (" + l->where + ")";
-          if (std::find(cf.live_patches.begin(), cf.live_patches.end(), where) == cf.live_patches.end())
-            cf.live_patches.push_back(where);
+      auto [it, added] = cves.try_emplace(c);
+      CveFinding& cf = it->second;
+      if (added) cf.cve = c;
+      if (s == CveStatus::kMissing) {
+        if (auto l = live.find(c); l != live.end()) {
+          s = CveStatus::kFixedByLivePatch;
+          for (const LivePatchedCve* p : l->second) {
+            std::string where = p->patch + " (" + p->where + ")";
+            if (std::find(cf.live_patches.begin(), cf.live_patches.end(), where) == cf.live_patches.end())
+              cf.live_patches.push_back(where);
+          }
         }
       }
       cf.status = std::max(cf.status, s);
@@ -162,17 +178,19 @@ ScanReport Scan(const Inventory& inv, const std::vector<Advisory>& advisories, c
     }
     if (af.status != CveStatus::kNotApplicable) report.advisories.push_back(std::move(af));
   }
+  report.cves.reserve(cves.size());
   for (auto& [id, cf] : cves) {
     if (!opt.severities.empty() &&
         std::find(opt.severities.begin(), opt.severities.end(), cf.severity) == opt.severities.end())
       continue;
     report.cves.push_back(std::move(cf));
   }
-  std::stable_sort(report.cves.begin(), report.cves.end(), [](const CveFinding& a, const CveFinding& b) {
+  std::sort(report.cves.begin(), report.cves.end(), [](const CveFinding& a, const CveFinding& b) {
     if (a.status != b.status) return a.status > b.status;
     if (advisory::SeverityRank(a.severity) != advisory::SeverityRank(b.severity))
       return advisory::SeverityRank(a.severity) > advisory::SeverityRank(b.severity);
-    return a.cvss_score > b.cvss_score;
+    if (a.cvss_score != b.cvss_score) return a.cvss_score > b.cvss_score;
+    return a.cve < b.cve;
   });
   if (!opt.severities.empty()) {
     std::erase_if(report.advisories, [&](const AdvisoryFinding& f) {

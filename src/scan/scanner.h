@@ -20,9 +20,11 @@ namespace graft::scan {
 enum class CveStatus { kNotApplicable, kFixed, kFixedByLivePatch, kMissing };
 std::string_view StatusName(CveStatus s);  // "not-applicable", "fixed", "fixed-by-live-patch", "missing"
 
+// Findings point into the inventory and the advisories given to Scan, which
+// must outlive the report.
 struct PackageFinding {
-  advisory::FixedPackage fixed;
-  InstalledPackage installed;
+  const advisory::FixedPackage* fixed = nullptr;
+  const InstalledPackage* installed = nullptr;
   bool missing = false;  // installed version lower than the fixed one
 };
 
@@ -38,7 +40,7 @@ struct CveFinding {
   std::string severity;  // the highest of the advisories naming it
   double cvss_score = -1;
   std::string cvss_vector;
-  std::vector<std::string> advisories;
+  std::vector<std::string_view> advisories;  // ids
   std::vector<std::string> live_patches;  // "ID (pid 123 lua5.4)", "ID (kernel)"
 };
 

@@ -14,7 +14,7 @@ namespace {
 
 int Compare(advisory::Ecosystem e, const std::string& a, const std::string& b) {
   if (e == advisory::Ecosystem::kDeb) return advisory::CompareDebVersions(a, b);
-  return advisory::CompareRpmEvr(advisory::ParseEvr(a), advisory::ParseEvr(b));
+  return advisory::CompareRpmEvrStrings(a, b);
 }
 
 std::string AddMonths(const std::string& date, int months) {
