@@ -181,7 +181,9 @@ TEST(Store, RoundTripFiltersAndFeeds) {
     const Advisory& b = back->advisories.at(0);
     EXPECT_EQ(b.id, a.id);
     EXPECT_EQ(b.packages.size(), a.packages.size()) << a.id;
-    if (!a.packages.empty()) EXPECT_EQ(b.packages[0].version, a.packages[0].version);
+    if (!a.packages.empty()) {
+      EXPECT_EQ(b.packages[0].version, a.packages[0].version);
+    }
     EXPECT_EQ(b.cvss_vector, a.cvss_vector);
     EXPECT_EQ(b.type, a.type);
   }

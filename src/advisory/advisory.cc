@@ -16,6 +16,18 @@ std::string NormalizeSeverity(std::string_view s) {
   return l;
 }
 
+std::vector<std::string> ParseSeverityList(std::string_view list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(',', start);
+    if (end == std::string_view::npos) end = list.size();
+    if (end > start) out.push_back(NormalizeSeverity(list.substr(start, end - start)));
+    start = end + 1;
+  }
+  return out;
+}
+
 int SeverityRank(std::string_view s) {
   if (s == "critical") return 4;
   if (s == "important") return 3;

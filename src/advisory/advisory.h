@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace graft::advisory {
@@ -47,6 +48,9 @@ struct Advisory {
 // Lower-cased severity names mapped onto the updateinfo scale:
 // "High" -> "important", "Medium" -> "moderate"; unknown words are kept.
 std::string NormalizeSeverity(std::string_view s);
+
+// "Critical,high" -> {"critical", "important"}: a --severity option's list.
+std::vector<std::string> ParseSeverityList(std::string_view list);
 
 // Rank for filtering and sorting: critical 4, important 3, moderate 2, low 1, else 0.
 int SeverityRank(std::string_view normalized);

@@ -10,17 +10,11 @@
 namespace graft::advisory {
 namespace {
 
-struct MetricDef {
-  const char* name;
-  bool mandatory;
-  std::vector<std::pair<const char*, double>> values;
-};
-
 enum { AV, AC, Au, C, I, A, E, RL, RC, CDP, TD, CR, IR, AR };
 
 // Same order as the enum. ND ("not defined") weighs as the guide says.
-const std::vector<MetricDef>& Metrics() {
-  static const std::vector<MetricDef> m = {
+const std::vector<WeightedMetric>& Metrics() {
+  static const std::vector<WeightedMetric> m = {
       {"AV", true, {{"L", 0.395}, {"A", 0.646}, {"N", 1.0}}},
       {"AC", true, {{"H", 0.35}, {"M", 0.61}, {"L", 0.71}}},
       {"Au", true, {{"M", 0.45}, {"S", 0.56}, {"N", 0.704}}},

@@ -11,15 +11,9 @@
 namespace graft::advisory {
 namespace {
 
-struct MetricDef {
-  const char* name;
-  bool mandatory;
-  std::vector<std::pair<const char*, double>> values;
-};
-
 // Values of the temporal/environmental metrics include X (not defined).
-const std::vector<MetricDef>& Metrics() {
-  static const std::vector<MetricDef> m = {
+const std::vector<WeightedMetric>& Metrics() {
+  static const std::vector<WeightedMetric> m = {
       {"AV", true, {{"N", 0.85}, {"A", 0.62}, {"L", 0.55}, {"P", 0.2}}},
       {"AC", true, {{"L", 0.77}, {"H", 0.44}}},
       {"PR", true, {{"N", 0.85}, {"L", 0.62}, {"H", 0.27}}},

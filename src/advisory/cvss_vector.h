@@ -10,6 +10,13 @@
 
 namespace graft::advisory {
 
+// A metric whose values carry the weight the version's formulas use.
+struct WeightedMetric {
+  const char* name;
+  bool mandatory;
+  std::vector<std::pair<const char*, double>> values;
+};
+
 // Def has `name`, `mandatory` and `values`, each value either a C string or a
 // pair whose first member is one. The result holds, for each definition in
 // order, the index of the value given, or -1 when the metric is absent.

@@ -33,17 +33,6 @@ json AdvisoryJson(const advisory::Advisory& a) {
   return j;
 }
 
-std::vector<std::string> SplitList(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.push_back(advisory::NormalizeSeverity(s.substr(start, end - start)));
-    start = end + 1;
-  }
-  return out;
-}
 
 // updateinfo.xml or OSV, told apart by content rather than by name.
 Result<advisory::ParsedAdvisories> ParseAny(const std::string& path, const std::string& format) {
@@ -119,7 +108,7 @@ void RegisterAdvisoryCommands(CLI::App& app) {
     cmd->add_flag("--json", *as_json, "Machine-readable output");
     cmd->callback([=] {
       advisory::AdvisoryFilter f = *filter;
-      f.severities = SplitList(*sev);
+      f.severities = advisory::ParseSeverityList(*sev);
       auto list = Check(OpenStore(*db, false)->List(f));
       if (*as_json) {
         json out = json::array();
@@ -182,7 +171,7 @@ void RegisterAdvisoryCommands(CLI::App& app) {
     cmd->callback([=] {
       if (*format != "rss" && *format != "osv") Fail(Err("unknown --format '{}' (rss, osv)", *format), 2);
       advisory::AdvisoryFilter f = *filter;
-      f.severities = SplitList(*sev);
+      f.severities = advisory::ParseSeverityList(*sev);
       auto list = Check(OpenStore(*db, false)->List(f));
       std::string text;
       if (*format == "rss") {

@@ -91,17 +91,6 @@ std::vector<scan::LivePatchedCve> LivePatched(const HostOptions& h) {
   return out;
 }
 
-std::vector<std::string> Severities(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(',', start);
-    if (end == std::string::npos) end = s.size();
-    if (end > start) out.push_back(advisory::NormalizeSeverity(s.substr(start, end - start)));
-    start = end + 1;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -142,7 +131,7 @@ void RegisterScanCommands(CLI::App& app) {
       scan::Inventory inv = LoadInventory(*h);
       scan::ScanOptions opt;
       opt.type = *all_types ? "" : "security";
-      opt.severities = Severities(*sev);
+      opt.severities = advisory::ParseSeverityList(*sev);
       opt.live_patched = LivePatched(*h);
       auto advisories = Check(store->ForPackages(scan::PackageNames(inv)));
       if (*effective) {
