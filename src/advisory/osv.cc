@@ -50,21 +50,22 @@ Result<Advisory> FromOsvRecord(const json& v, const std::string& origin) {
     if (id.rfind("CVE-", 0) == 0 && std::find(a.cves.begin(), a.cves.end(), id) == a.cves.end()) a.cves.push_back(id);
   };
   add_cve(a.id);
-  for (const char* key : {"aliases", "upstream", "related"}) {
+  // "related" names other issues, not this one: only aliases/upstream are its CVEs.
+  for (const char* key : {"aliases", "upstream"}) {
     if (!v.contains(key) || !v[key].is_array()) continue;
-    // "related" lists other issues, not this one: only CVE aliases/upstream count.
-    if (std::string_view(key) == "related") continue;
     for (const auto& x : v[key])
       if (x.is_string()) add_cve(x.get<std::string>());
   }
   // The most recent CVSS version wins (v4 over v3 over v2).
   if (v.contains("severity") && v["severity"].is_array()) {
+    std::string best_version;
     for (const auto& s : v["severity"]) {
       std::string type = Str(s, "type"), vec = Str(s, "score");
       if (type.rfind("CVSS_V", 0) != 0) continue;
       auto r = ScoreCvss(vec);
       if (!r.ok()) return Err("{}: {}: CVSS vector '{}': {}", origin, a.id, vec, r.error().message());
-      if (a.cvss_vector.empty() || r->version > ScoreCvss(a.cvss_vector)->version) {
+      if (r->version > best_version) {
+        best_version = r->version;
         a.cvss_vector = vec;
         a.cvss_score = r->score;
       }
@@ -149,7 +150,8 @@ json ToOsv(const Advisory& a, const std::string& rpm_ecosystem) {
     if (c != a.id) aliases.push_back(c);
   v["aliases"] = aliases;
   if (!a.cvss_vector.empty()) {
-    std::string version = ScoreCvss(a.cvss_vector).ok() ? ScoreCvss(a.cvss_vector)->version : "3.1";
+    auto scored = ScoreCvss(a.cvss_vector);
+    std::string version = scored.ok() ? scored->version : "3.1";
     v["severity"] = json::array({{{"type", "CVSS_V" + version.substr(0, 1)}, {"score", a.cvss_vector}}});
   }
   json affected = json::array();

@@ -48,7 +48,6 @@ void AddHostOptions(CLI::App* cmd, HostOptions& h) {
 
 scan::Inventory LoadInventory(const HostOptions& h) {
   scan::Inventory inv;
-  bool local = h.packages.empty() && h.dpkg_status.empty() && h.rpm_root.empty();
   if (!h.packages.empty()) {
     if (h.ecosystem.empty()) Fail(Err("--packages needs --ecosystem rpm or deb"), 2);
     inv = Check(scan::ReadPackageList(h.packages, h.ecosystem == "deb" ? advisory::Ecosystem::kDeb
@@ -62,7 +61,6 @@ scan::Inventory LoadInventory(const HostOptions& h) {
   }
   if (!h.kernel_release.empty()) inv.kernel_release = h.kernel_release;
   if (!h.release.empty()) inv.release = h.release;
-  if (!local && h.release.empty()) inv.release.clear();  // another host: do not assume ours
   return inv;
 }
 

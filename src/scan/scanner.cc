@@ -49,17 +49,22 @@ struct Index {
       if (eco == Ecosystem::kRpm) {
         auto& per_arch = rpm[p.name];
         auto it = std::find_if(per_arch.begin(), per_arch.end(), [&](auto* q) { return q->arch == p.arch; });
-        bool running_kernel = running && InstallOnly(p.name) && p.version == running->version;
         if (it == per_arch.end())
           per_arch.push_back(&p);
-        else if (running_kernel ||
-                 (!(running && InstallOnly(p.name) && (*it)->version == running->version) &&
-                  Compare(eco, p.version, (*it)->version) > 0))
+        else if (Compare(eco, p.version, (*it)->version) > 0)
           *it = &p;
       } else {
         deb_binary[p.name] = &p;
         auto [it, added] = deb_source.try_emplace(p.source, &p);
         if (!added && Compare(eco, p.source_version, it->second->source_version) > 0) it->second = &p;
+      }
+    }
+    // Install-only packages count at the running kernel's version, not the newest installed.
+    if (running && eco == Ecosystem::kRpm) {
+      for (const auto& p : inv.packages) {
+        if (!InstallOnly(p.name) || p.version != running->version) continue;
+        for (auto*& q : rpm[p.name])
+          if (q->arch == p.arch) q = &p;
       }
     }
     if (running && eco == Ecosystem::kDeb) deb_source[running->source] = running;
