@@ -56,6 +56,21 @@ TEST(Updateinfo, ReadsEverySample) {
   EXPECT_TRUE(mangled_warned);
 }
 
+TEST(Updateinfo, GzipIsRecognisedByContent) {
+  std::string gz = "/tmp/graft-updateinfo-test." + std::to_string(getpid()) + ".xml";  // no .gz suffix on purpose
+  ASSERT_EQ(system(("gzip -c " + kData + "updateinfo_03.xml > " + gz).c_str()), 0);
+  auto r = ParseUpdateinfoFile(gz);
+  std::filesystem::remove(gz);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->advisories.size(), 6u);
+  std::string cut = gz + ".trunc";
+  ASSERT_EQ(system(("gzip -c " + kData + "updateinfo_03.xml | head -c 200 > " + cut).c_str()), 0);
+  auto t = ParseUpdateinfoFile(cut);
+  std::filesystem::remove(cut);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.error().message().find("gzip data is truncated"), std::string::npos) << t.error().message();
+}
+
 TEST(Updateinfo, CvesSeverityAndErrors) {
   auto r = ParseUpdateinfo(R"(<updates><update type="security"><id>ALAS2-2023-2001</id>
     <severity>Important</severity><issued date="2023-03-01 10:00"/>
