@@ -173,7 +173,9 @@ Result<std::vector<Advisory>> AdvisoryStore::Load(const std::string& where, cons
   std::string cols = lean ? "a.id,a.type,a.severity,a.title,'',a.issued,a.updated,a.source,a.cvss_vector,a.cvss_score"
                           : "a.id,a.type,a.severity,a.title,a.description,a.issued,a.updated,a.source,a.cvss_vector,"
                             "a.cvss_score";
-  Stmt q(db_, "SELECT " + cols + " FROM advisories a JOIN sel USING(id) ORDER BY a.issued DESC, a.id");
+  // A scan (lean) does not care about order; listings show the newest first.
+  Stmt q(db_, "SELECT " + cols + " FROM advisories a JOIN sel USING(id)" +
+                  (lean ? std::string() : " ORDER BY a.issued DESC, a.id"));
   if (!q.ok()) return Err("{}: bad query: {}", path_, q.Error());
   std::vector<Advisory> out;
   std::unordered_map<std::string, size_t> index;
