@@ -9,7 +9,9 @@
 #include <chrono>
 #include <filesystem>
 #include <algorithm>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "build/compiler_wrapper.h"
 
@@ -63,6 +65,65 @@ Status ApplyDiff(const std::string& diff, const std::string& tree, const std::st
   return Err("diff {} does not apply to the tree (tried -p1 and -p0); is it for this version?", diff);
 }
 
+bool IsObjectFile(const fs::path& p) {
+  auto ext = p.extension();
+  return ext == ".o" || ext == ".lo" || ext == ".obj";
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Status WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  if (!out.flush()) return Err("cannot write {}", path);
+  return OkStatus();
+}
+
+// What a warm rebuild must match: the tree given (every file but objects, by
+// path, size and modification time) and the build command. Any edit to the
+// tree or a different command means building the original again.
+Result<std::string> TreeStamp(const SourceBuildRequest& req) {
+  std::error_code ec;
+  std::vector<std::string> lines;
+  for (auto it = fs::recursive_directory_iterator(req.source_dir, ec); it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec) || it->is_symlink(ec) || IsObjectFile(it->path())) continue;
+    auto mtime = it->last_write_time(ec).time_since_epoch().count();
+    lines.push_back(fmt::format("{} {} {}", fs::relative(it->path(), req.source_dir, ec).string(),
+                                it->file_size(ec), mtime));
+  }
+  if (ec) return Err("cannot read source tree {}: {}", req.source_dir, ec.message());
+  std::sort(lines.begin(), lines.end());
+  size_t h = std::hash<std::string>{}(fs::absolute(req.source_dir).lexically_normal().string());
+  for (const std::string& l : lines) h = h * 1000003u ^ std::hash<std::string>{}(l);
+  return fmt::format("source {}\nbuild {}\nfiles {} {:016x}\n", fs::absolute(req.source_dir).string(),
+                     req.build_command, lines.size(), h);
+}
+
+Status WriteSnapshotIndex(const std::string& path, const std::map<std::string, std::string>& originals) {
+  std::string text;
+  for (auto& [out, snap] : originals) text += out + "\t" + snap + "\n";
+  return WriteText(path, text);
+}
+
+Result<std::map<std::string, std::string>> ReadSnapshotIndex(const std::string& path) {
+  std::map<std::string, std::string> originals;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    originals[line.substr(0, tab)] = line.substr(tab + 1);
+  }
+  if (originals.empty()) return Err("{} lists no original objects; remove the work directory and build again", path);
+  return originals;
+}
+
 }  // namespace
 
 Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
@@ -85,21 +146,9 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
     }
   } cleanup{work, temporary};
 
-  std::string tree = work + "/tree", bin = work + "/bin", log = work + "/build.log";
+  std::string tree = work + "/tree", base = work + "/base", bin = work + "/bin", log = work + "/build.log";
   std::string wraplog = work + "/compilations.jsonl";
-  progress.Step(1, fmt::format("copying {} to {}", req.source_dir, tree));
   std::error_code ec;
-  fs::remove_all(tree, ec);
-  fs::copy(req.source_dir, tree, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-  if (ec) return Err("cannot copy {}: {}", req.source_dir, ec.message());
-  // Objects already in the tree would make the build skip compiling, and the
-  // wrapper must see (and flag) every compilation: start from sources.
-  size_t stale = 0;
-  for (auto it = fs::recursive_directory_iterator(tree, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    auto ext = it->path().extension();
-    if (it->is_regular_file() && (ext == ".o" || ext == ".lo" || ext == ".obj")) stale += fs::remove(it->path(), ec);
-  }
-  if (stale) progress.Step(1, fmt::format("removed {} object file(s) found in the copy", stale));
   fs::create_directories(bin);
   std::string self = fs::read_symlink("/proc/self/exe").string();
   for (const std::string& c : kWrappedCompilers) {
@@ -112,19 +161,54 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
       {"PATH", bin + ":" + (path ? path : "/usr/bin:/bin")}, {"CC", bin + "/cc"}, {"CXX", bin + "/c++"},
       {kWrapLogEnv, wraplog}, {kWrapDirEnv, bin}};
 
-  progress.Step(2, fmt::format("building the original tree ({})", req.build_command));
-  GRAFT_TRY(Run(req.build_command, tree, log, env));
-  GRAFT_ASSIGN(auto first, ReadCompilationLog(wraplog));
-  if (first.empty())
-    return Err("`{}` compiled nothing through graft's wrapper; does the build use cc/gcc from PATH or $CC?",
-               req.build_command);
   std::map<std::string, std::string> originals;  // output object -> snapshot
-  fs::create_directories(work + "/orig");
-  for (size_t i = 0; i < first.size(); i++) {
-    if (!fs::exists(first[i].output)) continue;
-    std::string snap = fmt::format("{}/orig/{}-{}", work, i, fs::path(first[i].output).filename().string());
-    fs::copy_file(first[i].output, snap, fs::copy_options::overwrite_existing, ec);
-    if (!ec) originals[first[i].output] = snap;
+  GRAFT_ASSIGN(std::string stamp, TreeStamp(req));
+  if (!temporary && ReadText(work + "/base.stamp") == stamp) {
+    // Warm: the original was built by an earlier run with the same tree and
+    // command. `cp -a` keeps timestamps, so make sees the copy as up to date
+    // and only what the diffs touch is recompiled.
+    progress.Step(2, fmt::format("reusing the original built earlier in {}", base));
+    fs::remove_all(tree, ec);
+    GRAFT_TRY(Run(fmt::format("cp -a '{}' '{}'", base, tree), work, log, {}));
+    GRAFT_ASSIGN(originals, ReadSnapshotIndex(work + "/orig/index.tsv"));
+  } else {
+    progress.Step(1, fmt::format("copying {} to {}", req.source_dir, tree));
+    fs::remove(work + "/base.stamp", ec);
+    fs::remove_all(tree, ec);
+    fs::remove_all(base, ec);
+    fs::remove_all(work + "/orig", ec);
+    fs::copy(req.source_dir, tree, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    if (ec) return Err("cannot copy {}: {}", req.source_dir, ec.message());
+    // Objects already in the tree would make the build skip compiling, and the
+    // wrapper must see (and flag) every compilation: start from sources.
+    size_t stale = 0;
+    for (auto it = fs::recursive_directory_iterator(tree, ec); it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (it->is_regular_file() && IsObjectFile(it->path())) stale += fs::remove(it->path(), ec);
+    }
+    if (stale) progress.Step(1, fmt::format("removed {} object file(s) found in the copy", stale));
+
+    progress.Step(2, fmt::format("building the original tree ({})", req.build_command));
+    fs::remove(wraplog, ec);
+    GRAFT_TRY(Run(req.build_command, tree, log, env));
+    GRAFT_ASSIGN(auto first, ReadCompilationLog(wraplog));
+    if (first.empty())
+      return Err("`{}` compiled nothing through graft's wrapper; does the build use cc/gcc from PATH or $CC?",
+                 req.build_command);
+    fs::create_directories(work + "/orig");
+    for (size_t i = 0; i < first.size(); i++) {
+      if (!fs::exists(first[i].output)) continue;
+      std::string snap = fmt::format("{}/orig/{}-{}", work, i, fs::path(first[i].output).filename().string());
+      fs::copy_file(first[i].output, snap, fs::copy_options::overwrite_existing, ec);
+      if (!ec) originals[first[i].output] = snap;
+    }
+    if (!temporary) {
+      // Keep the built original for the next run with this work directory.
+      progress.Step(2, fmt::format("keeping the built original in {} for warm rebuilds", base));
+      GRAFT_TRY(Run(fmt::format("cp -a '{}' '{}'", tree, base), work, log, {}));
+      GRAFT_TRY(WriteSnapshotIndex(work + "/orig/index.tsv", originals));
+      GRAFT_TRY(WriteText(work + "/base.stamp", stamp));
+    }
   }
 
   progress.Step(3, fmt::format("applying {} diff(s)", req.diffs.size()));

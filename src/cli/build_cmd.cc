@@ -12,6 +12,7 @@ namespace graft::cli {
 namespace {
 void PrintSummary(const userspace::BuildSummary& s, const std::string& out) {
   fmt::print("wrote {} (patch {}, target build-id {})\n", out, s.id, s.target_build_id);
+  fmt::print("  run-pre   {} function(s) verified byte for byte against the target\n", s.replaced.size());
   for (const auto& f : s.replaced) fmt::print("  replaces  {}\n", f);
   for (const auto& f : s.added) fmt::print("  adds      {}\n", f);
   for (const auto& d : s.new_data) fmt::print("  new data  {}\n", d);
@@ -37,7 +38,8 @@ void RegisterBuildCommand(CLI::App& app) {
   cmd->add_option("--source", src->source_dir, "Source tree the running target was built from (left untouched)");
   cmd->add_option("--diff", src->diffs, "The fix: a unified diff applied to the tree (repeatable, in order)");
   cmd->add_option("--build", src->build_command, "Build command run in the tree's copy (default: make)");
-  cmd->add_option("--work-dir", src->work_dir, "Keep the build here instead of a temporary directory");
+  cmd->add_option("--work-dir", src->work_dir, "Keep the build here instead of a temporary directory; a later run with the same tree,\n"
+                  "command and work directory reuses the built original (warm: only the fix is compiled)");
   cmd->add_flag("-q,--quiet", src->quiet, "No progress lines");
   cmd->add_option("--target", req->target, "The running executable or shared library the patch is for")->required();
   cmd->add_option("-o,--output", req->output, "Bundle file to write")->required();

@@ -42,6 +42,21 @@ PID=$(pgrep -n -f "$W/make/shop" || true); [ -n "$PID" ] || PID=$(pgrep -n shop)
 wait_for "$W/out" '^price -21$'
 mark "$W/out"; "$GRAFT" apply "$W/make.graft" --pid "$PID"; expect "$W/out" '^price 0$'
 
+step "warm rebuild: a kept work directory reuses the built original"
+"$GRAFT" build --source "$W/make" --diff "$W/make/fix.patch" --target "$W/make/shop" -o "$W/w1.graft" \
+  --work-dir "$W/wd" 2>"$W/p1" >/dev/null
+grep -q "building the original tree" "$W/p1" || fail "first run with a new work directory was not cold: $(cat "$W/p1")"
+"$GRAFT" build --source "$W/make" --diff "$W/make/fix.patch" --target "$W/make/shop" -o "$W/w2.graft" \
+  --work-dir "$W/wd" 2>"$W/p2" | tee "$W/w2.txt"
+grep -q "reusing the original built earlier" "$W/p2" || fail "second run did not reuse the built original: $(cat "$W/p2")"
+grep -q "building the original tree" "$W/p2" && fail "second run built the original again"
+grep -q "replaces  price" "$W/w2.txt" || fail "warm build did not replace price"
+[ "$(wc -l <"$W/wd/compilations.jsonl")" = 1 ] || fail "warm rebuild compiled more than price.c: $(cat "$W/wd/compilations.jsonl")"
+touch "$W/make/main.c"   # the tree changed: the kept original no longer stands for it
+"$GRAFT" build --source "$W/make" --diff "$W/make/fix.patch" --target "$W/make/shop" -o "$W/w3.graft" \
+  --work-dir "$W/wd" 2>"$W/p3" >/dev/null
+grep -q "building the original tree" "$W/p3" || fail "a changed tree was not rebuilt cold"
+
 step "CMake tree"
 mk_tree "$W/cm"
 printf 'cmake_minimum_required(VERSION 3.13)\nproject(shop C)\nset(CMAKE_C_FLAGS "-O2 -g")\nadd_executable(shop main.c price.c)\n' >"$W/cm/CMakeLists.txt"
