@@ -187,6 +187,19 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
       if (it->is_regular_file() && IsObjectFile(it->path())) stale += fs::remove(it->path(), ec);
     }
     if (stale) progress.Step(1, fmt::format("removed {} object file(s) found in the copy", stale));
+    // A CMake build directory is bound to the absolute path of the tree it was
+    // configured for: building in the copy would compile the user's tree.
+    std::vector<fs::path> cmake_dirs;
+    for (auto it = fs::recursive_directory_iterator(tree, ec); it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (it->path().filename() == "CMakeCache.txt") cmake_dirs.push_back(it->path().parent_path());
+    }
+    for (const fs::path& d : cmake_dirs) {
+      progress.Step(1, fmt::format("dropped CMake build directory {} from the copy (configured for the original "
+                                   "path; the build command must configure again)",
+                                   fs::relative(d, tree, ec).string()));
+      fs::remove_all(d, ec);
+    }
 
     progress.Step(2, fmt::format("building the original tree ({})", req.build_command));
     fs::remove(wraplog, ec);

@@ -64,6 +64,14 @@ printf 'cmake_minimum_required(VERSION 3.13)\nproject(shop C)\nset(CMAKE_C_FLAGS
 "$GRAFT" build -q --source "$W/cm" --diff "$W/cm/fix.patch" --build 'cmake -S . -B out2 >/dev/null && cmake --build out2' \
   --target "$W/cm/out/shop" -o "$W/cm.graft" | tee "$W/c.txt"
 grep -q "replaces  price" "$W/c.txt" || fail "price not replaced in the CMake tree"
+# The same build command the user ran: its build directory in the tree points
+# at the user's tree and must not be reused in the copy.
+(cd "$W/cm" && cmake -S . -B out2 >/dev/null && cmake --build out2 >/dev/null)
+"$GRAFT" build --source "$W/cm" --diff "$W/cm/fix.patch" --build 'cmake -S . -B out2 >/dev/null && cmake --build out2' \
+  --target "$W/cm/out2/shop" -o "$W/cm2.graft" 2>"$W/p4" | tee "$W/c2.txt"
+grep -q "dropped CMake build directory out2" "$W/p4" || fail "the copied CMake build directory was kept: $(cat "$W/p4")"
+grep -q "replaces  price" "$W/c2.txt" || fail "price not replaced with an in-tree CMake build directory"
+grep -q "qty < 0" "$W/cm/price.c" && fail "the user's tree was patched"
 
 step "a fix that does not apply is a clear error"
 printf -- '--- a/price.c\n+++ b/price.c\n@@ -1,2 +1,2 @@\n-nothing like this\n+at all\n' >"$W/bad.patch"

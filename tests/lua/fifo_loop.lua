@@ -11,7 +11,7 @@ while true do
       print("compile-error", err)
     else
       local ok, r = pcall(fn)
-      print("result", ok, type(r), ok and "" or tostring(r))
+      print("result", ok, type(r), tostring(r))
     end
   end
   f:close()
