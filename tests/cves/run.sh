@@ -71,8 +71,8 @@ run_case() (
   finish() {
     [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null
     exec 9>&- 2>/dev/null
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$CVE" "$PACKAGE" "$VERSION" "$built" \
-      "$runpre" "$bug" "$applied" "$fixed" "$reverted" "$cold" "$warm" "$result	$EXPECT	${reason//$'\t'/ }" >>"$RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$CVE" "$PACKAGE" "$VERSION" "$built" \
+      "$runpre" "$bug" "$applied" "$fixed" "$reverted" "$cold" "$warm" "$result" "$EXPECT" "$(echo $reason)" >>"$RESULTS"
   }
   trap finish EXIT
   say() { echo "[$name] $*"; }
