@@ -21,6 +21,16 @@ enum class RelocClass {
   kUnsupported,
 };
 
+// One decoded instruction, as layout-tolerant run-pre compares them.
+struct Instruction {
+  uint32_t offset = 0;       // from the start of the decoded code
+  uint32_t size = 0;
+  uint32_t opcode = 0;       // arch-specific identity, the same for short and near forms of a branch
+  bool padding = false;      // a no-op the assembler may emit in another form or size
+  bool relative_branch = false;
+  int64_t destination = 0;   // of a relative branch, as an offset from the start of the code
+};
+
 class Arch {
  public:
   virtual ~Arch() = default;
@@ -55,6 +65,9 @@ class Arch {
       std::span<const uint8_t> code, const std::vector<uint64_t>& field_offsets) const = 0;
   // True when the relocation field at `off` is the operand of a direct call or jump.
   virtual bool IsBranchOperand(std::span<const uint8_t> code, uint64_t off) const = 0;
+
+  // Decodes a whole function. Fails on bytes that are not instructions.
+  virtual Result<std::vector<Instruction>> Decode(std::span<const uint8_t> code) const = 0;
 
   // Linker relaxation: does `linked` show `object`'s GOT-indirect instruction
   // (field at `off`) rewritten to its direct form? Sets *direct when so.

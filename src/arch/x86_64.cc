@@ -166,6 +166,44 @@ class X86_64 final : public Arch {
     return out;
   }
 
+  Result<std::vector<Instruction>> Decode(std::span<const uint8_t> code) const override {
+    csh h;
+    if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) return Err("capstone: cannot open x86_64");
+    cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+    std::vector<Instruction> out;
+    const uint8_t* p = code.data();
+    size_t left = code.size();
+    uint64_t addr = 0;
+    cs_insn* insn = cs_malloc(h);
+    bool ok = true;
+    while (left > 0) {
+      uint64_t start = addr;
+      if (!cs_disasm_iter(h, &p, &left, &addr, insn)) {
+        ok = false;
+        break;
+      }
+      Instruction in;
+      in.offset = static_cast<uint32_t>(start);
+      in.size = insn->size;
+      in.opcode = insn->id;
+      // nop, nopw/nopl with any prefixes, and `xchg %ax,%ax` (66 90) pad to alignment.
+      in.padding = insn->id == X86_INS_NOP || (insn->size == 2 && insn->bytes[0] == 0x66 && insn->bytes[1] == 0x90);
+      const cs_detail* d = insn->detail;
+      bool branch = false;
+      for (uint8_t g = 0; g < d->groups_count; g++)
+        branch |= d->groups[g] == CS_GRP_BRANCH_RELATIVE;
+      if (branch && d->x86.op_count == 1 && d->x86.operands[0].type == X86_OP_IMM) {
+        in.relative_branch = true;
+        in.destination = d->x86.operands[0].imm;
+      }
+      out.push_back(in);
+    }
+    cs_free(insn, 1);
+    cs_close(&h);
+    if (!ok) return Err("undecodable instruction at +{:#x}", addr);
+    return out;
+  }
+
   bool IsBranchOperand(std::span<const uint8_t> code, uint64_t off) const override {
     return off >= 1 && off + 4 <= code.size() && (code[off - 1] == 0xe8 || code[off - 1] == 0xe9);
   }

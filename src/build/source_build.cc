@@ -130,7 +130,7 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
   if (!fs::is_directory(req.source_dir)) return Err("source tree {} is not a directory", req.source_dir);
   if (req.diffs.empty()) return Err("give at least one --diff with the fix");
   Progress progress(req.quiet);
-  std::string work = req.work_dir;
+  std::string work = req.work_dir.empty() ? "" : fs::absolute(req.work_dir).lexically_normal().string();
   bool temporary = work.empty();
   if (temporary) {
     char tmpl[] = "/tmp/graft-build.XXXXXX";

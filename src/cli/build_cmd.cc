@@ -12,7 +12,7 @@ namespace graft::cli {
 namespace {
 void PrintSummary(const userspace::BuildSummary& s, const std::string& out) {
   fmt::print("wrote {} (patch {}, target build-id {})\n", out, s.id, s.target_build_id);
-  fmt::print("  run-pre   {} function(s) verified byte for byte against the target\n", s.replaced.size());
+  fmt::print("  run-pre   {} function(s) verified against the target's code\n", s.replaced.size());
   for (const auto& f : s.replaced) fmt::print("  replaces  {}\n", f);
   for (const auto& f : s.added) fmt::print("  adds      {}\n", f);
   for (const auto& d : s.new_data) fmt::print("  new data  {}\n", d);

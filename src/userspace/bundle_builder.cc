@@ -214,14 +214,18 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
                                        f.file, f.file));
       continue;
     }
-    std::string why;
-    if (sym->size != sec.size) {
-      mismatches.push_back(fmt::format("{}: {} bytes in the original object but {} in the target", f.name,
-                                       sec.size, sym->size));
-      continue;
-    }
-    if (!verifiers[f.pair]->VerifyAt(f.orig_entity, sym->value, &why)) {
-      mismatches.push_back(fmt::format("{}: {}", f.name, why));
+    std::string why, layout_why;
+    // Byte for byte first; else instruction by instruction, since a target
+    // built without -ffunction-sections may encode branches and padding
+    // differently.
+    bool same_size = sym->size == sec.size;
+    if (!(same_size && verifiers[f.pair]->VerifyAt(f.orig_entity, sym->value, &why)) &&
+        !verifiers[f.pair]->VerifyLayout(f.orig_entity, sym->value, sym->size, &layout_why)) {
+      if (same_size)
+        mismatches.push_back(fmt::format("{}: {}", f.name, why));
+      else
+        mismatches.push_back(fmt::format("{}: {} bytes in the original object but {} in the target ({})", f.name,
+                                         sec.size, sym->size, layout_why));
       continue;
     }
     auto code = target->bytes_at(sym->value, sym->size);

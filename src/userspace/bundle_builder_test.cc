@@ -24,8 +24,9 @@ static const char *names[] = {"zero", "one", "two", "three"};
 int lookup(int i) {
   hits++;
   switch (i) {
-    case 0: return 11; case 1: return 22; case 2: return 35; case 3: return 47;
-    case 4: return 51; case 5: return 63; case 6: return 71; default: return -1;
+    case 0: return 11; case 1: return hits * 22; case 2: return puts(names[2]); case 3: return hits ^ 47;
+    case 4: return (int)strlen(names[hits & 3]); case 5: return hits + 63; case 6: return 71 - hits;
+    case 7: return putchar(hits); default: return -1;
   }
 }
 int check(const char *s, int n) {
@@ -41,12 +42,17 @@ struct Built {
   BundleRequest req;
 };
 
-void Prepare(Built& b, const std::string& target_flags, const std::string& object_flags, bool fix = true) {
+std::string Replaced(std::string text, const std::string& from, const std::string& to) {
+  return text.replace(text.find(from), from.size(), to);
+}
+
+void Prepare(Built& b, const std::string& target_flags, const std::string& object_flags, bool fix = true,
+             const std::string& from = "n > 100", const std::string& to = "n > 10") {
   b.s.Write("prog.c", kProgram);
   b.s.Compile("prog.c", "prog", target_flags);
   b.s.Compile("prog.c", "prog.orig.o", object_flags + " -c -ffunction-sections -fdata-sections");
   std::string fixed = kProgram;
-  if (fix) fixed.replace(fixed.find("n > 100"), 7, "n > 10");
+  if (fix) fixed = Replaced(fixed, from, to);
   b.s.Write("prog.c", fixed);
   b.s.Compile("prog.c", "prog.fixed.o", object_flags + " -c -ffunction-sections -fdata-sections");
   b.req.original_objects = {b.s.Path("prog.orig.o")};
@@ -91,6 +97,41 @@ TEST(BundleBuilder, RunPreRefusesOtherSources) {
   auto r = BuildBundle(b.req);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("check"), std::string::npos) << r.error().message();
+}
+
+// A target built without -ffunction-sections may pad and encode branches
+// differently from the objects graft builds; alignment flags force that here
+// in lookup(), whose switch table points into the shifted code.
+const char* kAlignedTarget = "-O2 -g -falign-labels=16 -falign-jumps=16:7";
+
+TEST(BundleBuilder, RunPreMatchesCodeLaidOutDifferently) {
+  Built b;
+  Prepare(b, kAlignedTarget, "-O2 -g", true, "return 71 - hits", "return 72 - hits");
+  auto size_of = [](const std::string& path) -> uint64_t {
+    auto f = elf::ObjectFile::Open(path);
+    if (!f.ok()) return 0;
+    for (const auto& sym : (*f)->symbols())
+      if (sym.name == "lookup") return sym.size;
+    return 0;
+  };
+  uint64_t in_target = size_of(b.req.target), in_object = size_of(b.req.original_objects[0]);
+  ASSERT_TRUE(in_target && in_object);
+  ASSERT_NE(in_target, in_object) << "the flags no longer change lookup()'s layout";
+  auto r = BuildBundle(b.req);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->replaced, std::vector<std::string>{"lookup"});
+}
+
+TEST(BundleBuilder, RunPreLayoutMatchStillRefusesOtherCode) {
+  Built b;
+  Prepare(b, kAlignedTarget, "-O2 -g", true, "return 71 - hits", "return 72 - hits");
+  // The target runs other code in lookup() than the original object has.
+  b.s.Write("prog.c", Replaced(kProgram, "case 5: return hits + 63", "case 5: return hits + 64"));
+  b.s.Compile("prog.c", "prog", kAlignedTarget);
+  auto r = BuildBundle(b.req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("run-pre verification failed"), std::string::npos) << r.error().message();
+  EXPECT_NE(r.error().message().find("lookup:"), std::string::npos) << r.error().message();
 }
 
 TEST(BundleBuilder, SharedLibraryWithRelaxedGotLoadsVerifies) {
