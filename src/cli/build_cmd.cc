@@ -30,7 +30,8 @@ void RegisterBuildCommand(CLI::App& app) {
       "From objects compiled with -ffunction-sections -fdata-sections (the running target need not be):\n"
       "  graft build --orig lparser.o --patched lparser.fixed.o --target ./lua -o fix.graft\n"
       "Every function whose code changed is replaced; the original objects must reproduce the target's\n"
-      "code exactly (run-pre verification) or the build is refused, naming the functions that differ.");
+      "code (run-pre verification) or the build is refused, naming the functions that differ. A fix that\n"
+      "changes a struct or union layout (seen in the objects' DWARF) is refused too, naming the type.");
   auto req = std::make_shared<userspace::BundleRequest>();
   auto src = std::make_shared<build::SourceBuildRequest>();
   cmd->add_option("--orig", req->original_objects, "Original object files");
@@ -46,6 +47,9 @@ void RegisterBuildCommand(CLI::App& app) {
   cmd->add_option("--id", req->id, "Patch id (default: output file name without extension)");
   cmd->add_option("--cve", req->cves, "CVE the patch fixes (repeatable)");
   cmd->add_option("--description", req->description, "Free text shown by graft info and list");
+  cmd->add_option("--allow-layout-change", req->allowed_layout_changes,
+                  "Accept that the fix changes this type's layout, e.g. 'struct foo' (repeatable): only when no "
+                  "object of it outlives the patch");
   cmd->callback([req, src] {
     if (!src->source_dir.empty()) {
       if (!req->original_objects.empty() || !req->patched_objects.empty())

@@ -6,11 +6,13 @@
 
 #include <elf.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
 #include "bundle/bundle.h"
 #include "diff/plan.h"
+#include "diff/type_layout.h"
 #include "elf/target_symbols.h"
 #include "userspace/run_pre.h"
 
@@ -158,6 +160,30 @@ class BundleResolver {
 
 }  // namespace
 
+// Refuses a fix that changes a struct or union layout (from the objects'
+// DWARF), unless the operator allowed that type.
+Status CheckTypeLayouts(const BundleRequest& req) {
+  std::vector<std::string> refused;
+  for (size_t i = 0; i < req.original_objects.size(); i++) {
+    GRAFT_ASSIGN(auto before, diff::ReadTypeLayouts(req.original_objects[i]));
+    GRAFT_ASSIGN(auto after, diff::ReadTypeLayouts(req.patched_objects[i]));
+    for (const std::string& c : diff::LayoutChanges(before, after)) {
+      std::string type = c.substr(0, c.find(':'));
+      if (std::find(req.allowed_layout_changes.begin(), req.allowed_layout_changes.end(), type) ==
+          req.allowed_layout_changes.end())
+        refused.push_back(fmt::format("{} ({})", c, std::filesystem::path(req.original_objects[i]).filename().string()));
+    }
+  }
+  if (refused.empty()) return OkStatus();
+  std::sort(refused.begin(), refused.end());
+  refused.erase(std::unique(refused.begin(), refused.end()), refused.end());
+  std::string list;
+  for (const std::string& r : refused) list += "\n  " + r;
+  return Err("the fix changes the layout of types the running program may already hold objects of; code "
+             "patched to the new layout would misread them (--allow-layout-change TYPE when no such object "
+             "outlives the patch):{}", list);
+}
+
 Result<BuildSummary> BuildBundle(const BundleRequest& req) {
   if (req.original_objects.empty()) return Err("no original objects given (--orig)");
   if (req.original_objects.size() != req.patched_objects.size())
@@ -184,6 +210,7 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
     files.push_back(std::move(n));
   }
   GRAFT_ASSIGN(diff::PatchPlan plan, diff::MakePatchPlan(pairs, *arch));
+  GRAFT_TRY(CheckTypeLayouts(req));
 
   bundle::Bundle b;
   b.id = req.id.empty() ? std::filesystem::path(req.output).stem().string() : req.id;

@@ -19,6 +19,9 @@ struct BundleRequest {
   std::string id;                             // patch id; derived from output's name when empty
   std::vector<std::string> cves;
   std::string description;
+  // Types ("struct foo") whose layout the fix may change: the operator knows
+  // no object of that type outlives the patch (stack-only, or rebuilt).
+  std::vector<std::string> allowed_layout_changes;
 };
 
 struct BuildSummary {

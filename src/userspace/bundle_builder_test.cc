@@ -134,6 +134,37 @@ TEST(BundleBuilder, RunPreLayoutMatchStillRefusesOtherCode) {
   EXPECT_NE(r.error().message().find("lookup:"), std::string::npos) << r.error().message();
 }
 
+TEST(BundleBuilder, RefusesAFixThatChangesAStructLayoutUnlessAllowed) {
+  const std::string base = R"(
+#include <stdlib.h>
+struct session { int id; char *peer; };
+struct session *open_session(int id) {
+  struct session *s = calloc(1, sizeof *s);
+  s->id = id;
+  return s;
+}
+int main(int argc, char **argv) { return open_session(argc)->id; }
+)";
+  Built b;
+  b.s.Write("s.c", base);
+  b.s.Compile("s.c", "prog", "-O2 -g");
+  b.s.Compile("s.c", "s.orig.o", "-O2 -g -c -ffunction-sections -fdata-sections");
+  b.s.Write("s.c", Replaced(base, "char *peer;", "char *peer; int verified;"));
+  b.s.Compile("s.c", "s.fixed.o", "-O2 -g -c -ffunction-sections -fdata-sections");
+  b.req.original_objects = {b.s.Path("s.orig.o")};
+  b.req.patched_objects = {b.s.Path("s.fixed.o")};
+  b.req.target = b.s.Path("prog");
+  b.req.output = b.s.Path("fix.graft");
+  auto r = BuildBundle(b.req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("struct session: 16 -> 24 bytes; added verified@16:int(4)"), std::string::npos)
+      << r.error().message();
+  b.req.allowed_layout_changes = {"struct session"};
+  auto allowed = BuildBundle(b.req);
+  ASSERT_TRUE(allowed.ok()) << allowed.error().message();
+  EXPECT_EQ(allowed->replaced, std::vector<std::string>{"open_session"});
+}
+
 TEST(BundleBuilder, SharedLibraryWithRelaxedGotLoadsVerifies) {
   Built b;
   Prepare(b, "-O2 -g -fPIC -shared -Wl,--build-id", "-O2 -g -fPIC");

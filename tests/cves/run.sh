@@ -18,7 +18,7 @@
 #   reverted  graft revert brought the buggy answer back, process alive
 # A case graft refuses (the fix cannot be live-patched safely) is reported as
 # refused with graft's reason; EXPECT=refused in a manifest says that is the
-# right outcome. Exit status: 0 when every case ended as its manifest expects.
+# right outcome, and REFUSAL a pattern graft's explanation must match. Exit status: 0 when every case ended as its manifest expects.
 #
 # Environment: GRAFT (the graft binary), GRAFT_CACHE (where Debian source
 # packages are kept; default /var/cache/graft-tests). Needs root the first
@@ -64,7 +64,8 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # target process stay inside it; appends one line to $RESULTS.
 run_case() (
   name=$1 dir=$HERE/$1 cw=$WORK/$1
-  PACKAGE="" VERSION="" CVE="" FIX="" BASE="" BUILD=make TARGET="" APPLY=--pid EXPECT=pass PROBE="" BUGGY="" FIXED=""
+  PACKAGE="" VERSION="" CVE="" FIX="" BASE="" BUILD=make TARGET="" APPLY=--pid EXPECT=pass REFUSAL="" PROBE=""
+  BUGGY="" FIXED=""
   . "$dir/case.sh"
   built=- runpre=- bug=- applied=- fixed=- reverted=- cold=- warm=- result=fail reason=""
   PID=""
@@ -102,11 +103,17 @@ run_case() (
   rc=$?; cold=$(since "$t0")
   cat build.out
   if [ $rc -ne 0 ]; then
-    why=$(grep '^graft:' build.err | head -1 | sed 's/^graft: //')
+    why=$(grep -A1 '^graft:' build.err | head -2 | sed 's/^graft: //')
     if grep -q '^\[5/5' build.err; then   # objects were built and diffed: graft refused the patch
       built=ok
       case $why in *run-pre*) runpre=refused ;; esac
-      result=refused; reason=$why; say "refused: $why"; exit 0
+      result=refused; reason=$why; say "refused: $why"
+      grep '^  ' build.err | head -5
+      # A refusal a manifest expects must be for the reason it names.
+      if [ "$EXPECT" = refused ] && [ -n "$REFUSAL" ] && ! grep -Eq "$REFUSAL" build.err; then
+        result=fail reason="refused, but not for /$REFUSAL/: $why"
+      fi
+      exit 0
     fi
     built=fail; stop "graft build failed: $why"
   fi
