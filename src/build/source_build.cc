@@ -177,8 +177,10 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
     fs::remove_all(tree, ec);
     fs::remove_all(base, ec);
     fs::remove_all(work + "/orig", ec);
-    fs::copy(req.source_dir, tree, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-    if (ec) return Err("cannot copy {}: {}", req.source_dir, ec.message());
+    // Timestamps must survive the copy: with fresh ones, an autotools tree's
+    // make would try to regenerate configure and Makefile.in.
+    if (!Run(fmt::format("cp -a '{}' '{}'", fs::absolute(req.source_dir).string(), tree), work, log, {}).ok())
+      return Err("cannot copy {} to {}; see {}", req.source_dir, tree, log);
     // Objects already in the tree would make the build skip compiling, and the
     // wrapper must see (and flag) every compilation: start from sources.
     size_t stale = 0;
