@@ -36,6 +36,9 @@ mkfifo in
 LUAPID=$!
 sleep 0.5
 REPRO='local _ENV <const> = "abc"; return len'
+# CVE-2022-33099's reproducer and answers, from its corpus manifest.
+manifest() { (. "$ROOT/tests/cves/lua5.4-cve-2022-33099/case.sh"; eval echo "\"\$$1\""); }
+REPRO2=$(manifest PROBE) BUGGY2=$(manifest BUGGY) FIXED2=$(manifest FIXED)
 ask() {  # ask CODE: send a chunk to the interpreter, print its answer
   local n; n=$(wc -l <out)
   echo "$1" >in
@@ -46,6 +49,10 @@ ask() {  # ask CODE: send a chunk to the interpreter, print its answer
 say "interpreter running as pid $LUAPID; the CVE-2022-28805 reproducer:"
 ask "$REPRO"
 tail -1 out | grep -q "compile-error" || die "the unpatched Lua did not show the bug"
+say "the CVE-2022-33099 reproducer: a message handler counts the slots of the frame that raised the error"
+echo "   (the buggy Lua leaves the raw message on the stack: 4 slots, the last one the message)"
+ask "$REPRO2"
+tail -1 out | grep -Eq "$BUGGY2" || die "the unpatched Lua did not show CVE-2022-33099's leftover slot"
 
 say "graft build --source lua --diff 0004-cve-2022-28805.patch"
 "$GRAFT" build --source lua --diff "$P/0004-cve-2022-28805.patch" --build 'make linux' --target "$LUA" \
@@ -61,6 +68,8 @@ say "graft apply to pid $LUAPID"
 say "the same interpreter, the same reproducer:"
 ask "$REPRO"
 tail -1 out | grep -q "result	true	function" || die "the patched Lua still shows the bug"
+ask "$REPRO2"
+tail -1 out | grep -Eq "$FIXED2" || die "the patched Lua still leaves the message on the stack"
 ask 'error("still reports errors: " .. 42)'
 
 say "graft revert both"
@@ -68,5 +77,7 @@ say "graft revert both"
 "$GRAFT" revert cve-2022-28805 --pid "$LUAPID"
 ask "$REPRO"
 tail -1 out | grep -q "compile-error" || die "the bug did not come back after revert"
+ask "$REPRO2"
+tail -1 out | grep -Eq "$BUGGY2" || die "CVE-2022-33099's leftover slot did not come back after revert"
 kill -0 "$LUAPID" && echo "   pid $LUAPID ran throughout: nothing restarted."
 say "demo finished"
