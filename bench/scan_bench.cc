@@ -22,8 +22,14 @@ std::string Version(std::mt19937& rng) {
   return fmt::format("{}.{}.{}-{}.el9", rng() % 5, rng() % 20, rng() % 30, rng() % 40);
 }
 
+// GRAFT_SCAN_BENCH_KEEP=DIR keeps the store and writes the host's inventory
+// there (DIR/advisories.db, DIR/packages.txt) for timing the CLI itself
+// (bench/scan_cli.sh).
+const char* KeepDir() { return getenv("GRAFT_SCAN_BENCH_KEEP"); }
+
 struct Fixture {
-  std::string path = fmt::format("/tmp/graft-scan-bench.{}.db", getpid());
+  std::string path = KeepDir() ? fmt::format("{}/advisories.db", KeepDir())
+                               : fmt::format("/tmp/graft-scan-bench.{}.db", getpid());
   std::unique_ptr<advisory::AdvisoryStore> store;
   scan::Inventory inv;
 
@@ -49,8 +55,15 @@ struct Fixture {
       std::string v = Version(rng);
       inv.packages.push_back({fmt::format("pkg{}", i * kNames / kInstalled), v, "x86_64", "", v});
     }
+    if (KeepDir()) {
+      FILE* f = fopen(fmt::format("{}/packages.txt", KeepDir()).c_str(), "w");
+      for (const auto& p : inv.packages) fmt::print(f, "{} {} {}\n", p.name, p.version, p.arch);
+      fclose(f);
+    }
   }
-  ~Fixture() { std::filesystem::remove(path); }
+  ~Fixture() {
+    if (!KeepDir()) std::filesystem::remove(path);
+  }
 };
 
 Fixture& Get() {

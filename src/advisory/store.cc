@@ -6,12 +6,16 @@
 #include <filesystem>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
+
+#include "advisory/scan_snapshot.h"
 
 namespace graft::advisory {
 namespace {
 
 constexpr char kSchema[] = R"sql(
 CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scan_snapshot(k INTEGER PRIMARY KEY CHECK(k = 0), data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS advisories(
   id TEXT PRIMARY KEY, type TEXT NOT NULL, severity TEXT NOT NULL, title TEXT NOT NULL,
   description TEXT NOT NULL, issued TEXT NOT NULL, updated TEXT NOT NULL, source TEXT NOT NULL,
@@ -35,6 +39,7 @@ class Stmt {
   }
   ~Stmt() { sqlite3_finalize(s_); }
   bool ok() const { return s_ != nullptr; }
+  sqlite3_stmt* get() const { return s_; }
   Stmt& Bind(int i, const std::string& v) {
     sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
@@ -155,6 +160,17 @@ Result<int> AdvisoryStore::Import(const std::vector<Advisory>& advisories) {
       ins_r.Reset();
     }
   }
+  // The scan's packed copy is rebuilt with the tables, in the same transaction.
+  auto all = Load("", {}, true);
+  if (!all.ok()) {
+    (void)Exec("ROLLBACK");
+    return all.error();
+  }
+  std::string packed = PackScanSnapshot(*all);
+  Stmt snap(db_, "INSERT OR REPLACE INTO scan_snapshot VALUES(0, ?)");
+  if (sqlite3_bind_blob64(snap.get(), 1, packed.data(), packed.size(), SQLITE_STATIC) != SQLITE_OK ||
+      snap.Step() != SQLITE_DONE)
+    return fail(snap);
   GRAFT_TRY(Exec("COMMIT"));
   return added;
 }
@@ -231,6 +247,17 @@ Result<std::optional<Advisory>> AdvisoryStore::Get(const std::string& id) {
 }
 
 Result<std::vector<Advisory>> AdvisoryStore::ForPackages(const std::vector<std::string>& names) {
+  {
+    Stmt q(db_, "SELECT data FROM scan_snapshot WHERE k = 0");
+    if (q.ok() && q.Step() == SQLITE_ROW) {
+      std::string_view blob(static_cast<const char*>(sqlite3_column_blob(q.get(), 0)),
+                            static_cast<size_t>(sqlite3_column_bytes(q.get(), 0)));
+      std::unordered_set<std::string_view> wanted(names.begin(), names.end());
+      auto r = UnpackScanSnapshot(blob, wanted);
+      if (r.ok()) return r;
+      // A damaged snapshot is not fatal: the tables hold the same data.
+    }
+  }
   GRAFT_TRY(Exec("CREATE TEMP TABLE IF NOT EXISTS wanted(name TEXT PRIMARY KEY); DELETE FROM wanted;"));
   Stmt ins(db_, "INSERT OR IGNORE INTO wanted VALUES(?)");
   for (const auto& n : names) {

@@ -153,30 +153,50 @@ void RegisterScanCommands(CLI::App& app) {
       for (const auto& c : r.cves) counts[static_cast<int>(c.status)]++;
       int missing = counts[static_cast<int>(scan::CveStatus::kMissing)];
       if (*as_json) {
-        json cves = json::array(), advs = json::array();
+        // Streamed, one object a line: a JSON tree of a dense host's tens of
+        // thousands of findings costs several times the scan itself.
+        auto str = [](std::string_view v) { return json(v).dump(); };
+        fmt::memory_buffer out;
+        auto put = [&]<typename... A>(fmt::format_string<A...> f, A&&... a) {
+          fmt::format_to(std::back_inserter(out), f, std::forward<A>(a)...);
+        };
+        put("{{\n  \"packages\": {},\n  \"kernel_release\": {},\n  \"summary\": {{", inv.packages.size(),
+            str(inv.kernel_release));
+        const char* sep = "";
+        for (auto s : {scan::CveStatus::kMissing, scan::CveStatus::kFixedByLivePatch, scan::CveStatus::kFixed}) {
+          put("{}\"{}\": {}", sep, scan::StatusName(s), counts[static_cast<int>(s)]);
+          sep = ", ";
+        }
+        put("}},\n  \"cves\": [");
+        sep = "\n    ";
         for (const auto& c : r.cves) {
           if (!*all && c.status == scan::CveStatus::kFixed) continue;
-          json j = {{"cve", c.cve}, {"status", scan::StatusName(c.status)}, {"severity", c.severity},
-                    {"advisories", c.advisories}};
-          if (c.cvss_score >= 0) j["cvss"] = {{"score", c.cvss_score}, {"vector", c.cvss_vector}};
-          if (!c.live_patches.empty()) j["live_patches"] = c.live_patches;
-          cves.push_back(j);
+          put("{}{{\"cve\": {}, \"status\": \"{}\", \"severity\": {}, \"advisories\": [", sep, str(c.cve),
+              scan::StatusName(c.status), str(c.severity));
+          for (size_t i = 0; i < c.advisories.size(); i++) put("{}{}", i ? ", " : "", str(c.advisories[i]));
+          put("]");
+          if (c.cvss_score >= 0) put(", \"cvss\": {{\"score\": {}, \"vector\": {}}}", c.cvss_score, str(c.cvss_vector));
+          if (!c.live_patches.empty()) put(", \"live_patches\": {}", json(c.live_patches).dump());
+          put("}}");
+          sep = ",\n    ";
         }
+        put("\n  ],\n  \"advisories\": [");
+        sep = "\n    ";
         for (const auto& a : r.advisories) {
           if (!*all && a.status == scan::CveStatus::kFixed) continue;
-          json pk = json::array();
-          for (const auto& p : a.packages)
-            pk.push_back({{"name", p.installed->name}, {"arch", p.installed->arch}, {"installed", p.installed->version},
-                          {"fixed", p.fixed->version}, {"missing", p.missing}});
-          advs.push_back({{"id", a.advisory->id}, {"type", a.advisory->type}, {"severity", a.advisory->severity},
-                          {"status", scan::StatusName(a.status)}, {"packages", pk}});
+          put("{}{{\"id\": {}, \"type\": {}, \"severity\": {}, \"status\": \"{}\", \"packages\": [", sep,
+              str(a.advisory->id), str(a.advisory->type), str(a.advisory->severity), scan::StatusName(a.status));
+          for (size_t i = 0; i < a.packages.size(); i++) {
+            const auto& p = a.packages[i];
+            put("{}{{\"name\": {}, \"arch\": {}, \"installed\": {}, \"fixed\": {}, \"missing\": {}}}", i ? ", " : "",
+                str(p.installed->name), str(p.installed->arch), str(p.installed->version), str(p.fixed->version),
+                p.missing);
+          }
+          put("]}}");
+          sep = ",\n    ";
         }
-        json summary;
-        for (auto s : {scan::CveStatus::kMissing, scan::CveStatus::kFixedByLivePatch, scan::CveStatus::kFixed})
-          summary[std::string(scan::StatusName(s))] = counts[static_cast<int>(s)];
-        fmt::print("{}\n", json{{"packages", inv.packages.size()}, {"kernel_release", inv.kernel_release},
-                                {"summary", summary}, {"cves", cves}, {"advisories", advs}}
-                               .dump(2));
+        put("\n  ]\n}}\n");
+        fwrite(out.data(), 1, out.size(), stdout);
       } else if (*advisories_view) {
         for (const auto& a : r.advisories)
           for (const auto& p : a.packages)
@@ -185,14 +205,22 @@ void RegisterScanCommands(CLI::App& app) {
                          a.advisory->type + "/" + (a.advisory->severity.empty() ? "None" : a.advisory->severity),
                          p.fixed->name, p.fixed->version, p.fixed->arch.empty() ? p.installed->arch : p.fixed->arch);
       } else {
+        // One buffer, one write: a dense host has tens of thousands of lines.
+        fmt::memory_buffer out;
         for (const auto& c : r.cves) {
           if (!*all && c.status == scan::CveStatus::kFixed) continue;
-          std::string cvss = c.cvss_score >= 0 ? fmt::format("{:.1f}", c.cvss_score) : "-";
-          std::string extra = c.live_patches.empty() ? fmt::format("{}", fmt::join(c.advisories, ","))
-                                                     : fmt::format("{}", fmt::join(c.live_patches, ", "));
-          fmt::print("{:<18} {:<20} {:<10} {:<4} {}\n", c.cve, scan::StatusName(c.status),
-                     c.severity.empty() ? "-" : c.severity, cvss, extra);
+          fmt::format_to(std::back_inserter(out), "{:<18} {:<20} {:<10} ", c.cve, scan::StatusName(c.status),
+                         c.severity.empty() ? "-" : c.severity);
+          if (c.cvss_score >= 0)
+            fmt::format_to(std::back_inserter(out), "{:<4.1f} ", c.cvss_score);
+          else
+            fmt::format_to(std::back_inserter(out), "-    ");
+          if (c.live_patches.empty())
+            fmt::format_to(std::back_inserter(out), "{}\n", fmt::join(c.advisories, ","));
+          else
+            fmt::format_to(std::back_inserter(out), "{}\n", fmt::join(c.live_patches, ", "));
         }
+        fwrite(out.data(), 1, out.size(), stdout);
         fmt::print(stderr, "{} packages; CVEs: {} missing, {} fixed by live patch, {} fixed\n", inv.packages.size(),
                    missing, counts[static_cast<int>(scan::CveStatus::kFixedByLivePatch)],
                    counts[static_cast<int>(scan::CveStatus::kFixed)]);

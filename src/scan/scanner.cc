@@ -105,6 +105,47 @@ bool ForThisHost(const FixedPackage& p, const Inventory& inv) {
   return true;
 }
 
+// "CVE-2024-12345" as 2024 * 10^9 + 12345, so that sorting tens of
+// thousands of findings compares numbers, not strings; other ids sort after.
+uint64_t CveNumber(std::string_view id) {
+  if (id.size() < 10 || id.substr(0, 4) != "CVE-" || id[8] != '-') return UINT64_MAX;
+  uint64_t year = 0, n = 0;
+  for (char c : id.substr(4, 4)) {
+    if (c < '0' || c > '9') return UINT64_MAX;
+    year = year * 10 + (c - '0');
+  }
+  if (id.size() > 18) return UINT64_MAX;
+  for (char c : id.substr(9)) {
+    if (c < '0' || c > '9') return UINT64_MAX;
+    n = n * 10 + (c - '0');
+  }
+  return year * 1000000000ull + n;
+}
+
+// Missing first, then by severity, CVSS score and id.
+void SortFindings(std::vector<CveFinding>& cves) {
+  struct Key {
+    int status, rank;
+    double score;
+    uint64_t number;
+    uint32_t index;
+  };
+  std::vector<Key> keys(cves.size());
+  for (uint32_t i = 0; i < cves.size(); i++)
+    keys[i] = {static_cast<int>(cves[i].status), cves[i].severity_rank, cves[i].cvss_score, CveNumber(cves[i].cve), i};
+  std::sort(keys.begin(), keys.end(), [&](const Key& a, const Key& b) {
+    if (a.status != b.status) return a.status > b.status;
+    if (a.rank != b.rank) return a.rank > b.rank;
+    if (a.score != b.score) return a.score > b.score;
+    if (a.number != b.number) return a.number < b.number;
+    return cves[a.index].cve < cves[b.index].cve;
+  });
+  std::vector<CveFinding> sorted;
+  sorted.reserve(cves.size());
+  for (const Key& k : keys) sorted.push_back(std::move(cves[k.index]));
+  cves = std::move(sorted);
+}
+
 }  // namespace
 
 std::string_view StatusName(CveStatus s) {
@@ -138,12 +179,14 @@ std::string RunningKernelVersion(const Inventory& inv) { return Index(inv).runni
 ScanReport Scan(const Inventory& inv, const std::vector<Advisory>& advisories, const ScanOptions& opt) {
   Index index(inv);
   ScanReport report;
+  report.cves.reserve(advisories.size() * 2);
   report.running_kernel_version = index.running_kernel_version;
   std::unordered_map<std::string_view, std::vector<const LivePatchedCve*>> live;
   for (const auto& l : opt.live_patched) live[l.cve].push_back(&l);
 
-  std::unordered_map<std::string_view, CveFinding> cves;
-  cves.reserve(advisories.size());
+  // CVE id -> its finding in report.cves, built in place.
+  std::unordered_map<std::string_view, uint32_t> cves;
+  cves.reserve(advisories.size() * 2);
   std::vector<const InstalledPackage*> found;
   for (const Advisory& a : advisories) {
     if (!Wanted(a, opt)) continue;
@@ -161,11 +204,12 @@ ScanReport Scan(const Inventory& inv, const std::vector<Advisory>& advisories, c
       }
     }
     if (!host_relevant) continue;
+    int rank = advisory::SeverityRank(a.severity);
     for (const std::string& c : a.cves) {
       CveStatus s = af.status;
-      auto [it, added] = cves.try_emplace(c);
-      CveFinding& cf = it->second;
-      if (added) cf.cve = c;
+      auto [it, added] = cves.try_emplace(c, static_cast<uint32_t>(report.cves.size()));
+      if (added) report.cves.emplace_back().cve = c;
+      CveFinding& cf = report.cves[it->second];
       if (s == CveStatus::kMissing) {
         if (auto l = live.find(c); l != live.end()) {
           s = CveStatus::kFixedByLivePatch;
@@ -177,26 +221,18 @@ ScanReport Scan(const Inventory& inv, const std::vector<Advisory>& advisories, c
         }
       }
       cf.status = std::max(cf.status, s);
-      if (advisory::SeverityRank(a.severity) > advisory::SeverityRank(cf.severity)) cf.severity = a.severity;
+      if (rank > cf.severity_rank) cf.severity = a.severity, cf.severity_rank = rank;
       if (a.cvss_score > cf.cvss_score) cf.cvss_score = a.cvss_score, cf.cvss_vector = a.cvss_vector;
       cf.advisories.push_back(a.id);
     }
     if (af.status != CveStatus::kNotApplicable) report.advisories.push_back(std::move(af));
   }
-  report.cves.reserve(cves.size());
-  for (auto& [id, cf] : cves) {
-    if (!opt.severities.empty() &&
-        std::find(opt.severities.begin(), opt.severities.end(), cf.severity) == opt.severities.end())
-      continue;
-    report.cves.push_back(std::move(cf));
+  if (!opt.severities.empty()) {
+    std::erase_if(report.cves, [&](const CveFinding& cf) {
+      return std::find(opt.severities.begin(), opt.severities.end(), cf.severity) == opt.severities.end();
+    });
   }
-  std::sort(report.cves.begin(), report.cves.end(), [](const CveFinding& a, const CveFinding& b) {
-    if (a.status != b.status) return a.status > b.status;
-    if (advisory::SeverityRank(a.severity) != advisory::SeverityRank(b.severity))
-      return advisory::SeverityRank(a.severity) > advisory::SeverityRank(b.severity);
-    if (a.cvss_score != b.cvss_score) return a.cvss_score > b.cvss_score;
-    return a.cve < b.cve;
-  });
+  SortFindings(report.cves);
   if (!opt.severities.empty()) {
     std::erase_if(report.advisories, [&](const AdvisoryFinding& f) {
       return std::find(opt.severities.begin(), opt.severities.end(), f.advisory->severity) == opt.severities.end();

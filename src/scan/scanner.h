@@ -35,11 +35,12 @@ struct AdvisoryFinding {
 };
 
 struct CveFinding {
-  std::string cve;
+  std::string_view cve;
   CveStatus status = CveStatus::kNotApplicable;
-  std::string severity;  // the highest of the advisories naming it
+  std::string_view severity;  // the highest of the advisories naming it
+  int severity_rank = -1;     // advisory::SeverityRank(severity)
   double cvss_score = -1;
-  std::string cvss_vector;
+  std::string_view cvss_vector;
   std::vector<std::string_view> advisories;  // ids
   std::vector<std::string> live_patches;  // "ID (pid 123 lua5.4)", "ID (kernel)"
 };

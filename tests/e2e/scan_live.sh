@@ -35,6 +35,16 @@ step "apply: fixed-by-live-patch"
 scan --json >"$W/scan.json"
 [ "$(status_of CVE-2099-1000 <"$W/scan.json")" = fixed-by-live-patch ] || fail "not counted: $(cat "$W/scan.json")"
 grep -q "svc-cve-2099-1000 (pid $PID svc)" "$W/scan.json" || fail "the scan does not say which patch: $(cat "$W/scan.json")"
+python3 - "$W/scan.json" <<'PY' || fail "scan --json fields: $(cat "$W/scan.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = {x["cve"]: x for x in d["cves"]}["CVE-2099-1000"]
+assert c["cvss"] == {"score": 9.8, "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}, c
+assert c["severity"] == "critical" and c["advisories"] == ["DSA-9999-1"], c
+a = {x["id"]: x for x in d["advisories"]}["DSA-9999-1"]
+assert a["status"] == "missing" and a["packages"][0]["name"] == "svc" and a["packages"][0]["missing"] is True, a
+assert d["summary"]["fixed-by-live-patch"] == 1 and d["packages"] == 2, d["summary"]
+PY
 scan | grep -E "^CVE-2099-1000 +fixed-by-live-patch +critical +9.8" || fail "table row: $(scan)"
 [ "$(scan --no-live-patches --json | status_of CVE-2099-1000)" = missing ] || fail "--no-live-patches"
 
