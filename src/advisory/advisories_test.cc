@@ -9,6 +9,7 @@
 
 #include "advisory/feeds.h"
 #include "advisory/osv.h"
+#include "advisory/scan_snapshot.h"
 #include "advisory/store.h"
 #include "advisory/updateinfo.h"
 
@@ -142,6 +143,28 @@ TEST(Osv, DebianAndAlmaLinuxRecords) {
   EXPECT_FALSE(ParseOsv("{", "trunc.json").ok());
 }
 
+TEST(ScanSnapshot, PacksAndUnpacksWantedAdvisoriesOnly) {
+  Advisory a;
+  a.id = "A-1", a.type = "security", a.severity = "important", a.cvss_vector = "CVSS:3.1/AV:N", a.cvss_score = 7.5;
+  a.cves = {"CVE-2024-1", "CVE-2024-2"};
+  a.packages = {{"zlib", "x86_64", "1.2.13-2", "rpm", "zlib-1.2.13-2.x86_64.rpm"}};
+  Advisory b = a;
+  b.id = "B-2", b.packages = {{"expat", "", "2.5.0-1+deb12u2", "Debian:12", ""}};
+  std::string blob = PackScanSnapshot({a, b});
+  auto got = UnpackScanSnapshot(blob, {"expat", "other"});
+  ASSERT_TRUE(got.ok()) << got.error().message();
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ(got->at(0).id, "B-2");
+  EXPECT_EQ(got->at(0).cves, a.cves);
+  EXPECT_EQ(got->at(0).packages.at(0).ecosystem, "Debian:12");
+  EXPECT_DOUBLE_EQ(got->at(0).cvss_score, 7.5);
+  EXPECT_EQ(UnpackScanSnapshot(blob, {"zlib", "expat"})->size(), 2u);
+  auto cut = UnpackScanSnapshot(std::string_view(blob).substr(0, blob.size() - 3), {"expat"});
+  ASSERT_FALSE(cut.ok());
+  EXPECT_NE(cut.error().message().find("scan snapshot"), std::string::npos);
+  EXPECT_FALSE(UnpackScanSnapshot("not a snapshot", {"expat"}).ok());
+}
+
 TEST(Store, RoundTripFiltersAndFeeds) {
   std::string dir = "/tmp/graft-store-test." + std::to_string(getpid());
   auto store = AdvisoryStore::Open(dir + "/a.db", true);
@@ -179,6 +202,17 @@ TEST(Store, RoundTripFiltersAndFeeds) {
   auto by_pkg = (*store)->ForPackages({"duck", "nothing"});
   ASSERT_TRUE(by_pkg.ok());
   EXPECT_EQ(by_pkg->size(), 3u);  // 0056, 0059, 0060 fix duck
+  // ForPackages reads the packed snapshot Import wrote: the same fields as the
+  // tables, for the advisories naming a wanted package only.
+  auto lua = (*store)->ForPackages({"lua5.4"});
+  ASSERT_TRUE(lua.ok() && lua->size() == 1u);
+  EXPECT_EQ(lua->at(0).id, "DSA-5000-1");
+  EXPECT_EQ(lua->at(0).cves, deb->advisories[0].cves);
+  EXPECT_EQ(lua->at(0).packages.at(0).version, "5.4.4-3+deb12u1");
+  EXPECT_EQ(lua->at(0).packages.at(0).ecosystem, deb->advisories[0].packages.at(0).ecosystem);
+  EXPECT_EQ(lua->at(0).cvss_vector, deb->advisories[0].cvss_vector);
+  EXPECT_DOUBLE_EQ(lua->at(0).cvss_score, deb->advisories[0].cvss_score);
+  EXPECT_EQ(lua->at(0).severity, deb->advisories[0].severity);
 
   // RSS: one item per advisory, parseable, with pubDate in RFC 822.
   auto everything = (*store)->List({});
