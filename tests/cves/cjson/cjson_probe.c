@@ -1,40 +1,25 @@
 /* A long-running cJSON user for the cJSON cases of the CVE corpus. Each line
  * on standard input names one probe; the answer is one line. Probes that
- * crash the buggy library run in a forked child, so the process itself (the
- * one graft patches) survives and reports "crashed SIGNAME" instead. A fork
- * runs whatever code the parent has at that moment, patched or not.
+ * crash the buggy library run in a forked child (fork_probe.h).
  *   num N     parse "1" followed by N zeros, print the value (CVE-2023-26819)
  *   ptr P     JSON pointer P into a 24-item array (CVE-2025-57052)
  *   setnull   cJSON_SetValuestring(string, NULL)   (CVE-2024-31755)
  *   insnull   cJSON_InsertItemInArray(array, 0, NULL)  (CVE-2023-50471) */
-#define _GNU_SOURCE
+#include "../fork_probe.h"
+
 #include <cJSON.h>
 #include <cJSON_Utils.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-static void in_child(const char* probe) {
-  fflush(stdout);
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (strcmp(probe, "setnull") == 0) {
-      cJSON* s = cJSON_CreateString("abc");
-      printf("set %s\n", cJSON_SetValuestring(s, NULL) ? "non-null" : "null");
-    } else {
-      cJSON* a = cJSON_CreateArray();
-      cJSON_AddItemToArray(a, cJSON_CreateString("first"));
-      printf("insert %d\n", (int)cJSON_InsertItemInArray(a, 0, NULL));
-    }
-    fflush(stdout);
-    _exit(0);
+static void null_probe(const char* probe) {
+  if (strcmp(probe, "setnull") == 0) {
+    cJSON* s = cJSON_CreateString("abc");
+    printf("set %s\n", cJSON_SetValuestring(s, NULL) ? "non-null" : "null");
+  } else {
+    cJSON* a = cJSON_CreateArray();
+    cJSON_AddItemToArray(a, cJSON_CreateString("first"));
+    printf("insert %d\n", (int)cJSON_InsertItemInArray(a, 0, NULL));
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFSIGNALED(status)) printf("crashed %s\n", sigabbrev_np(WTERMSIG(status)));
 }
 
 int main(void) {
@@ -61,7 +46,7 @@ int main(void) {
       printf("item %s\n", hit ? hit->valuestring : "none");
       cJSON_Delete(a);
     } else if (strcmp(line, "setnull") == 0 || strcmp(line, "insnull") == 0) {
-      in_child(line);
+      run_forked(null_probe, line);
     } else {
       printf("unknown probe %s\n", line);
     }

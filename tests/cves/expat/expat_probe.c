@@ -1,17 +1,11 @@
 /* A long-running libexpat user for the expat cases of the CVE corpus. Each
- * line on standard input names a probe, answered with one line. The probe
- * runs in a forked child (a fork runs the parent's code as it is at that
- * moment, patched or not) so a crash in the buggy library is reported as
- * "crashed SIGNAME" and the process graft patches lives on.
+ * line on standard input names a probe, answered with one line; each runs in
+ * a forked child (fork_probe.h).
  *   negbuf     XML_ParseBuffer with a negative length     (CVE-2024-45490)
  *   stopfresh  XML_StopParser on a parser never started   (CVE-2024-50602) */
-#define _GNU_SOURCE
+#include "../fork_probe.h"
+
 #include <expat.h>
-#include <signal.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 static void probe(const char* what) {
   XML_Parser p = XML_ParserCreate(NULL);
@@ -36,15 +30,7 @@ int main(void) {
   char line[128];
   while (fgets(line, sizeof line, stdin)) {
     line[strcspn(line, "\n")] = 0;
-    pid_t pid = fork();
-    if (pid == 0) {
-      probe(line);
-      fflush(stdout);
-      _exit(0);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (WIFSIGNALED(status)) printf("crashed %s\n", sigabbrev_np(WTERMSIG(status)));
+    run_forked(probe, line);
   }
   return 0;
 }
