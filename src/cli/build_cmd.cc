@@ -31,7 +31,8 @@ void RegisterBuildCommand(CLI::App& app) {
       "  graft build --orig lparser.o --patched lparser.fixed.o --target ./lua -o fix.graft\n"
       "Every function whose code changed is replaced; the original objects must reproduce the target's\n"
       "code (run-pre verification) or the build is refused, naming the functions that differ. A fix that\n"
-      "changes a struct or union layout (seen in the objects' DWARF) is refused too, naming the type.");
+      "changes a struct or union layout (seen in the objects' DWARF) is refused too, naming the type, and\n"
+      "so is a target that throws C++ exceptions (patched code has no unwind tables in the process yet).");
   auto req = std::make_shared<userspace::BundleRequest>();
   auto src = std::make_shared<build::SourceBuildRequest>();
   cmd->add_option("--orig", req->original_objects, "Original object files");
@@ -50,6 +51,9 @@ void RegisterBuildCommand(CLI::App& app) {
   cmd->add_option("--allow-layout-change", req->allowed_layout_changes,
                   "Accept that the fix changes this type's layout, e.g. 'struct foo' (repeatable): only when no "
                   "object of it outlives the patch");
+  cmd->add_flag("--allow-unwind-gap", req->allow_unwind_gap,
+                "Patch a target that throws C++ exceptions although the new code has no unwind tables in the "
+                "process: only when no exception can pass through the changed functions");
   cmd->callback([req, src] {
     if (!src->source_dir.empty()) {
       if (!req->original_objects.empty() || !req->patched_objects.empty())

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "bundle/bundle.h"
 #include "diff/plan.h"
@@ -184,6 +185,26 @@ Status CheckTypeLayouts(const BundleRequest& req) {
              "outlives the patch):{}", list);
 }
 
+// The process's unwinder finds code through the loaded objects' unwind tables,
+// and patched code lives in a mapping none of them describes: a C++ exception
+// (or a forced unwind) reaching a patched function finds no frame information
+// and the runtime calls std::terminate. Until graft registers unwind tables
+// for its code, a target that throws is refused.
+Status CheckUnwinding(const BundleRequest& req, const elf::ObjectFile& target) {
+  if (req.allow_unwind_gap) return OkStatus();
+  static const std::set<std::string_view> kThrowing = {"__cxa_throw", "__gxx_personality_v0",
+                                                       "_Unwind_RaiseException", "_Unwind_Resume"};
+  for (const auto* table : {&target.dynamic_symbols(), &target.symbols()})
+    for (const auto& sym : *table)
+      if (kThrowing.count(sym.name))
+        return Err("{} unwinds C++ exceptions ({}), and graft does not yet give its patched code unwind "
+                   "tables in the process: an exception passing through a patched function would terminate "
+                   "the program. --allow-unwind-gap patches anyway when no exception can cross the changed "
+                   "functions",
+                   req.target, sym.name);
+  return OkStatus();
+}
+
 Result<BuildSummary> BuildBundle(const BundleRequest& req) {
   if (req.original_objects.empty()) return Err("no original objects given (--orig)");
   if (req.original_objects.size() != req.patched_objects.size())
@@ -192,6 +213,7 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
   GRAFT_ASSIGN(auto target, elf::ObjectFile::Open(req.target));
   if (target->relocatable()) return Err("{}: the target must be a linked executable or shared library", req.target);
   GRAFT_ASSIGN(const arch::Arch* arch, arch::ArchFor(target->machine()));
+  GRAFT_TRY(CheckUnwinding(req, *target));
   if (target->build_id().empty())
     return Err("{}: has no GNU build-id; relink with -Wl,--build-id so patches can be matched to it",
                req.target);

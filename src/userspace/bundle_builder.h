@@ -22,6 +22,9 @@ struct BundleRequest {
   // Types ("struct foo") whose layout the fix may change: the operator knows
   // no object of that type outlives the patch (stack-only, or rebuilt).
   std::vector<std::string> allowed_layout_changes;
+  // Patch a target that unwinds C++ exceptions although the new code has no
+  // unwind tables in the process (the operator knows no exception crosses it).
+  bool allow_unwind_gap = false;
 };
 
 struct BuildSummary {

@@ -165,6 +165,35 @@ int main(int argc, char **argv) { return open_session(argc)->id; }
   EXPECT_EQ(allowed->replaced, std::vector<std::string>{"open_session"});
 }
 
+TEST(BundleBuilder, RefusesATargetThatThrowsUnlessAllowed) {
+  // An exception thrown through patched code would find no unwind tables.
+  const std::string base = R"(
+#include <stdexcept>
+__attribute__((noinline)) int price(int qty) {
+  if (qty > 1000) throw std::runtime_error("too many");
+  return qty * 7;
+}
+int main(int argc, char **) { try { return price(argc); } catch (...) { return 1; } }
+)";
+  Built b;
+  b.s.Write("p.cc", base);
+  b.s.Compile("p.cc", "prog", "-x c++ -O2 -g -Wl,--no-as-needed -lstdc++");
+  b.s.Compile("p.cc", "p.orig.o", "-x c++ -O2 -g -c -ffunction-sections -fdata-sections");
+  b.s.Write("p.cc", Replaced(base, "qty > 1000", "qty < 0 || qty > 1000"));
+  b.s.Compile("p.cc", "p.fixed.o", "-x c++ -O2 -g -c -ffunction-sections -fdata-sections");
+  b.req.original_objects = {b.s.Path("p.orig.o")};
+  b.req.patched_objects = {b.s.Path("p.fixed.o")};
+  b.req.target = b.s.Path("prog");
+  b.req.output = b.s.Path("fix.graft");
+  auto r = BuildBundle(b.req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("unwinds C++ exceptions"), std::string::npos) << r.error().message();
+  b.req.allow_unwind_gap = true;
+  auto allowed = BuildBundle(b.req);
+  ASSERT_TRUE(allowed.ok()) << allowed.error().message();
+  EXPECT_EQ(allowed->replaced, std::vector<std::string>{"_Z5pricei"});
+}
+
 TEST(BundleBuilder, SharedLibraryWithRelaxedGotLoadsVerifies) {
   Built b;
   Prepare(b, "-O2 -g -fPIC -shared -Wl,--build-id", "-O2 -g -fPIC");
