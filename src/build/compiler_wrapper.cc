@@ -59,6 +59,12 @@ std::optional<int> MaybeRunAsCompilerWrapper(int argc, char** argv) {
   if (compile && !source.empty()) {
     exec_args.push_back("-ffunction-sections");
     exec_args.push_back("-fdata-sections");
+    // __FILE__ of a file compiled by absolute path (CMake does that) must
+    // name the user's tree, not graft's copy, or the string literals differ
+    // from the running binary's. Placed first: a build's own prefix maps come
+    // later on the command line and take precedence, as they did originally.
+    if (const char* map = std::getenv(kWrapPrefixMapEnv); map && *map)
+      exec_args.insert(exec_args.begin() + 1, std::string("-ffile-prefix-map=") + map);
     if (output.empty()) output = fs::path(source).stem().string() + ".o";
     std::string cwd = fs::current_path().string();
     nlohmann::json j = {{"directory", cwd}, {"arguments", args}, {"source", source},

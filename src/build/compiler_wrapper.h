@@ -1,8 +1,9 @@
 // The compiler wrapper of source-tree builds. graft places symlinks named
 // cc, gcc, c++, g++ (pointing at itself) first on PATH; invoked under such a
 // name with GRAFT_WRAP_LOG set, it records the compilation (directory,
-// arguments, output object), adds -ffunction-sections -fdata-sections to
-// compile steps, and execs the real compiler found further down PATH.
+// arguments, output object), adds -ffunction-sections -fdata-sections (and a
+// prefix map naming the original tree) to compile steps, and execs the real
+// compiler found further down PATH.
 #pragma once
 
 #include <optional>
@@ -15,6 +16,7 @@ namespace graft::build {
 
 inline constexpr char kWrapLogEnv[] = "GRAFT_WRAP_LOG";
 inline constexpr char kWrapDirEnv[] = "GRAFT_WRAP_DIR";
+inline constexpr char kWrapPrefixMapEnv[] = "GRAFT_WRAP_PREFIX_MAP";  // "COPY=ORIGINAL" for -ffile-prefix-map
 inline const std::vector<std::string> kWrappedCompilers = {"cc", "gcc", "c++", "g++"};
 
 // If argv[0] names a wrapped compiler and the log is set, runs as the wrapper

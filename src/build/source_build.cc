@@ -159,7 +159,8 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
   const char* path = std::getenv("PATH");
   std::map<std::string, std::string> env = {
       {"PATH", bin + ":" + (path ? path : "/usr/bin:/bin")}, {"CC", bin + "/cc"}, {"CXX", bin + "/c++"},
-      {kWrapLogEnv, wraplog}, {kWrapDirEnv, bin}};
+      {kWrapLogEnv, wraplog}, {kWrapDirEnv, bin},
+      {kWrapPrefixMapEnv, tree + "=" + fs::absolute(req.source_dir).lexically_normal().string()}};
 
   std::map<std::string, std::string> originals;  // output object -> snapshot
   GRAFT_ASSIGN(std::string stamp, TreeStamp(req));

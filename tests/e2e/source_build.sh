@@ -11,16 +11,22 @@ mk_tree() {  # mk_tree DIR: a two-file program; price() is what the fix changes
 int price(int qty);
 int main(void) { printf("ready\n"); for (;;) { printf("price %d\n", price(-3)); fflush(stdout); usleep(20000); } }
 C
+  # __FILE__ is the absolute path where CMake compiles: graft's copy must
+  # still produce the user's tree's path or run-pre sees another string.
   cat >"$1/price.c" <<'C'
+#include <stdio.h>
 __attribute__((noinline)) int price(int qty) {
+  if (qty > 1000000) puts(__FILE__);
   return qty * 7;
 }
 C
   cat >"$1/fix.patch" <<'P'
 --- a/price.c
 +++ b/price.c
-@@ -1,3 +1,4 @@
+@@ -1,5 +1,6 @@
+ #include <stdio.h>
  __attribute__((noinline)) int price(int qty) {
+   if (qty > 1000000) puts(__FILE__);
 +  if (qty < 0) return 0;
    return qty * 7;
  }
