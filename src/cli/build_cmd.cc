@@ -16,6 +16,9 @@ void PrintSummary(const userspace::BuildSummary& s, const std::string& out) {
   for (const auto& f : s.replaced) fmt::print("  replaces  {}\n", f);
   for (const auto& f : s.added) fmt::print("  adds      {}\n", f);
   for (const auto& d : s.new_data) fmt::print("  new data  {}\n", d);
+  for (const auto& c : s.constants_only)
+    fmt::print("  note      only constants differ in {}: line numbers (__LINE__)? --ignore-function leaves it out\n", c);
+  for (const auto& c : s.ignored) fmt::print("  ignored   {}\n", c);
   fmt::print("  {} bytes of code and data\n", s.code_bytes);
 }
 }  // namespace
@@ -51,6 +54,9 @@ void RegisterBuildCommand(CLI::App& app) {
   cmd->add_option("--allow-layout-change", req->allowed_layout_changes,
                   "Accept that the fix changes this type's layout, e.g. 'struct foo' (repeatable): only when no "
                   "object of it outlives the patch");
+  cmd->add_option("--ignore-function", req->ignored_functions,
+                  "Leave out a function whose only change is constants, e.g. __LINE__ moved by lines the fix "
+                  "added above it (repeatable); refused for any other change");
   cmd->add_flag("--allow-unwind-gap", req->allow_unwind_gap,
                 "Patch a target that throws C++ exceptions although the new code has no unwind tables in the "
                 "process: only when no exception can pass through the changed functions");

@@ -4,6 +4,7 @@
 #include "diff/compare.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace graft::diff {
@@ -23,6 +24,47 @@ static std::vector<elf::Relocation> Sorted(const std::vector<elf::Relocation>& r
   std::vector<elf::Relocation> v = rs;
   std::sort(v.begin(), v.end(), [](auto& x, auto& y) { return x.offset < y.offset; });
   return v;
+}
+
+std::optional<std::vector<std::pair<int64_t, int64_t>>> ConstantOnlyChanges(const ObjectModel& a, int ea,
+                                                                           const ObjectModel& b, int eb) {
+  const Entity& x = a.entities()[ea];
+  const Entity& y = b.entities()[eb];
+  auto dx = a.SectionOf(x).data, dy = b.SectionOf(y).data;
+  if (x.kind != EntityKind::kFunction || y.kind != EntityKind::kFunction || dx.size() != dy.size()) return std::nullopt;
+  auto rx = Sorted(a.RelocsOf(x)), ry = Sorted(b.RelocsOf(y));
+  if (rx.size() != ry.size()) return std::nullopt;
+  std::vector<bool> field(dx.size(), false);
+  for (size_t i = 0; i < rx.size(); i++) {
+    if (rx[i].offset != ry[i].offset || rx[i].type != ry[i].type) return std::nullopt;
+    Reference p = a.Resolve(rx[i]), q = b.Resolve(ry[i]);
+    if (p.external != q.external || p.offset != q.offset) return std::nullopt;
+    if (p.external ? p.name != q.name : a.entities()[p.entity].key != b.entities()[q.entity].key) return std::nullopt;
+    for (size_t k = 0; k < a.arch().FieldSize(rx[i].type) && rx[i].offset + k < field.size(); k++)
+      field[rx[i].offset + k] = true;
+  }
+  auto ix = a.arch().Decode(dx), iy = b.arch().Decode(dy);
+  if (!ix.ok() || !iy.ok() || ix->size() != iy->size()) return std::nullopt;
+  std::vector<std::pair<int64_t, int64_t>> changes;
+  for (size_t i = 0; i < ix->size(); i++) {
+    const arch::Instruction& p = (*ix)[i];
+    const arch::Instruction& q = (*iy)[i];
+    if (p.offset != q.offset || p.size != q.size || p.opcode != q.opcode) return std::nullopt;
+    bool differs = false;
+    for (uint32_t k = 0; k < p.size; k++) {
+      size_t at = p.offset + k;
+      if (field[at] || dx[at] == dy[at]) continue;
+      if (p.size < 4 || k < p.size - 4) return std::nullopt;  // not in the trailing imm32
+      differs = true;
+    }
+    if (!differs) continue;
+    int32_t u, v;
+    memcpy(&u, dx.data() + p.offset + p.size - 4, 4);
+    memcpy(&v, dy.data() + p.offset + p.size - 4, 4);
+    changes.push_back({u, v});
+  }
+  if (changes.empty()) return std::nullopt;
+  return changes;
 }
 
 bool EntityComparator::Same(int ea, int eb, std::string* why) {

@@ -4,13 +4,23 @@
 // string literals and compiler-made tables whose labels renumber).
 #pragma once
 
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "diff/object_model.h"
 
 namespace graft::diff {
+
+// When two versions of a function differ only in 32-bit immediate operands
+// (same instructions and sizes, same relocations to the same things), the
+// (original, patched) values in code order; nullopt otherwise. A fix that
+// adds lines above a function changes nothing else in one that passes
+// __LINE__ along (assertions, logging, accounting macros).
+std::optional<std::vector<std::pair<int64_t, int64_t>>> ConstantOnlyChanges(const ObjectModel& a, int ea,
+                                                                           const ObjectModel& b, int eb);
 
 class EntityComparator {
  public:

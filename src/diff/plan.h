@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,9 @@ struct PlanFunction {
   uint32_t section = 0;  // the new code
   size_t pair = 0;       // which original/patched object pair
   int orig_entity = -1;  // in originals[pair]; run-pre checks it against the target
+  // Set when only 32-bit constants differ (original, patched): often __LINE__
+  // moved by lines the fix added above the function.
+  std::vector<std::pair<int64_t, int64_t>> constants_only;
 };
 
 struct PatchPlan {
@@ -57,6 +61,7 @@ struct PatchPlan {
   std::vector<PlanFunction> replaced;
   std::vector<std::string> added;     // new functions
   std::vector<std::string> new_data;  // new variables and copied constants/literals
+  std::vector<std::string> ignored;   // changed only in constants, left out on request
   std::vector<std::unique_ptr<ObjectModel>> originals;
   std::vector<std::unique_ptr<ObjectModel>> patched;
 };
@@ -68,6 +73,9 @@ struct ObjectPair {
 
 // Diffs each pair and closes over what the changed code references. Refuses,
 // naming the symbol, object and reason, whatever cannot be patched safely.
-Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch::Arch& arch);
+// `ignore` names functions the operator leaves out because only constants
+// (line numbers) changed in them; one that changed otherwise is refused.
+Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch::Arch& arch,
+                                const std::set<std::string>& ignore = {});
 
 }  // namespace graft::diff

@@ -24,7 +24,8 @@ struct PairState {
 
 class PlanBuilder {
  public:
-  PlanBuilder(PatchPlan& plan, const arch::Arch& arch) : plan_(plan), arch_(arch) {}
+  PlanBuilder(PatchPlan& plan, const arch::Arch& arch, const std::set<std::string>& ignore)
+      : plan_(plan), arch_(arch), ignore_(ignore) {}
 
   Status Diff(size_t pair_index);
   Status Close();
@@ -42,6 +43,7 @@ class PlanBuilder {
  private:
   PatchPlan& plan_;
   const arch::Arch& arch_;
+  const std::set<std::string>& ignore_;
   std::vector<std::pair<size_t, int>> work_;
 };
 
@@ -108,12 +110,35 @@ Status PlanBuilder::Diff(size_t p) {
       st.added.insert(i);  // new copy, no redirect: only the new parent reaches it
     }
   }
+  auto constants = [&](int i) { return ConstantOnlyChanges(o, st.counterpart.at(i), n, i); };
+  auto list = [](const std::vector<std::pair<int64_t, int64_t>>& c) {
+    std::string s;
+    for (size_t k = 0; k < c.size() && k < 4; k++) s += fmt::format("{}{} -> {}", k ? ", " : "", c[k].first, c[k].second);
+    return c.size() > 4 ? s + ", ..." : s;
+  };
+  for (auto it = st.changed.begin(); it != st.changed.end();) {
+    const Entity& e = n.entities()[*it];
+    if (!ignore_.count(e.symbol)) {
+      ++it;
+      continue;
+    }
+    auto c = st.counterpart.count(*it) ? constants(*it) : std::nullopt;
+    if (!c)
+      return Err("{}: function '{}' changed in more than constants; --ignore-function only leaves out "
+                 "functions whose sole difference is constants such as __LINE__", obj, e.symbol);
+    plan_.ignored.push_back(fmt::format("{} ({})", e.symbol, list(*c)));
+    it = st.changed.erase(it);
+  }
   for (int i : st.changed) {
     const Entity& e = n.entities()[i];
-    if (e.startup)
-      return Err("{}: function '{}' changed, but it runs only at program start or exit (main, "
-                 "constructors, destructors); patching it would not affect the running process",
-                 obj, e.symbol);
+    if (!e.startup) continue;
+    auto c = st.counterpart.count(i) ? constants(i) : std::nullopt;
+    return Err("{}: function '{}' changed, but it runs only at program start or exit (main, "
+               "constructors, destructors); patching it would not affect the running process{}",
+               obj, e.symbol,
+               c ? fmt::format(". Only constants differ in it ({}): if they are line numbers (__LINE__) moved by "
+                               "the fix, --ignore-function {} leaves it out", list(*c), e.symbol)
+                 : "");
   }
   for (int i : st.changed) work_.push_back({p, i});
   for (int i : st.added)
@@ -143,7 +168,9 @@ Result<uint32_t> PlanBuilder::Copy(size_t p, int entity) {
   if (e.kind == EntityKind::kFunction) {
     if (st.changed.count(entity) && st.counterpart.count(entity)) {
       const Entity& oe = st.orig->entities()[st.counterpart[entity]];
-      plan_.replaced.push_back({oe.symbol, st.orig->file(), oe.local, idx, p, st.counterpart[entity]});
+      plan_.replaced.push_back({oe.symbol, st.orig->file(), oe.local, idx, p, st.counterpart[entity], {}});
+      if (auto c = ConstantOnlyChanges(*st.orig, st.counterpart[entity], n, entity))
+        plan_.replaced.back().constants_only = std::move(*c);
     } else {
       plan_.added.push_back(e.symbol);
     }
@@ -234,9 +261,10 @@ Status PlanBuilder::Close() {
 
 }  // namespace
 
-Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch::Arch& arch) {
+Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch::Arch& arch,
+                                const std::set<std::string>& ignore) {
   PatchPlan plan;
-  PlanBuilder b(plan, arch);
+  PlanBuilder b(plan, arch, ignore);
   for (const ObjectPair& op : pairs) {
     GRAFT_ASSIGN(auto o, ObjectModel::Build(*op.original, arch));
     GRAFT_ASSIGN(auto n, ObjectModel::Build(*op.patched, arch));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "arch/arch.h"
 #include "base/testing.h"
@@ -21,7 +22,8 @@ struct Diffed {
 };
 
 // Both versions are compiled from a file named unit.c, as a rebuilt tree would be.
-Diffed Diff(Scratch& s, const std::string& before, const std::string& after, const std::string& flags = kObjectFlags) {
+Diffed Diff(Scratch& s, const std::string& before, const std::string& after, const std::string& flags = kObjectFlags,
+            const std::set<std::string>& ignore = {}) {
   s.Write("unit.c", before);
   s.Compile("unit.c", "orig.o", flags);
   s.Write("unit.c", after);
@@ -29,7 +31,7 @@ Diffed Diff(Scratch& s, const std::string& before, const std::string& after, con
   Diffed d;
   d.orig = elf::ObjectFile::Open(s.Path("orig.o")).value();
   d.patched = elf::ObjectFile::Open(s.Path("patched.o")).value();
-  d.plan = MakePatchPlan({{d.orig.get(), d.patched.get()}}, arch::HostArch());
+  d.plan = MakePatchPlan({{d.orig.get(), d.patched.get()}}, arch::HostArch(), ignore);
   return d;
 }
 
@@ -38,6 +40,10 @@ std::vector<std::string> Replaced(const PatchPlan& p) {
   for (const auto& f : p.replaced) v.push_back(f.name);
   std::sort(v.begin(), v.end());
   return v;
+}
+
+std::string Edited(std::string text, const std::string& from, const std::string& to) {
+  return text.replace(text.find(from), from.size(), to);
 }
 
 const PlanSection* SectionNamed(const PatchPlan& p, const std::string& name) {
@@ -181,6 +187,49 @@ TEST(PlanBuilder, RefusesConstructorChanges) {
                 "int v;\n__attribute__((constructor)) static void init(void) { v = 2; }\nint get(void) { return v; }\n");
   ASSERT_FALSE(d.plan.ok());
   EXPECT_NE(d.plan.error().message().find("'init'"), std::string::npos) << d.plan.error().message();
+}
+
+// A fix that adds lines above functions passing __LINE__ changes only that
+// constant in them: reported, and left out on request; a real change is not.
+const std::string kLines = R"(
+#include <stdio.h>
+void trace(int line);
+__attribute__((noinline)) int fixme(int n) {
+  return n * 2;
+}
+__attribute__((noinline)) int logged(int n) {
+  trace(__LINE__);
+  return n + 1;
+}
+int main(int argc, char **argv) {
+  trace(__LINE__);
+  return fixme(argc) + logged(argc);
+}
+)";
+
+TEST(PlanBuilder, LineNumberOnlyChangesAreNamedAndCanBeLeftOut) {
+  Scratch s;
+  std::string fixed = Edited(kLines, "  return n * 2;\n", "  if (n < 0)\n    return 0;\n  return n * 2;\n");
+  auto plain = Diff(s, kLines, fixed);
+  // main moved too, and main runs only at start: refused, with the hint.
+  ASSERT_FALSE(plain.plan.ok());
+  EXPECT_NE(plain.plan.error().message().find("Only constants differ in it (12 -> 14)"), std::string::npos)
+      << plain.plan.error().message();
+  auto d = Diff(s, kLines, fixed, kObjectFlags, {"main"});
+  ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+  EXPECT_EQ(Replaced(*d.plan), (std::vector<std::string>{"fixme", "logged"}));
+  EXPECT_EQ(d.plan->ignored, std::vector<std::string>{"main (12 -> 14)"});
+  for (const PlanFunction& f : d.plan->replaced) {
+    if (f.name == "logged") EXPECT_EQ(f.constants_only, (std::vector<std::pair<int64_t, int64_t>>{{8, 10}}));
+    if (f.name == "fixme") EXPECT_TRUE(f.constants_only.empty());
+  }
+  auto both = Diff(s, kLines, fixed, kObjectFlags, {"main", "logged"});
+  ASSERT_TRUE(both.plan.ok()) << both.plan.error().message();
+  EXPECT_EQ(Replaced(*both.plan), std::vector<std::string>{"fixme"});
+  auto wrong = Diff(s, kLines, fixed, kObjectFlags, {"main", "fixme"});
+  ASSERT_FALSE(wrong.plan.ok());
+  EXPECT_NE(wrong.plan.error().message().find("'fixme' changed in more than constants"), std::string::npos)
+      << wrong.plan.error().message();
 }
 
 TEST(PlanBuilder, RefusesThreadLocalStorage) {

@@ -231,7 +231,8 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
     files.push_back(std::move(o));
     files.push_back(std::move(n));
   }
-  GRAFT_ASSIGN(diff::PatchPlan plan, diff::MakePatchPlan(pairs, *arch));
+  GRAFT_ASSIGN(diff::PatchPlan plan,
+               diff::MakePatchPlan(pairs, *arch, {req.ignored_functions.begin(), req.ignored_functions.end()}));
   GRAFT_TRY(CheckTypeLayouts(req));
 
   bundle::Bundle b;
@@ -306,6 +307,15 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
   summary.id = b.id;
   summary.target_build_id = b.target_build_id;
   for (const auto& f : b.functions) summary.replaced.push_back(f.name);
+  for (const diff::PlanFunction& f : plan.replaced) {
+    if (f.constants_only.empty()) continue;
+    std::string c;
+    for (size_t k = 0; k < f.constants_only.size() && k < 4; k++)
+      c += fmt::format("{}{} -> {}", k ? ", " : "", f.constants_only[k].first, f.constants_only[k].second);
+    if (f.constants_only.size() > 4) c += ", ...";
+    summary.constants_only.push_back(fmt::format("{} ({})", f.name, c));
+  }
+  summary.ignored = plan.ignored;
   summary.added = b.added;
   summary.new_data = b.new_data;
   for (const auto& s : b.sections) summary.code_bytes += s.size;

@@ -25,6 +25,9 @@ struct BundleRequest {
   // Patch a target that unwinds C++ exceptions although the new code has no
   // unwind tables in the process (the operator knows no exception crosses it).
   bool allow_unwind_gap = false;
+  // Functions left out of the patch although they changed: only constants
+  // (line numbers) differ in them. Others named here are refused.
+  std::vector<std::string> ignored_functions;
 };
 
 struct BuildSummary {
@@ -33,6 +36,8 @@ struct BuildSummary {
   std::vector<std::string> replaced;       // functions whose code changed
   std::vector<std::string> added;          // new functions
   std::vector<std::string> new_data;       // new globals / literals carried by the bundle
+  std::vector<std::string> constants_only; // replaced functions where only constants differ: "name (a -> b, ...)"
+  std::vector<std::string> ignored;        // left out on request, with their constant changes
   size_t code_bytes = 0;
 };
 
