@@ -28,6 +28,7 @@ static json ToJson(const Bundle& b) {
   j["target_build_id"] = b.target_build_id;
   j["added"] = b.added;
   j["new_data"] = b.new_data;
+  j["unwind"] = {b.eh_frame_section, b.unwind_object_section};
   json secs = json::array();
   for (const Section& s : b.sections) {
     json rs = json::array();
@@ -59,6 +60,10 @@ static Result<Bundle> FromJson(const json& j) {
     b.target_build_id = j.at("target_build_id");
     b.added = j.at("added").get<std::vector<std::string>>();
     b.new_data = j.at("new_data").get<std::vector<std::string>>();
+    if (j.contains("unwind")) {
+      b.eh_frame_section = j.at("unwind").at(0);
+      b.unwind_object_section = j.at("unwind").at(1);
+    }
     for (const json& s : j.at("sections")) {
       Section sec;
       sec.name = s.at("name");
@@ -108,6 +113,9 @@ static Result<Bundle> FromJson(const json& j) {
     return Err("malformed bundle contents: {}", e.what());
   }
   GRAFT_TRY(ValidateId(b.id));
+  for (int32_t u : {b.eh_frame_section, b.unwind_object_section})
+    if (u < -1 || u >= static_cast<int32_t>(b.sections.size())) return Err("unwind tables name a missing section");
+  if ((b.eh_frame_section < 0) != (b.unwind_object_section < 0)) return Err("unwind tables without storage");
   return b;
 }
 

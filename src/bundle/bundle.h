@@ -56,6 +56,10 @@ struct Bundle {
   std::vector<Function> functions;
   std::vector<std::string> added;
   std::vector<std::string> new_data;
+  // Unwind tables of the new code (an .eh_frame section) and the zeroed
+  // storage their registration with the process's unwinder uses; -1: none.
+  int32_t eh_frame_section = -1;
+  int32_t unwind_object_section = -1;
 };
 
 // Binary encoding: magic, version, BLAKE2b-256 of the payload, CBOR payload.

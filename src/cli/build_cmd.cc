@@ -34,8 +34,8 @@ void RegisterBuildCommand(CLI::App& app) {
       "  graft build --orig lparser.o --patched lparser.fixed.o --target ./lua -o fix.graft\n"
       "Every function whose code changed is replaced; the original objects must reproduce the target's\n"
       "code (run-pre verification) or the build is refused, naming the functions that differ. A fix that\n"
-      "changes a struct or union layout (seen in the objects' DWARF) is refused too, naming the type, and\n"
-      "so is a target that throws C++ exceptions (patched code has no unwind tables in the process yet).");
+      "changes a struct or union layout (seen in the objects' DWARF) is refused too, naming the type. The\n"
+      "new code's unwind tables travel with it, for C++ exceptions thrown through patched functions.");
   auto req = std::make_shared<userspace::BundleRequest>();
   auto src = std::make_shared<build::SourceBuildRequest>();
   cmd->add_option("--orig", req->original_objects, "Original object files");
@@ -58,8 +58,8 @@ void RegisterBuildCommand(CLI::App& app) {
                   "Leave out a function whose only change is constants, e.g. __LINE__ moved by lines the fix "
                   "added above it (repeatable); refused for any other change");
   cmd->add_flag("--allow-unwind-gap", req->allow_unwind_gap,
-                "Patch a target that throws C++ exceptions although the new code has no unwind tables in the "
-                "process: only when no exception can pass through the changed functions");
+                "Patch a target that throws C++ exceptions although the objects carry no unwind tables: only "
+                "when no exception can pass through the changed functions");
   cmd->callback([req, src] {
     if (!src->source_dir.empty()) {
       if (!req->original_objects.empty() || !req->patched_objects.empty())

@@ -62,6 +62,11 @@ struct PatchPlan {
   std::vector<std::string> added;     // new functions
   std::vector<std::string> new_data;  // new variables and copied constants/literals
   std::vector<std::string> ignored;   // changed only in constants, left out on request
+  // The frame descriptions of the copied functions (an .eh_frame section,
+  // zero-terminated) and 64 bytes of zeroed data the unwinder's registration
+  // keeps its bookkeeping in; -1 when no copied function has one.
+  int eh_frame_section = -1;
+  int unwind_object_section = -1;
   std::vector<std::unique_ptr<ObjectModel>> originals;
   std::vector<std::unique_ptr<ObjectModel>> patched;
 };

@@ -4,10 +4,13 @@
 // storage by name, because state must never be duplicated.
 #include <elf.h>
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <set>
 
 #include "diff/compare.h"
+#include "diff/eh_frame.h"
 #include "diff/plan.h"
 
 namespace graft::diff {
@@ -29,6 +32,7 @@ class PlanBuilder {
 
   Status Diff(size_t pair_index);
   Status Close();
+  Status CarryUnwindTables();
 
  private:
   Result<uint32_t> Copy(size_t pair, int entity);
@@ -259,6 +263,81 @@ Status PlanBuilder::Close() {
   return OkStatus();
 }
 
+// Frame descriptions of every copied function, from the patched objects'
+// .eh_frame: each needed CIE once, each FDE with its CIE pointer rewritten,
+// pc_begin tied to the copy, LSDA and personality references bound like any
+// other reference (the LSDA tables get copied, DW.ref.* cells are bound).
+Status PlanBuilder::CarryUnwindTables() {
+  PlanSection out;
+  out.name = ".eh_frame";
+  out.kind = PlanSection::Kind::kRodata;
+  out.align = 8;
+  size_t fdes = 0;
+  for (size_t p = 0; p < pairs_.size(); p++) {
+    PairState& st = pairs_[p];
+    const ObjectModel& n = *st.patched;
+    const elf::ObjectFile& obj = n.object();
+    const elf::Section* eh = obj.section_named(".eh_frame");
+    if (!eh || eh->size == 0) continue;
+    GRAFT_ASSIGN(auto records, ParseEhFrame(eh->data));
+    std::vector<elf::Relocation> relocs = obj.relocations_for(eh->index);
+    std::sort(relocs.begin(), relocs.end(), [](auto& a, auto& b) { return a.offset < b.offset; });
+    std::map<uint64_t, uint64_t> cie_at;  // offset in .eh_frame -> offset in out
+    auto copy = [&](const EhRecord& r, const Entity& owner, int fn_section) -> Result<uint64_t> {
+      uint64_t at = out.bytes.size();
+      out.bytes.insert(out.bytes.end(), eh->data.begin() + r.offset, eh->data.begin() + r.offset + r.size);
+      for (const elf::Relocation& rel : relocs) {
+        if (rel.offset < r.offset || rel.offset >= r.offset + r.size) continue;
+        uint64_t where = at + (rel.offset - r.offset);
+        if (!r.cie && rel.offset == r.offset + 8) {  // pc_begin: the new code
+          Referent to;
+          to.kind = Referent::Kind::kCopied;
+          to.section = static_cast<uint32_t>(fn_section);
+          out.relocs.push_back({where, rel.type, n.Resolve(rel).offset, to});
+          continue;
+        }
+        int64_t addend = rel.addend;
+        auto to = Bind(p, owner, rel, &addend);
+        if (!to.ok()) return to.error().context(fmt::format("unwind table of {}", owner.symbol));
+        out.relocs.push_back({where, rel.type, addend, *to});
+      }
+      return at;
+    };
+    for (const EhRecord& r : records) {
+      if (r.cie) continue;
+      auto pc = std::find_if(relocs.begin(), relocs.end(), [&](auto& rel) { return rel.offset == r.offset + 8; });
+      if (pc == relocs.end()) continue;
+      Reference ref = n.Resolve(*pc);
+      if (ref.external || ref.entity < 0 || !st.copied.count(ref.entity)) continue;
+      const Entity& fn = n.entities()[ref.entity];
+      if (fn.kind != EntityKind::kFunction) continue;
+      auto cie = std::find_if(records.begin(), records.end(), [&](auto& c) { return c.cie && c.offset == r.cie_offset; });
+      if (cie == records.end()) return Err("{}: .eh_frame FDE at +{:#x} has no CIE", obj.path(), r.offset);
+      if (!cie_at.count(cie->offset)) {
+        GRAFT_ASSIGN(uint64_t at, copy(*cie, fn, -1));
+        cie_at[cie->offset] = at;
+      }
+      GRAFT_ASSIGN(uint64_t at, copy(r, fn, static_cast<int>(st.copied[ref.entity])));
+      uint32_t pointer = static_cast<uint32_t>(at + 4 - cie_at[cie->offset]);
+      memcpy(&out.bytes[at + 4], &pointer, 4);
+      fdes++;
+    }
+  }
+  if (!fdes) return OkStatus();
+  out.bytes.resize(out.bytes.size() + 4, 0);  // terminator
+  out.size = out.bytes.size();
+  plan_.eh_frame_section = static_cast<int>(plan_.sections.size());
+  plan_.sections.push_back(std::move(out));
+  PlanSection object;
+  object.name = "unwind registration";
+  object.kind = PlanSection::Kind::kBss;
+  object.align = 16;
+  object.size = 64;
+  plan_.unwind_object_section = static_cast<int>(plan_.sections.size());
+  plan_.sections.push_back(std::move(object));
+  return Close();  // LSDA tables found above
+}
+
 }  // namespace
 
 Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch::Arch& arch,
@@ -274,6 +353,7 @@ Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch
   }
   for (size_t p = 0; p < pairs.size(); p++) GRAFT_TRY(b.Diff(p));
   GRAFT_TRY(b.Close());
+  GRAFT_TRY(b.CarryUnwindTables());
   if (plan.replaced.empty() && plan.added.empty())
     return Err("no function changed between the original and patched objects: nothing to patch");
   return plan;

@@ -102,7 +102,9 @@ Status RemoteSyscall::BuildSafetyFrame() {
   uint64_t fp_size = xstate_.size() + 4;
   uint64_t fpstate = (top - fp_size) & ~uint64_t(63);
   constexpr uint64_t kUcontext = 8 + 8 + 24 + 256 + 8, kSiginfo = 128;
-  uint64_t frame = (fpstate - kSiginfo - kUcontext - 8) & ~uint64_t(15);
+  // 8 mod 16, as the kernel places signal frames: a function called with
+  // rsp = frame then sees the stack alignment of a normal call.
+  uint64_t frame = ((fpstate - kSiginfo - kUcontext - 8) & ~uint64_t(15)) - 8;
   // At the `ret` after the syscall, rsp = frame: it pops pretcode (the
   // sigreturn gadget) and rt_sigreturn finds the frame at rsp - 8.
   std::vector<uint8_t> buf(top - frame, 0);
@@ -131,6 +133,48 @@ Status RemoteSyscall::BuildSafetyFrame() {
   GRAFT_TRY(mem.Write(frame, buf));
   frame_sp_ = frame;
   scratch_top_ = frame - 64;
+  return OkStatus();
+}
+
+Status RemoteSyscall::CallFunction(uint64_t function, std::vector<uint64_t> args) {
+  args.resize(6, 0);
+  user_regs_struct r = original_;
+  r.rip = function;
+  r.orig_rax = static_cast<unsigned long long>(-1);
+  r.rax = 0;
+  r.rdi = args[0], r.rsi = args[1], r.rdx = args[2], r.rcx = args[3], r.r8 = args[4], r.r9 = args[5];
+  // The return address is the frame's pretcode: the function returns into
+  // rt_sigreturn, which restores the thread whether or not graft still runs.
+  r.rsp = frame_sp_;
+  ThreadState* t = proc_.Find(tid_);
+  if (ptrace(PTRACE_SETREGS, tid_, nullptr, &r) != 0)
+    return Err("thread {}: cannot set registers: {}", tid_, std::strerror(errno));
+  bool in_sigreturn = false;
+  for (;;) {
+    if (ptrace(PTRACE_SYSCALL, tid_, nullptr, nullptr) != 0)
+      return Err("thread {}: cannot resume for a call: {}", tid_, std::strerror(errno));
+    GRAFT_ASSIGN(int st, proc_.WaitStop(tid_));
+    if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
+      user_regs_struct now;
+      if (ptrace(PTRACE_GETREGS, tid_, nullptr, &now) != 0)
+        return Err("thread {}: cannot read registers: {}", tid_, std::strerror(errno));
+      if (in_sigreturn) break;  // exit of rt_sigreturn: the original state is back
+      // Entry of the gadget's rt_sigreturn: the function has returned.
+      in_sigreturn = now.orig_rax == SYS_rt_sigreturn && now.rip >= gadgets_.sigreturn &&
+                     now.rip <= gadgets_.sigreturn + 16;
+      continue;
+    }
+    int sig = WSTOPSIG(st);
+    if ((st >> 16) != 0 || sig == SIGTRAP) continue;
+    if (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGABRT) {
+      // The function faulted: put the thread back as it was and keep the signal from it.
+      ptrace(PTRACE_SETREGS, tid_, nullptr, &original_);
+      return Err("thread {}: the call to {:#x} raised signal {}", tid_, function, sig);
+    }
+    if (t) t->pending_signal = sig;  // delivered after graft lets go
+  }
+  if (ptrace(PTRACE_SETREGS, tid_, nullptr, &original_) != 0)
+    return Err("thread {}: cannot restore registers: {}", tid_, std::strerror(errno));
   return OkStatus();
 }
 

@@ -34,6 +34,12 @@ class RemoteSyscall {
 
   // Runs syscall `nr`; returns its raw result (negative errno on failure).
   Result<long> Call(long nr, std::vector<uint64_t> args);
+  // Calls the function at `function` (integer or pointer arguments; the
+  // return value is not kept) on the thread's stack below the safety frame.
+  // It returns into rt_sigreturn, so the thread ends as it was even if graft
+  // dies during the call. The function must not need locks the stopped
+  // thread may hold. Invalidates scratch data.
+  Status CallFunction(uint64_t function, std::vector<uint64_t> args);
   // Copies `bytes` onto the thread's stack scratch area (below the red zone
   // and the safety frame) and returns their address, for pointer arguments.
   Result<uint64_t> PushScratch(const std::vector<uint8_t>& bytes);

@@ -185,22 +185,22 @@ Status CheckTypeLayouts(const BundleRequest& req) {
              "outlives the patch):{}", list);
 }
 
-// The process's unwinder finds code through the loaded objects' unwind tables,
-// and patched code lives in a mapping none of them describes: a C++ exception
-// (or a forced unwind) reaching a patched function finds no frame information
-// and the runtime calls std::terminate. Until graft registers unwind tables
-// for its code, a target that throws is refused.
-Status CheckUnwinding(const BundleRequest& req, const elf::ObjectFile& target) {
-  if (req.allow_unwind_gap) return OkStatus();
+// The process's unwinder finds code through the loaded objects' unwind
+// tables; the patch's own are registered at apply time. Without any (objects
+// built with -fno-asynchronous-unwind-tables), a C++ exception reaching a
+// patched function would find no frame information and terminate the
+// program: such a patch for a target that throws is refused.
+Status CheckUnwinding(const BundleRequest& req, const elf::ObjectFile& target, const diff::PatchPlan& plan) {
+  if (req.allow_unwind_gap || plan.eh_frame_section >= 0) return OkStatus();
   static const std::set<std::string_view> kThrowing = {"__cxa_throw", "__gxx_personality_v0",
                                                        "_Unwind_RaiseException", "_Unwind_Resume"};
   for (const auto* table : {&target.dynamic_symbols(), &target.symbols()})
     for (const auto& sym : *table)
       if (kThrowing.count(sym.name))
-        return Err("{} unwinds C++ exceptions ({}), and graft does not yet give its patched code unwind "
-                   "tables in the process: an exception passing through a patched function would terminate "
-                   "the program. --allow-unwind-gap patches anyway when no exception can cross the changed "
-                   "functions",
+        return Err("{} unwinds C++ exceptions ({}), but the patched objects carry no unwind tables (built with "
+                   "-fno-asynchronous-unwind-tables?): an exception passing through a patched function would "
+                   "terminate the program. Rebuild with unwind tables, or --allow-unwind-gap when no exception "
+                   "can cross the changed functions",
                    req.target, sym.name);
   return OkStatus();
 }
@@ -213,7 +213,6 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
   GRAFT_ASSIGN(auto target, elf::ObjectFile::Open(req.target));
   if (target->relocatable()) return Err("{}: the target must be a linked executable or shared library", req.target);
   GRAFT_ASSIGN(const arch::Arch* arch, arch::ArchFor(target->machine()));
-  GRAFT_TRY(CheckUnwinding(req, *target));
   if (target->build_id().empty())
     return Err("{}: has no GNU build-id; relink with -Wl,--build-id so patches can be matched to it",
                req.target);
@@ -234,6 +233,7 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
   GRAFT_ASSIGN(diff::PatchPlan plan,
                diff::MakePatchPlan(pairs, *arch, {req.ignored_functions.begin(), req.ignored_functions.end()}));
   GRAFT_TRY(CheckTypeLayouts(req));
+  GRAFT_TRY(CheckUnwinding(req, *target, plan));
 
   bundle::Bundle b;
   b.id = req.id.empty() ? std::filesystem::path(req.output).stem().string() : req.id;
@@ -302,6 +302,8 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
   }
   BundleResolver resolver(plan, syms, *arch, b);
   GRAFT_TRY(resolver.Resolve());
+  b.eh_frame_section = plan.eh_frame_section;
+  b.unwind_object_section = plan.unwind_object_section;
 
   BuildSummary summary;
   summary.id = b.id;

@@ -23,7 +23,7 @@ struct BundleRequest {
   // no object of that type outlives the patch (stack-only, or rebuilt).
   std::vector<std::string> allowed_layout_changes;
   // Patch a target that unwinds C++ exceptions although the new code has no
-  // unwind tables in the process (the operator knows no exception crosses it).
+  // unwind tables (the operator knows no exception crosses it).
   bool allow_unwind_gap = false;
   // Functions left out of the patch although they changed: only constants
   // (line numbers) differ in them. Others named here are refused.

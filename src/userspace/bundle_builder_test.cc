@@ -165,8 +165,9 @@ int main(int argc, char **argv) { return open_session(argc)->id; }
   EXPECT_EQ(allowed->replaced, std::vector<std::string>{"open_session"});
 }
 
-TEST(BundleBuilder, RefusesATargetThatThrowsUnlessAllowed) {
-  // An exception thrown through patched code would find no unwind tables.
+TEST(BundleBuilder, CarriesUnwindTablesForATargetThatThrows) {
+  // An exception thrown through patched code needs the new code's frame
+  // descriptions; without any, a target that throws is refused.
   const std::string base = R"(
 #include <stdexcept>
 __attribute__((noinline)) int price(int qty) {
@@ -175,23 +176,59 @@ __attribute__((noinline)) int price(int qty) {
 }
 int main(int argc, char **) { try { return price(argc); } catch (...) { return 1; } }
 )";
-  Built b;
-  b.s.Write("p.cc", base);
-  b.s.Compile("p.cc", "prog", "-x c++ -O2 -g -Wl,--no-as-needed -lstdc++");
-  b.s.Compile("p.cc", "p.orig.o", "-x c++ -O2 -g -c -ffunction-sections -fdata-sections");
-  b.s.Write("p.cc", Replaced(base, "qty > 1000", "qty < 0 || qty > 1000"));
-  b.s.Compile("p.cc", "p.fixed.o", "-x c++ -O2 -g -c -ffunction-sections -fdata-sections");
-  b.req.original_objects = {b.s.Path("p.orig.o")};
-  b.req.patched_objects = {b.s.Path("p.fixed.o")};
-  b.req.target = b.s.Path("prog");
-  b.req.output = b.s.Path("fix.graft");
-  auto r = BuildBundle(b.req);
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message().find("unwinds C++ exceptions"), std::string::npos) << r.error().message();
-  b.req.allow_unwind_gap = true;
-  auto allowed = BuildBundle(b.req);
+  auto build = [&](const std::string& object_flags) {
+    Built b;
+    b.s.Write("p.cc", base);
+    b.s.Compile("p.cc", "prog", "-x c++ -O2 -g -Wl,--no-as-needed -lstdc++");
+    b.s.Compile("p.cc", "p.orig.o", "-x c++ -O2 -g -c -ffunction-sections -fdata-sections " + object_flags);
+    b.s.Write("p.cc", Replaced(base, "qty > 1000", "qty < 0 || qty > 1000"));
+    b.s.Compile("p.cc", "p.fixed.o", "-x c++ -O2 -g -c -ffunction-sections -fdata-sections " + object_flags);
+    b.req.original_objects = {b.s.Path("p.orig.o")};
+    b.req.patched_objects = {b.s.Path("p.fixed.o")};
+    b.req.target = b.s.Path("prog");
+    b.req.output = b.s.Path("fix.graft");
+    return b;
+  };
+  Built with = build("");
+  auto r = BuildBundle(with.req);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->replaced, std::vector<std::string>{"_Z5pricei"});
+  auto bundle = bundle::ReadFile(with.req.output);
+  ASSERT_TRUE(bundle.ok()) << bundle.error().message();
+  ASSERT_GE(bundle->eh_frame_section, 0);
+  const bundle::Section& eh = bundle->sections[bundle->eh_frame_section];
+  // One CIE and the FDEs of price and price.cold, zero-terminated, each tied to the new code.
+  EXPECT_EQ(eh.bytes.size() % 4, 0u);
+  EXPECT_EQ(std::vector<uint8_t>(eh.bytes.end() - 4, eh.bytes.end()), std::vector<uint8_t>(4, 0));
+  int to_code = 0;
+  for (const bundle::Reloc& rel : eh.relocs)
+    to_code += rel.kind == bundle::Reloc::Kind::kSection &&
+               bundle->sections[rel.section].kind == bundle::Section::Kind::kText;
+  EXPECT_EQ(to_code, 2);
+  EXPECT_EQ(bundle->sections[bundle->unwind_object_section].kind, bundle::Section::Kind::kBss);
+
+  // A C part of the same program built without unwind tables: refused.
+  Built c;
+  c.s.Write("main.cc", "#include <stdexcept>\nextern \"C\" int scale(int);\n"
+                       "int main(int argc, char **) { try { if (argc > 5) throw std::runtime_error(\"x\"); "
+                       "return scale(argc); } catch (...) { return 1; } }\n");
+  c.s.Write("calc.c", "__attribute__((noinline)) int scale(int x) { int s = 0; for (int i = 0; i < x; i++) s += i ^ 3; "
+                      "return s; }\n");
+  std::system(("cd " + c.s.Path("") + " && g++ -O2 -g -o prog main.cc -x c calc.c").c_str());
+  c.s.Compile("calc.c", "calc.orig.o", "-O2 -g -c -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables");
+  c.s.Write("calc.c", "__attribute__((noinline)) int scale(int x) { int s = 0; if (x > 100) return 0; "
+                      "for (int i = 0; i < x; i++) s += i ^ 3; return s; }\n");
+  c.s.Compile("calc.c", "calc.fixed.o", "-O2 -g -c -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables");
+  c.req.original_objects = {c.s.Path("calc.orig.o")};
+  c.req.patched_objects = {c.s.Path("calc.fixed.o")};
+  c.req.target = c.s.Path("prog");
+  c.req.output = c.s.Path("fix.graft");
+  auto refused = BuildBundle(c.req);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("carry no unwind tables"), std::string::npos) << refused.error().message();
+  c.req.allow_unwind_gap = true;
+  auto allowed = BuildBundle(c.req);
   ASSERT_TRUE(allowed.ok()) << allowed.error().message();
-  EXPECT_EQ(allowed->replaced, std::vector<std::string>{"_Z5pricei"});
 }
 
 TEST(BundleBuilder, SharedLibraryWithRelaxedGotLoadsVerifies) {

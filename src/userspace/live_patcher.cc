@@ -9,6 +9,7 @@
 //   3. unmap:  only when giving up (or on revert, after the jumps are gone).
 #include "userspace/live_patcher.h"
 
+#include <algorithm>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -163,6 +164,65 @@ Status MapPatch(pid_t pid, const process::SyscallGadgets& g, const LinkedPatch& 
   return mapped;
 }
 
+// The unwinder's registry of frame tables lives in libgcc_s; a thread stopped
+// inside it may hold the lock registration takes, so such a moment is skipped.
+bool InUnwinder(pid_t pid, pid_t tid) {
+  user_regs_struct r;
+  if (ptrace(PTRACE_GETREGS, tid, nullptr, &r) != 0) return true;
+  auto maps = process::ReadMaps(pid);
+  if (!maps.ok()) return true;
+  for (const auto& m : *maps)
+    if (r.rip >= m.start && r.rip < m.end) return m.path.find("libgcc_s") != std::string::npos;
+  return false;
+}
+
+// Calls libgcc's `function` in the process with one thread stopped (the
+// others keep running, so a lock one of them holds is released), retrying
+// while that thread happens to be inside the unwinder.
+Status CallUnwinder(pid_t pid, const process::SyscallGadgets& g, uint64_t function, std::vector<uint64_t> args) {
+  for (int attempt = 0; attempt < 50; attempt++) {
+    process::StoppedProcess proc(pid);
+    GRAFT_TRY(proc.StopOne());
+    pid_t tid = proc.threads()[0].tid;
+    if (InUnwinder(pid, tid)) {
+      proc.Resume();
+      usleep(10000);
+      continue;
+    }
+    GRAFT_ASSIGN(auto rs, process::RemoteSyscall::Prepare(proc, tid, g));
+    return rs.CallFunction(function, args);
+  }
+  return Err("process {}: its main thread stayed inside the C++ unwinder; try again", pid);
+}
+
+// Makes the new code's frame tables known to the process's unwinder, so that
+// C++ exceptions and forced unwinds pass through patched functions. A process
+// without libgcc_s loaded has no such unwinder and needs nothing.
+Status RegisterUnwindTables(pid_t pid, const process::SyscallGadgets& g, ProcessImage& image,
+                            const PatchRecord& rec) {
+  if (!rec.eh_frame) return OkStatus();
+  auto fn = image.LookupDynamic("__register_frame_info");
+  if (!fn.ok()) return OkStatus();
+  Status st = CallUnwinder(pid, g, *fn, {rec.eh_frame, rec.unwind_object});
+  if (!st.ok()) return st.error().context("registering the patch's unwind tables");
+  return OkStatus();
+}
+
+// The reverse, before the code is unmapped. The registration storage is zero
+// until __register_frame_info ran, which tells whether it did (also after an
+// apply interrupted by graft's death); deregistering tables never registered
+// would abort the process.
+Status DeregisterUnwindTables(pid_t pid, const process::SyscallGadgets& g, ProcessImage& image,
+                              const PatchRecord& rec) {
+  if (!rec.eh_frame) return OkStatus();
+  GRAFT_ASSIGN(process::ProcessMemory mem, process::ProcessMemory::Open(pid));
+  GRAFT_ASSIGN(auto storage, mem.Read(rec.unwind_object, 64));
+  if (std::all_of(storage.begin(), storage.end(), [](uint8_t b) { return b == 0; })) return OkStatus();
+  GRAFT_ASSIGN(uint64_t fn, image.LookupDynamic("__deregister_frame_info"));
+  Status st = CallUnwinder(pid, g, fn, {rec.eh_frame});
+  if (!st.ok()) return st.error().context("unregistering the patch's unwind tables");
+  return OkStatus();
+}
 
 // Writes every function's jump (or original bytes) while the threads are
 // stopped; a failed write puts back the ones already written: all or nothing.
@@ -276,9 +336,19 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
 
   PatchOutcome out;
   out.pid = pid;
+  auto unmap = [&] {
+    if (opt.dry_run || !process::ProcessExists(pid)) return;
+    // Tables still registered point into the mapping: then it stays.
+    if (DeregisterUnwindTables(pid, gadgets, image, lp.record).ok())
+      (void)UnmapInTarget(pid, gadgets, lp.base, lp.code_size + lp.data_size);
+  };
   if (!opt.dry_run) {
     if (opt.progress) opt.progress(fmt::format("process {}: mapping patch at {:#x}", pid, lp.base));
     GRAFT_TRY(MapPatch(pid, gadgets, lp));
+    if (Status st = RegisterUnwindTables(pid, gadgets, image, lp.record); !st.ok()) {
+      unmap();
+      return st.error();
+    }
   }
   SwitchPlan plan;
   plan.busy = busy;
@@ -299,10 +369,6 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
     return OkStatus();
   };
   plan.commit = [&](process::StoppedProcess&) { return WriteAllOrNothing(mem, lp.record.functions, true); };
-  auto unmap = [&] {
-    if (!opt.dry_run && process::ProcessExists(pid))
-      (void)UnmapInTarget(pid, gadgets, lp.base, lp.code_size + lp.data_size);
-  };
   auto why = SwitchWhenIdle(pid, *unwinder, plan, opt, out);
   if (!why.ok()) {
     unmap();
@@ -347,8 +413,13 @@ Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const P
     }
     return OkStatus();
   };
+  // With unwind tables registered, unregistering needs the other threads
+  // running (libgcc_s takes locks), so the unmap comes after the switch;
+  // nothing can enter the code once the jumps are gone.
+  bool unmap_in_stop = rec.eh_frame == 0;
   plan.commit = [&](process::StoppedProcess& proc) -> Status {
     GRAFT_TRY(WriteAllOrNothing(mem, rec.functions, false));
+    if (!unmap_in_stop) return OkStatus();
     // Still stopped: nobody can be in the patch's code now, unmap it in the same stop.
     GRAFT_ASSIGN(auto rs, process::RemoteSyscall::Prepare(proc, proc.threads()[0].tid, gadgets));
     GRAFT_TRY(Check(rs.Call(SYS_munmap, {rec.code_start, rec.code_size + rec.data_size}), "munmap"));
@@ -359,6 +430,10 @@ Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const P
     if (opt.dry_run) return Err("process {}: would wait: {}", pid, why);
     return Err("process {}: gave up reverting {} after {} attempts: {}; the patch stays applied", pid, id,
                out.attempts, why);
+  }
+  if (!unmap_in_stop && !opt.dry_run) {
+    GRAFT_TRY(DeregisterUnwindTables(pid, gadgets, image, rec));
+    GRAFT_TRY(UnmapInTarget(pid, gadgets, rec.code_start, rec.code_size + rec.data_size));
   }
   return out;
 }

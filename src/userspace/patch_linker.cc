@@ -61,8 +61,8 @@ Result<LinkedPatch> LinkPatch(const bundle::Bundle& b, ProcessImage& image, cons
     pf.jump.assign(arch.JumpSize(), 0);
     sizing.functions.push_back(pf);
   }
-  sizing.code_start = sizing.code_size = sizing.data_start = sizing.data_size =
-      std::numeric_limits<uint64_t>::max();
+  sizing.code_start = sizing.code_size = sizing.data_start = sizing.data_size = sizing.eh_frame =
+      sizing.unwind_object = std::numeric_limits<uint64_t>::max();
   uint64_t record_size = EncodeRecord(sizing).size();
 
   std::vector<uint64_t> offset(b.sections.size());
@@ -122,6 +122,10 @@ Result<LinkedPatch> LinkPatch(const bundle::Bundle& b, ProcessImage& image, cons
   rec.code_size = code;
   rec.data_start = lp.base + code;
   rec.data_size = data;
+  if (b.eh_frame_section >= 0) {
+    rec.eh_frame = lp.base + offset[b.eh_frame_section];
+    rec.unwind_object = lp.base + offset[b.unwind_object_section];
+  }
   for (const bundle::Function& f : b.functions) {
     PatchedFunction pf;
     pf.name = f.name;

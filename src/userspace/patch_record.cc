@@ -21,7 +21,8 @@ static std::vector<uint8_t> Unhex(const std::string& s) {
 std::vector<uint8_t> EncodeRecord(const PatchRecord& r) {
   json j = {{"id", r.id}, {"description", r.description}, {"cves", r.cves}, {"target_name", r.target_name},
             {"target_build_id", r.target_build_id}, {"code", {r.code_start, r.code_size}},
-            {"data", {r.data_start, r.data_size}}, {"applied_at", r.applied_at}};
+            {"data", {r.data_start, r.data_size}}, {"applied_at", r.applied_at},
+            {"unwind", {r.eh_frame, r.unwind_object}}};
   json fns = json::array();
   for (const PatchedFunction& f : r.functions)
     fns.push_back({{"name", f.name}, {"site", f.site}, {"address", f.address}, {"size", f.size},
@@ -55,6 +56,10 @@ Result<PatchRecord> DecodeRecord(const std::vector<uint8_t>& bytes) {
     r.data_start = j.at("data").at(0);
     r.data_size = j.at("data").at(1);
     r.applied_at = j.at("applied_at");
+    if (j.contains("unwind")) {
+      r.eh_frame = j.at("unwind").at(0);
+      r.unwind_object = j.at("unwind").at(1);
+    }
     for (const json& f : j.at("functions")) {
       PatchedFunction pf;
       pf.name = f.at("name");

@@ -33,6 +33,10 @@ struct PatchRecord {
   std::string target_build_id;
   uint64_t code_start = 0, code_size = 0, data_start = 0, data_size = 0;
   int64_t applied_at = 0;  // unix seconds
+  // The new code's unwind tables and the storage of their registration with
+  // the process's unwinder (libgcc's __register_frame_info); 0: none. The
+  // storage is zero until registration, so it also says whether it happened.
+  uint64_t eh_frame = 0, unwind_object = 0;
   std::vector<PatchedFunction> functions;
 };
 
