@@ -2,6 +2,8 @@
 // source tree and a fix (--source/--diff).
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "build/source_build.h"
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -10,7 +12,17 @@
 namespace graft::cli {
 
 namespace {
-void PrintSummary(const userspace::BuildSummary& s, const std::string& out) {
+void PrintSummary(const userspace::BuildSummary& s, const std::string& out, bool as_json) {
+  if (as_json) {
+    nlohmann::json j = {{"output", out},           {"id", s.id},
+                        {"target_build_id", s.target_build_id}, {"replaced", s.replaced},
+                        {"added", s.added},         {"new_data", s.new_data},
+                        {"constants_only", s.constants_only}, {"ignored", s.ignored},
+                        {"notes", s.notes},         {"unwind_tables", s.unwind_tables},
+                        {"code_bytes", s.code_bytes}};
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
   fmt::print("wrote {} (patch {}, target build-id {})\n", out, s.id, s.target_build_id);
   fmt::print("  run-pre   {} function(s) verified against the target's code\n", s.replaced.size());
   for (const auto& f : s.replaced) fmt::print("  replaces  {}\n", f);
@@ -19,6 +31,8 @@ void PrintSummary(const userspace::BuildSummary& s, const std::string& out) {
   for (const auto& c : s.constants_only)
     fmt::print("  note      only constants differ in {}: line numbers (__LINE__)? --ignore-function leaves it out\n", c);
   for (const auto& c : s.ignored) fmt::print("  ignored   {}\n", c);
+  for (const auto& n : s.notes) fmt::print("  note      {}\n", n);
+  if (s.unwind_tables) fmt::print("  unwind    frame descriptions of the new code included\n");
   fmt::print("  {} bytes of code and data\n", s.code_bytes);
 }
 }  // namespace
@@ -46,6 +60,8 @@ void RegisterBuildCommand(CLI::App& app) {
   cmd->add_option("--work-dir", src->work_dir, "Keep the build here instead of a temporary directory; a later run with the same tree,\n"
                   "command and work directory reuses the built original (warm: only the fix is compiled)");
   cmd->add_flag("-q,--quiet", src->quiet, "No progress lines");
+  auto as_json = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *as_json, "Print the summary as JSON (progress lines stay on stderr)");
   cmd->add_option("--target", req->target, "The running executable or shared library the patch is for")->required();
   cmd->add_option("-o,--output", req->output, "Bundle file to write")->required();
   cmd->add_option("--id", req->id, "Patch id (default: output file name without extension)");
@@ -60,16 +76,16 @@ void RegisterBuildCommand(CLI::App& app) {
   cmd->add_flag("--allow-unwind-gap", req->allow_unwind_gap,
                 "Patch a target that throws C++ exceptions although the objects carry no unwind tables: only "
                 "when no exception can pass through the changed functions");
-  cmd->callback([req, src] {
+  cmd->callback([req, src, as_json] {
     if (!src->source_dir.empty()) {
       if (!req->original_objects.empty() || !req->patched_objects.empty())
         Fail(Error("use either --source/--diff or --orig/--patched, not both"), 2);
       src->bundle = *req;
-      PrintSummary(Check(build::BuildFromSource(*src)), req->output);
+      PrintSummary(Check(build::BuildFromSource(*src)), req->output, *as_json);
       return;
     }
     if (req->original_objects.empty()) Fail(Error("give --orig/--patched objects, or --source with --diff"), 2);
-    PrintSummary(Check(userspace::BuildBundle(*req)), req->output);
+    PrintSummary(Check(userspace::BuildBundle(*req)), req->output, *as_json);
   });
 }
 

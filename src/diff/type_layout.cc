@@ -104,7 +104,8 @@ void Walk(Dwarf_Die* die, std::map<std::string, TypeLayout>* out, int depth) {
 
 }  // namespace
 
-Result<std::map<std::string, TypeLayout>> ReadTypeLayouts(const std::string& path) {
+Result<std::map<std::string, TypeLayout>> ReadTypeLayouts(const std::string& path, bool* has_dwarf) {
+  if (has_dwarf) *has_dwarf = false;
   static const Dwfl_Callbacks callbacks = {
       .find_elf = dwfl_build_id_find_elf,
       .find_debuginfo = dwfl_standard_find_debuginfo,
@@ -123,6 +124,7 @@ Result<std::map<std::string, TypeLayout>> ReadTypeLayouts(const std::string& pat
   Dwarf_Addr bias = 0;
   Dwarf* dw = dwfl_module_getdwarf(mod, &bias);
   if (!dw) return out;  // no DWARF: nothing to compare
+  if (has_dwarf) *has_dwarf = true;
   Dwarf_Off off = 0, next = 0;
   size_t header = 0;
   while (dwarf_nextcu(dw, off, &next, &header, nullptr, nullptr, nullptr) == 0) {

@@ -21,8 +21,9 @@ struct TypeLayout {
 };
 
 // Keyed "struct NAME", "union NAME", or "typedef NAME" for anonymous ones.
-// An object without debug information yields an empty map.
-Result<std::map<std::string, TypeLayout>> ReadTypeLayouts(const std::string& object_path);
+// An object without debug information yields an empty map and, when asked,
+// *has_dwarf = false.
+Result<std::map<std::string, TypeLayout>> ReadTypeLayouts(const std::string& object_path, bool* has_dwarf = nullptr);
 
 // One line per type defined in both whose layout differs, saying how.
 std::vector<std::string> LayoutChanges(const std::map<std::string, TypeLayout>& before,

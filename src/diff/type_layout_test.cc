@@ -64,6 +64,14 @@ TEST(TypeLayout, ReportsChangedTypesOnly) {
 TEST(TypeLayout, NoDebugInformationMeansNothingToCompare) {
   Scratch s;
   EXPECT_TRUE(Layouts(s, kTypes, "-O2").empty());
+  bool dwarf = true;
+  ASSERT_TRUE(ReadTypeLayouts(s.Path("t.o"), &dwarf).ok());
+  EXPECT_FALSE(dwarf);
+  s.Write("u.c", "int f(int x) { return x + 1; }\n");  // DWARF, but no types to compare
+  auto none = ReadTypeLayouts(s.Compile("u.c", "u.o", "-c -O2 -g"), &dwarf);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_TRUE(dwarf);
 }
 
 }  // namespace

@@ -163,11 +163,16 @@ class BundleResolver {
 
 // Refuses a fix that changes a struct or union layout (from the objects'
 // DWARF), unless the operator allowed that type.
-Status CheckTypeLayouts(const BundleRequest& req) {
-  std::vector<std::string> refused;
+// Returns notes for objects it could not check (no DWARF).
+Result<std::vector<std::string>> CheckTypeLayouts(const BundleRequest& req) {
+  std::vector<std::string> refused, notes;
   for (size_t i = 0; i < req.original_objects.size(); i++) {
-    GRAFT_ASSIGN(auto before, diff::ReadTypeLayouts(req.original_objects[i]));
-    GRAFT_ASSIGN(auto after, diff::ReadTypeLayouts(req.patched_objects[i]));
+    bool dwarf_before = false, dwarf_after = false;
+    GRAFT_ASSIGN(auto before, diff::ReadTypeLayouts(req.original_objects[i], &dwarf_before));
+    GRAFT_ASSIGN(auto after, diff::ReadTypeLayouts(req.patched_objects[i], &dwarf_after));
+    if (!dwarf_before || !dwarf_after)
+      notes.push_back(fmt::format("{} has no debug information (-g): struct layouts were not compared",
+                                  std::filesystem::path(req.original_objects[i]).filename().string()));
     for (const std::string& c : diff::LayoutChanges(before, after)) {
       std::string type = c.substr(0, c.find(':'));
       if (std::find(req.allowed_layout_changes.begin(), req.allowed_layout_changes.end(), type) ==
@@ -175,7 +180,7 @@ Status CheckTypeLayouts(const BundleRequest& req) {
         refused.push_back(fmt::format("{} ({})", c, std::filesystem::path(req.original_objects[i]).filename().string()));
     }
   }
-  if (refused.empty()) return OkStatus();
+  if (refused.empty()) return notes;
   std::sort(refused.begin(), refused.end());
   refused.erase(std::unique(refused.begin(), refused.end()), refused.end());
   std::string list;
@@ -232,7 +237,7 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
   }
   GRAFT_ASSIGN(diff::PatchPlan plan,
                diff::MakePatchPlan(pairs, *arch, {req.ignored_functions.begin(), req.ignored_functions.end()}));
-  GRAFT_TRY(CheckTypeLayouts(req));
+  GRAFT_ASSIGN(std::vector<std::string> notes, CheckTypeLayouts(req));
   GRAFT_TRY(CheckUnwinding(req, *target, plan));
 
   bundle::Bundle b;
@@ -318,6 +323,8 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
     summary.constants_only.push_back(fmt::format("{} ({})", f.name, c));
   }
   summary.ignored = plan.ignored;
+  summary.notes = std::move(notes);
+  summary.unwind_tables = plan.eh_frame_section >= 0;
   summary.added = b.added;
   summary.new_data = b.new_data;
   for (const auto& s : b.sections) summary.code_bytes += s.size;

@@ -38,6 +38,8 @@ struct BuildSummary {
   std::vector<std::string> new_data;       // new globals / literals carried by the bundle
   std::vector<std::string> constants_only; // replaced functions where only constants differ: "name (a -> b, ...)"
   std::vector<std::string> ignored;        // left out on request, with their constant changes
+  std::vector<std::string> notes;          // checks that could not run, and why
+  bool unwind_tables = false;              // the new code's frame descriptions travel with it
   size_t code_bytes = 0;
 };
 

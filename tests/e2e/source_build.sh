@@ -79,6 +79,21 @@ grep -q "dropped CMake build directory out2" "$W/p4" || fail "the copied CMake b
 grep -q "replaces  price" "$W/c2.txt" || fail "price not replaced with an in-tree CMake build directory"
 grep -q "qty < 0" "$W/cm/price.c" && fail "the user's tree was patched"
 
+step "--json summary; objects without -g are named in a note"
+"$GRAFT" build -q --json --source "$W/make" --diff "$W/make/fix.patch" --target "$W/make/shop" -o "$W/j.graft" >"$W/j.json"
+python3 - "$W/j.json" <<'PY' || fail "build --json: $(cat "$W/j.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["replaced"] == ["price"] and j["unwind_tables"] is True and j["notes"] == [], j
+assert j["output"].endswith("j.graft") and len(j["target_build_id"]) == 40, j
+PY
+(cd "$W/make" && gcc -O2 -ffunction-sections -fdata-sections -c price.c -o "$W/nog.orig.o" &&
+  patch -s -o "$W/price.fixed.c" price.c fix.patch >/dev/null && gcc -O2 -ffunction-sections -fdata-sections -c "$W/price.fixed.c" -o "$W/nog.fixed.o")
+"$GRAFT" build --orig "$W/nog.orig.o" --patched "$W/nog.fixed.o" --target "$W/make/shop" -o "$W/nog.graft" >"$W/nog.txt" 2>&1 ||
+  fail "build from objects without -g: $(cat "$W/nog.txt")"
+grep -q "note      nog.orig.o has no debug information (-g): struct layouts were not compared" "$W/nog.txt" ||
+  fail "no note about missing debug information: $(cat "$W/nog.txt")"
+
 step "a fix that does not apply is a clear error"
 printf -- '--- a/price.c\n+++ b/price.c\n@@ -1,2 +1,2 @@\n-nothing like this\n+at all\n' >"$W/bad.patch"
 if "$GRAFT" build -q --source "$W/make" --diff "$W/bad.patch" --target "$W/make/shop" -o "$W/x.graft" 2>"$W/err"; then fail "accepted a diff that does not apply"; fi
