@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <ctime>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -205,27 +207,42 @@ void RegisterScanCommands(CLI::App& app) {
                          a.advisory->type + "/" + (a.advisory->severity.empty() ? "None" : a.advisory->severity),
                          p.fixed->name, p.fixed->version, p.fixed->arch.empty() ? p.installed->arch : p.fixed->arch);
       } else {
-        // One buffer, one write: a dense host has tens of thousands of lines.
-        fmt::memory_buffer out;
+        // One buffer, one write, plain appends: a dense host has tens of
+        // thousands of lines.
+        std::string out;
+        out.reserve(r.cves.size() * 80);
+        auto column = [&](std::string_view v, size_t width) {
+          out += v;
+          out.append(v.size() < width ? width - v.size() : 0, ' ');
+          out += ' ';
+        };
         for (const auto& c : r.cves) {
           if (!*all && c.status == scan::CveStatus::kFixed) continue;
-          fmt::format_to(std::back_inserter(out), "{:<18} {:<20} {:<10} ", c.cve, scan::StatusName(c.status),
-                         c.severity.empty() ? "-" : c.severity);
-          if (c.cvss_score >= 0)
-            fmt::format_to(std::back_inserter(out), "{:<4.1f} ", c.cvss_score);
-          else
-            fmt::format_to(std::back_inserter(out), "-    ");
-          if (c.live_patches.empty())
-            fmt::format_to(std::back_inserter(out), "{}\n", fmt::join(c.advisories, ","));
-          else
-            fmt::format_to(std::back_inserter(out), "{}\n", fmt::join(c.live_patches, ", "));
+          column(c.cve, 18);
+          column(scan::StatusName(c.status), 20);
+          column(c.severity.empty() ? "-" : c.severity, 10);
+          char score[16] = "-";
+          if (c.cvss_score >= 0) snprintf(score, sizeof score, "%.1f", c.cvss_score);
+          column(score, 4);
+          const char* sep = "";
+          if (c.live_patches.empty()) {
+            for (std::string_view a : c.advisories) out.append(sep).append(a), sep = ",";
+          } else {
+            for (const std::string& l : c.live_patches) out.append(sep).append(l), sep = ", ";
+          }
+          out += '\n';
         }
         fwrite(out.data(), 1, out.size(), stdout);
         fmt::print(stderr, "{} packages; CVEs: {} missing, {} fixed by live patch, {} fixed\n", inv.packages.size(),
                    missing, counts[static_cast<int>(scan::CveStatus::kFixedByLivePatch)],
                    counts[static_cast<int>(scan::CveStatus::kFixed)]);
       }
-      if (*exit_code && missing) throw CLI::RuntimeError(3);
+      // The report is out; freeing tens of thousands of findings and
+      // advisories one by one would only delay the exit (the store was
+      // opened read-only: nothing is left to flush).
+      std::fflush(stdout);
+      std::fflush(stderr);
+      std::_Exit(*exit_code && missing ? 3 : 0);
     });
   }
   {
