@@ -40,6 +40,13 @@ int main(int argc, char **argv) { return check(argv[0], argc); }
 struct Built {
   Scratch s;
   BundleRequest req;
+  // The request for one object pair in the scratch directory against "prog".
+  void Request(const std::string& orig, const std::string& fixed) {
+    req.original_objects = {s.Path(orig)};
+    req.patched_objects = {s.Path(fixed)};
+    req.target = s.Path("prog");
+    req.output = s.Path("fix.graft");
+  }
 };
 
 std::string Replaced(std::string text, const std::string& from, const std::string& to) {
@@ -55,10 +62,7 @@ void Prepare(Built& b, const std::string& target_flags, const std::string& objec
   if (fix) fixed = Replaced(fixed, from, to);
   b.s.Write("prog.c", fixed);
   b.s.Compile("prog.c", "prog.fixed.o", object_flags + " -c -ffunction-sections -fdata-sections");
-  b.req.original_objects = {b.s.Path("prog.orig.o")};
-  b.req.patched_objects = {b.s.Path("prog.fixed.o")};
-  b.req.target = b.s.Path("prog");
-  b.req.output = b.s.Path("fix.graft");
+  b.Request("prog.orig.o", "prog.fixed.o");
   b.req.cves = {"CVE-2099-0042"};
 }
 
@@ -151,10 +155,7 @@ int main(int argc, char **argv) { return open_session(argc)->id; }
   b.s.Compile("s.c", "s.orig.o", "-O2 -g -c -ffunction-sections -fdata-sections");
   b.s.Write("s.c", Replaced(base, "char *peer;", "char *peer; int verified;"));
   b.s.Compile("s.c", "s.fixed.o", "-O2 -g -c -ffunction-sections -fdata-sections");
-  b.req.original_objects = {b.s.Path("s.orig.o")};
-  b.req.patched_objects = {b.s.Path("s.fixed.o")};
-  b.req.target = b.s.Path("prog");
-  b.req.output = b.s.Path("fix.graft");
+  b.Request("s.orig.o", "s.fixed.o");
   auto r = BuildBundle(b.req);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("struct session: 16 -> 24 bytes; added verified@16:int(4)"), std::string::npos)
@@ -183,10 +184,7 @@ int main(int argc, char **) { try { return price(argc); } catch (...) { return 1
     b.s.Compile("p.cc", "p.orig.o", "-x c++ -O2 -g -c -ffunction-sections -fdata-sections " + object_flags);
     b.s.Write("p.cc", Replaced(base, "qty > 1000", "qty < 0 || qty > 1000"));
     b.s.Compile("p.cc", "p.fixed.o", "-x c++ -O2 -g -c -ffunction-sections -fdata-sections " + object_flags);
-    b.req.original_objects = {b.s.Path("p.orig.o")};
-    b.req.patched_objects = {b.s.Path("p.fixed.o")};
-    b.req.target = b.s.Path("prog");
-    b.req.output = b.s.Path("fix.graft");
+    b.Request("p.orig.o", "p.fixed.o");
     return b;
   };
   Built with = build("");
@@ -219,10 +217,7 @@ int main(int argc, char **) { try { return price(argc); } catch (...) { return 1
   c.s.Write("calc.c", "__attribute__((noinline)) int scale(int x) { int s = 0; if (x > 100) return 0; "
                       "for (int i = 0; i < x; i++) s += i ^ 3; return s; }\n");
   c.s.Compile("calc.c", "calc.fixed.o", "-O2 -g -c -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables");
-  c.req.original_objects = {c.s.Path("calc.orig.o")};
-  c.req.patched_objects = {c.s.Path("calc.fixed.o")};
-  c.req.target = c.s.Path("prog");
-  c.req.output = c.s.Path("fix.graft");
+  c.Request("calc.orig.o", "calc.fixed.o");
   auto refused = BuildBundle(c.req);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message().find("carry no unwind tables"), std::string::npos) << refused.error().message();
