@@ -194,7 +194,7 @@ TEST(PlanBuilder, RefusesConstructorChanges) {
 const std::string kLines = R"(
 #include <stdio.h>
 void trace(int line);
-__attribute__((noinline)) int fixme(int n) {
+__attribute__((noinline)) int bounded(int n) {
   return n * 2;
 }
 __attribute__((noinline)) int logged(int n) {
@@ -203,7 +203,7 @@ __attribute__((noinline)) int logged(int n) {
 }
 int main(int argc, char **argv) {
   trace(__LINE__);
-  return fixme(argc) + logged(argc);
+  return bounded(argc) + logged(argc);
 }
 )";
 
@@ -217,18 +217,18 @@ TEST(PlanBuilder, LineNumberOnlyChangesAreNamedAndCanBeLeftOut) {
       << plain.plan.error().message();
   auto d = Diff(s, kLines, fixed, kObjectFlags, {"main"});
   ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
-  EXPECT_EQ(Replaced(*d.plan), (std::vector<std::string>{"fixme", "logged"}));
+  EXPECT_EQ(Replaced(*d.plan), (std::vector<std::string>{"bounded", "logged"}));
   EXPECT_EQ(d.plan->ignored, std::vector<std::string>{"main (12 -> 14)"});
   for (const PlanFunction& f : d.plan->replaced) {
     if (f.name == "logged") EXPECT_EQ(f.constants_only, (std::vector<std::pair<int64_t, int64_t>>{{8, 10}}));
-    if (f.name == "fixme") EXPECT_TRUE(f.constants_only.empty());
+    if (f.name == "bounded") EXPECT_TRUE(f.constants_only.empty());
   }
   auto both = Diff(s, kLines, fixed, kObjectFlags, {"main", "logged"});
   ASSERT_TRUE(both.plan.ok()) << both.plan.error().message();
-  EXPECT_EQ(Replaced(*both.plan), std::vector<std::string>{"fixme"});
-  auto wrong = Diff(s, kLines, fixed, kObjectFlags, {"main", "fixme"});
+  EXPECT_EQ(Replaced(*both.plan), std::vector<std::string>{"bounded"});
+  auto wrong = Diff(s, kLines, fixed, kObjectFlags, {"main", "bounded"});
   ASSERT_FALSE(wrong.plan.ok());
-  EXPECT_NE(wrong.plan.error().message().find("'fixme' changed in more than constants"), std::string::npos)
+  EXPECT_NE(wrong.plan.error().message().find("'bounded' changed in more than constants"), std::string::npos)
       << wrong.plan.error().message();
 }
 
