@@ -197,15 +197,34 @@ Status CallUnwinder(pid_t pid, const process::SyscallGadgets& g, uint64_t functi
 
 // Makes the new code's frame tables known to the process's unwinder, so that
 // C++ exceptions and forced unwinds pass through patched functions. A process
-// without libgcc_s loaded has no such unwinder and needs nothing.
+// without libgcc_s loaded has no such unwinder and needs nothing. With every
+// thread stopped and none anywhere inside libgcc_s (whole stacks, not just the
+// pc), nobody holds the registry's lock, and registering takes no other lock
+// (no allocation), so the call cannot block on a stopped thread.
 Status RegisterUnwindTables(pid_t pid, const process::SyscallGadgets& g, ProcessImage& image,
-                            const PatchRecord& rec) {
+                            process::StackUnwinder& unwinder, const PatchRecord& rec) {
   if (!rec.eh_frame) return OkStatus();
   auto fn = image.LookupDynamic("__register_frame_info");
   if (!fn.ok()) return OkStatus();
-  Status st = CallUnwinder(pid, g, *fn, {rec.eh_frame, rec.unwind_object});
-  if (!st.ok()) return st.error().context("registering the patch's unwind tables");
-  return OkStatus();
+  std::vector<BusyRange> libgcc;
+  for (const auto& m : image.maps())
+    if (m.exec() && m.path.find("libgcc_s") != std::string::npos) libgcc.push_back({m.start, m.end, "libgcc_s"});
+  std::string why;
+  for (int attempt = 0; attempt < 50; attempt++) {
+    process::StoppedProcess proc(pid);
+    GRAFT_TRY(proc.Stop());
+    GRAFT_ASSIGN(BusyThread busy, FindBusyThread(proc, unwinder, libgcc));
+    if (busy.why.empty()) {
+      GRAFT_ASSIGN(auto rs, process::RemoteSyscall::Prepare(proc, proc.threads()[0].tid, g));
+      Status st = rs.CallFunction(*fn, {rec.eh_frame, rec.unwind_object});
+      if (!st.ok()) return st.error().context("registering the patch's unwind tables");
+      return OkStatus();
+    }
+    why = busy.why;
+    proc.Resume();
+    usleep(10000);
+  }
+  return Err("process {}: cannot register the patch's unwind tables: {}; try again", pid, why);
 }
 
 // The reverse, before the code is unmapped. The registration storage is zero
@@ -345,7 +364,7 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
   if (!opt.dry_run) {
     if (opt.progress) opt.progress(fmt::format("process {}: mapping patch at {:#x}", pid, lp.base));
     GRAFT_TRY(MapPatch(pid, gadgets, lp));
-    if (Status st = RegisterUnwindTables(pid, gadgets, image, lp.record); !st.ok()) {
+    if (Status st = RegisterUnwindTables(pid, gadgets, image, *unwinder, lp.record); !st.ok()) {
       unmap();
       return st.error();
     }

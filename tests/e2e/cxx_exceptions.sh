@@ -22,4 +22,14 @@ grep -q '^price -25$' <<<"$after" && fail "negative quantities still priced afte
 "$GRAFT" revert fix --pid "$PID"
 mark "$W/out"; expect "$W/out" '^price -25$'
 alive "$PID"; not_stopped "$PID"
+
+step "the same with three threads throwing all the time (often inside the unwinder)"
+start thrower "$W/busy" 3
+wait_for "$W/busy" '^price -25$'
+"$GRAFT" apply fix.graft --pid "$PID"
+mark "$W/busy"; expect "$W/busy" '^error refused quantity for apple$'
+sleep 0.2; alive "$PID"
+"$GRAFT" revert fix --pid "$PID"
+mark "$W/busy"; expect "$W/busy" '^price -25$'
+alive "$PID"; not_stopped "$PID"
 echo PASS
