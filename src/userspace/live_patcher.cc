@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <cstring>
 #include <thread>
 
@@ -201,30 +202,42 @@ Status CallUnwinder(pid_t pid, const process::SyscallGadgets& g, uint64_t functi
 // thread stopped and none anywhere inside libgcc_s (whole stacks, not just the
 // pc), nobody holds the registry's lock, and registering takes no other lock
 // (no allocation), so the call cannot block on a stopped thread.
-Status RegisterUnwindTables(pid_t pid, const process::SyscallGadgets& g, ProcessImage& image,
-                            process::StackUnwinder& unwinder, const PatchRecord& rec) {
-  if (!rec.eh_frame) return OkStatus();
-  auto fn = image.LookupDynamic("__register_frame_info");
-  if (!fn.ok()) return OkStatus();
-  std::vector<BusyRange> libgcc;
+std::vector<BusyRange> LibgccCode(ProcessImage& image) {
+  std::vector<BusyRange> out;
   for (const auto& m : image.maps())
-    if (m.exec() && m.path.find("libgcc_s") != std::string::npos) libgcc.push_back({m.start, m.end, "libgcc_s"});
+    if (m.exec() && m.path.find("libgcc_s") != std::string::npos) out.push_back({m.start, m.end, "libgcc_s"});
+  return out;
+}
+
+// Stops every thread until none has a frame inside libgcc_s, then runs
+// `work` with them all still stopped.
+Status WithNoThreadInUnwinder(pid_t pid, ProcessImage& image, process::StackUnwinder& unwinder,
+                              const std::function<Status(process::StoppedProcess&)>& work) {
+  std::vector<BusyRange> libgcc = LibgccCode(image);
   std::string why;
   for (int attempt = 0; attempt < 50; attempt++) {
     process::StoppedProcess proc(pid);
     GRAFT_TRY(proc.Stop());
     GRAFT_ASSIGN(BusyThread busy, FindBusyThread(proc, unwinder, libgcc));
-    if (busy.why.empty()) {
-      GRAFT_ASSIGN(auto rs, process::RemoteSyscall::Prepare(proc, proc.threads()[0].tid, g));
-      Status st = rs.CallFunction(*fn, {rec.eh_frame, rec.unwind_object});
-      if (!st.ok()) return st.error().context("registering the patch's unwind tables");
-      return OkStatus();
-    }
+    if (busy.why.empty()) return work(proc);
     why = busy.why;
     proc.Resume();
     usleep(10000);
   }
-  return Err("process {}: cannot register the patch's unwind tables: {}; try again", pid, why);
+  return Err("process {}: a thread stayed inside the C++ unwinder ({}); try again", pid, why);
+}
+
+Status RegisterUnwindTables(pid_t pid, const process::SyscallGadgets& g, ProcessImage& image,
+                            process::StackUnwinder& unwinder, const PatchRecord& rec) {
+  if (!rec.eh_frame) return OkStatus();
+  auto fn = image.LookupDynamic("__register_frame_info");
+  if (!fn.ok()) return OkStatus();
+  Status st = WithNoThreadInUnwinder(pid, image, unwinder, [&](process::StoppedProcess& proc) -> Status {
+    GRAFT_ASSIGN(auto rs, process::RemoteSyscall::Prepare(proc, proc.threads()[0].tid, g));
+    return rs.CallFunction(*fn, {rec.eh_frame, rec.unwind_object});
+  });
+  if (!st.ok()) return st.error().context("registering the patch's unwind tables");
+  return OkStatus();
 }
 
 // The reverse, before the code is unmapped. The registration storage is zero
@@ -232,12 +245,15 @@ Status RegisterUnwindTables(pid_t pid, const process::SyscallGadgets& g, Process
 // apply interrupted by graft's death); deregistering tables never registered
 // would abort the process.
 Status DeregisterUnwindTables(pid_t pid, const process::SyscallGadgets& g, ProcessImage& image,
-                              const PatchRecord& rec) {
+                              process::StackUnwinder& unwinder, const PatchRecord& rec) {
   if (!rec.eh_frame) return OkStatus();
   GRAFT_ASSIGN(process::ProcessMemory mem, process::ProcessMemory::Open(pid));
   GRAFT_ASSIGN(auto storage, mem.Read(rec.unwind_object, 64));
   if (std::all_of(storage.begin(), storage.end(), [](uint8_t b) { return b == 0; })) return OkStatus();
   GRAFT_ASSIGN(uint64_t fn, image.LookupDynamic("__deregister_frame_info"));
+  // It may free memory, so it runs with the other threads going (one of them
+  // may hold a malloc lock); first make sure no thread is deep in libgcc.
+  GRAFT_TRY(WithNoThreadInUnwinder(pid, image, unwinder, [](process::StoppedProcess&) { return OkStatus(); }));
   Status st = CallUnwinder(pid, g, fn, {rec.eh_frame});
   if (!st.ok()) return st.error().context("unregistering the patch's unwind tables");
   return OkStatus();
@@ -358,7 +374,7 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
   auto unmap = [&] {
     if (opt.dry_run || !process::ProcessExists(pid)) return;
     // Tables still registered point into the mapping: then it stays.
-    if (DeregisterUnwindTables(pid, gadgets, image, lp.record).ok())
+    if (DeregisterUnwindTables(pid, gadgets, image, *unwinder, lp.record).ok())
       (void)UnmapInTarget(pid, gadgets, lp.base, lp.code_size + lp.data_size);
   };
   if (!opt.dry_run) {
@@ -451,7 +467,7 @@ Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const P
                out.attempts, why);
   }
   if (!unmap_in_stop && !opt.dry_run) {
-    GRAFT_TRY(DeregisterUnwindTables(pid, gadgets, image, rec));
+    GRAFT_TRY(DeregisterUnwindTables(pid, gadgets, image, *unwinder, rec));
     GRAFT_TRY(UnmapInTarget(pid, gadgets, rec.code_start, rec.code_size + rec.data_size));
   }
   return out;
