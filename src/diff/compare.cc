@@ -67,6 +67,13 @@ std::optional<std::vector<std::pair<int64_t, int64_t>>> ConstantOnlyChanges(cons
   return changes;
 }
 
+std::string FormatConstantChanges(const std::vector<std::pair<int64_t, int64_t>>& changes) {
+  std::string s;
+  for (size_t k = 0; k < changes.size() && k < 4; k++)
+    s += fmt::format("{}{} -> {}", k ? ", " : "", changes[k].first, changes[k].second);
+  return changes.size() > 4 ? s + ", ..." : s;
+}
+
 bool EntityComparator::Same(int ea, int eb, std::string* why) {
   if (assumed_.count({ea, eb})) return true;
   assumed_.insert({ea, eb});

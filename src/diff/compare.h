@@ -22,6 +22,9 @@ namespace graft::diff {
 std::optional<std::vector<std::pair<int64_t, int64_t>>> ConstantOnlyChanges(const ObjectModel& a, int ea,
                                                                            const ObjectModel& b, int eb);
 
+// "12 -> 14, 40 -> 42": the first four changes of ConstantOnlyChanges, for messages.
+std::string FormatConstantChanges(const std::vector<std::pair<int64_t, int64_t>>& changes);
+
 class EntityComparator {
  public:
   EntityComparator(const ObjectModel& orig, const ObjectModel& patched) : a_(orig), b_(patched) {}

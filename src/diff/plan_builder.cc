@@ -115,11 +115,6 @@ Status PlanBuilder::Diff(size_t p) {
     }
   }
   auto constants = [&](int i) { return ConstantOnlyChanges(o, st.counterpart.at(i), n, i); };
-  auto list = [](const std::vector<std::pair<int64_t, int64_t>>& c) {
-    std::string s;
-    for (size_t k = 0; k < c.size() && k < 4; k++) s += fmt::format("{}{} -> {}", k ? ", " : "", c[k].first, c[k].second);
-    return c.size() > 4 ? s + ", ..." : s;
-  };
   for (auto it = st.changed.begin(); it != st.changed.end();) {
     const Entity& e = n.entities()[*it];
     if (!ignore_.count(e.symbol)) {
@@ -130,7 +125,7 @@ Status PlanBuilder::Diff(size_t p) {
     if (!c)
       return Err("{}: function '{}' changed in more than constants; --ignore-function only leaves out "
                  "functions whose sole difference is constants such as __LINE__", obj, e.symbol);
-    plan_.ignored.push_back(fmt::format("{} ({})", e.symbol, list(*c)));
+    plan_.ignored.push_back(fmt::format("{} ({})", e.symbol, FormatConstantChanges(*c)));
     it = st.changed.erase(it);
   }
   for (int i : st.changed) {
@@ -141,7 +136,7 @@ Status PlanBuilder::Diff(size_t p) {
                "constructors, destructors); patching it would not affect the running process{}",
                obj, e.symbol,
                c ? fmt::format(". Only constants differ in it ({}): if they are line numbers (__LINE__) moved by "
-                               "the fix, --ignore-function {} leaves it out", list(*c), e.symbol)
+                               "the fix, --ignore-function {} leaves it out", FormatConstantChanges(*c), e.symbol)
                  : "");
   }
   for (int i : st.changed) work_.push_back({p, i});

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "bundle/bundle.h"
+#include "diff/compare.h"
 #include "diff/plan.h"
 #include "diff/type_layout.h"
 #include "elf/target_symbols.h"
@@ -316,11 +317,7 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
   for (const auto& f : b.functions) summary.replaced.push_back(f.name);
   for (const diff::PlanFunction& f : plan.replaced) {
     if (f.constants_only.empty()) continue;
-    std::string c;
-    for (size_t k = 0; k < f.constants_only.size() && k < 4; k++)
-      c += fmt::format("{}{} -> {}", k ? ", " : "", f.constants_only[k].first, f.constants_only[k].second);
-    if (f.constants_only.size() > 4) c += ", ...";
-    summary.constants_only.push_back(fmt::format("{} ({})", f.name, c));
+    summary.constants_only.push_back(fmt::format("{} ({})", f.name, diff::FormatConstantChanges(f.constants_only)));
   }
   summary.ignored = plan.ignored;
   summary.notes = std::move(notes);

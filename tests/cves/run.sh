@@ -167,7 +167,6 @@ wait_ready() {
   for _ in $(seq 100); do grep -q '^ready' "$OUT" 2>/dev/null && return 0; sleep 0.1; done
   return 1
 }
-export -f wait_ready 2>/dev/null
 
 start=$(now)
 for c in "${CASES[@]}"; do run_case "$c"; done
