@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Debian 12 packages graft builds and tests with (run as root).
+# Debian 12 packages graft builds and tests with (run as root). The kernel
+# image, its headers, QEMU and busybox are for the kernel live patch tests,
+# which boot Debian's own kernel in QEMU (tests/kernel/qemu.sh).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
@@ -8,4 +10,5 @@ apt-get install -y -qq --no-install-recommends \
   libelf-dev libdw-dev libcapstone-dev libsodium-dev libsqlite3-dev zlib1g-dev liblzma-dev \
   libcli11-dev nlohmann-json3-dev libfmt-dev libpugixml-dev libgtest-dev libbenchmark-dev \
   patch dpkg-dev hyperfine util-linux procps \
-  dnf createrepo-c rpm >/dev/null
+  dnf createrepo-c rpm \
+  qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio >/dev/null

@@ -12,5 +12,6 @@ void RegisterBuildCommand(CLI::App& app);       // build (objects or source tree
 void RegisterCvssCommand(CLI::App& app);        // cvss
 void RegisterAdvisoryCommands(CLI::App& app);   // advisories import|list|show|publish|policy
 void RegisterScanCommands(CLI::App& app);       // scan, supported
+void RegisterKernelCommands(CLI::App& app);     // kernel status|load|unload|info
 
 }  // namespace graft::cli

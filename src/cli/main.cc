@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   graft::cli::RegisterCvssCommand(app);
   graft::cli::RegisterAdvisoryCommands(app);
   graft::cli::RegisterScanCommands(app);
+  graft::cli::RegisterKernelCommands(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -12,6 +12,8 @@
 #include "advisory/store.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "kernel/live_state.h"
+#include "kernel/records.h"
 #include "scan/scanner.h"
 #include "scan/support.h"
 #include "userspace/live_inventory.h"
@@ -32,7 +34,7 @@ struct HostOptions {
   std::string rpm_root;
   std::string kernel_release;
   std::string release;
-  std::string live_patches;  // `graft list --json` of the host
+  std::vector<std::string> live_patches;  // `graft list --json` / `graft kernel status --json` of the host
   bool no_live = false;
 };
 
@@ -44,7 +46,8 @@ void AddHostOptions(CLI::App* cmd, HostOptions& h) {
   cmd->add_option("--rpm-root", h.rpm_root, "Read the rpm database under this root (rpm --root)");
   cmd->add_option("--kernel-release", h.kernel_release, "Running kernel (uname -r) of the scanned host");
   cmd->add_option("--release", h.release, "OSV release of the host, e.g. Debian:12 (default: /etc/os-release)");
-  cmd->add_option("--live-patches", h.live_patches, "`graft list --json` output of the scanned host");
+  cmd->add_option("--live-patches", h.live_patches,
+                  "`graft list --json` or `graft kernel status --json` output of the scanned host (repeatable)");
   cmd->add_flag("--no-live-patches", h.no_live, "Ignore live patches (what a scanner without graft reports)");
 }
 
@@ -66,19 +69,31 @@ scan::Inventory LoadInventory(const HostOptions& h) {
   return inv;
 }
 
+// Adds the CVEs of the active patches in one `graft list --json` array or
+// one `graft kernel status --json` object.
+void AddLivePatched(const json& patches, std::vector<scan::LivePatchedCve>& out) {
+  for (const auto& p : patches) {
+    if (p.value("state", "active") != "active") continue;
+    std::string where = p.contains("pid") ? fmt::format("pid {} {}", p.value("pid", 0), p.value("process", ""))
+                                          : p.value("where", "kernel");
+    for (const auto& c : p.value("cves", json::array())) out.push_back({c.get<std::string>(), p.value("id", ""), where});
+  }
+}
+
 std::vector<scan::LivePatchedCve> LivePatched(const HostOptions& h) {
   std::vector<scan::LivePatchedCve> out;
   if (h.no_live) return out;
   if (!h.live_patches.empty()) {
-    std::ifstream f(h.live_patches);
-    if (!f) Fail(Err("cannot read {}", h.live_patches));
-    json j = json::parse(f, nullptr, false);
-    if (j.is_discarded() || !j.is_array()) Fail(Err("{}: expected the JSON array of `graft list --json`", h.live_patches));
-    for (const auto& p : j) {
-      if (p.value("state", "active") != "active") continue;
-      std::string where = p.contains("pid") ? fmt::format("pid {} {}", p.value("pid", 0), p.value("process", ""))
-                                            : p.value("where", "kernel");
-      for (const auto& c : p.value("cves", json::array())) out.push_back({c.get<std::string>(), p.value("id", ""), where});
+    for (const std::string& path : h.live_patches) {
+      std::ifstream f(path);
+      if (!f) Fail(Err("cannot read {}", path));
+      json j = json::parse(f, nullptr, false);
+      if (!j.is_discarded() && j.is_array())
+        AddLivePatched(j, out);
+      else if (!j.is_discarded() && j.is_object() && j.contains("patches") && j["patches"].is_array())
+        AddLivePatched(j["patches"], out);
+      else
+        Fail(Err("{}: expected the output of `graft list --json` (an array) or `graft kernel status --json`", path));
     }
     return out;
   }
@@ -87,6 +102,12 @@ std::vector<scan::LivePatchedCve> LivePatched(const HostOptions& h) {
     if (lp.patch.state != "active") continue;
     for (const auto& c : lp.patch.record.cves)
       out.push_back({c, lp.patch.record.id, fmt::format("pid {} {}", lp.pid, lp.process)});
+  }
+  // Kernel patches count once every task runs the new code (state active).
+  if (auto st = kernel::ReadKernelStatus("/sys", "/proc", kernel::DefaultRecordsDir()); st.ok()) {
+    for (const auto& p : st->patches)
+      if (p.State() == "active")
+        for (const auto& c : p.cves) out.push_back({c, p.name, "kernel"});
   }
   return out;
 }

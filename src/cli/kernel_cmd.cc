@@ -1,0 +1,188 @@
+// `graft kernel status|load|unload|info`: the running kernel's live patches
+// through the upstream livepatch API (sysfs and the module syscalls).
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "kernel/live_state.h"
+#include "kernel/loader.h"
+#include "kernel/module_info.h"
+#include "kernel/records.h"
+
+namespace graft::cli {
+
+using nlohmann::json;
+
+json KernelStatusJson(const kernel::KernelStatus& st) {
+  json patches = json::array();
+  for (const auto& p : st.patches) {
+    json objects = json::array();
+    for (const auto& o : p.objects) {
+      json fns = json::array();
+      for (const auto& f : o.functions) fns.push_back({{"name", f.name}, {"sympos", f.sympos}});
+      objects.push_back({{"name", o.name}, {"patched", o.patched}, {"functions", fns}});
+    }
+    patches.push_back({{"id", p.name}, {"where", "kernel"}, {"state", p.State()}, {"enabled", p.enabled},
+                       {"transition", p.transition}, {"replace", p.replace}, {"cves", p.cves},
+                       {"cves_from", p.cves_from}, {"module", p.module_path}, {"loaded_by_graft", p.loaded_by_graft},
+                       {"loaded_at", p.loaded_at}, {"objects", objects}});
+  }
+  return {{"kernel_release", st.release}, {"livepatch_supported", st.livepatch_supported},
+          {"tainted_livepatch", st.tainted_livepatch}, {"patches", patches}};
+}
+
+namespace {
+
+json ModuleJson(const kernel::ModuleInfo& m) {
+  json fields = json::object();
+  for (const auto& [k, v] : m.fields) {
+    if (fields.contains(k)) {
+      if (!fields[k].is_array()) fields[k] = json::array({fields[k]});
+      fields[k].push_back(v);
+    } else {
+      fields[k] = v;
+    }
+  }
+  return {{"path", m.path}, {"name", m.name}, {"livepatch", m.livepatch}, {"kernel_release", m.KernelRelease()},
+          {"vermagic", m.vermagic}, {"description", m.description}, {"cves", m.cves}, {"modinfo", fields}};
+}
+
+void PrintStatus(const kernel::KernelStatus& st) {
+  fmt::print("kernel {}: live patching {}{}\n", st.release, st.livepatch_supported ? "supported" : "not supported",
+             st.tainted_livepatch ? ", tainted K (a live patch was loaded since boot)" : "");
+  if (st.patches.empty()) {
+    fmt::print("no live patches loaded\n");
+    return;
+  }
+  fmt::print("{:<24} {:<11} {:<28} {}\n", "PATCH", "STATE", "CVES", "FUNCTIONS");
+  for (const auto& p : st.patches) {
+    std::string fns;
+    for (const auto& o : p.objects)
+      for (const auto& f : o.functions) fns += (fns.empty() ? "" : " ") + o.name + ":" + f.name;
+    std::string cves = p.cves.empty() ? "-" : fmt::format("{}", fmt::join(p.cves, ","));
+    fmt::print("{:<24} {:<11} {:<28} {}\n", p.name, p.State(), cves, fns.empty() ? "-" : fns);
+  }
+}
+
+}  // namespace
+
+void RegisterKernelCommands(CLI::App& app) {
+  auto* group = app.add_subcommand("kernel", "Kernel live patches: status, load, unload, info");
+  group->require_subcommand(1);
+  group->footer(
+      "Kernel live patches are modules tagged livepatch=Y for the upstream livepatch core\n"
+      "(CONFIG_LIVEPATCH). A patch declares the CVEs it fixes with cve= tags in .modinfo and,\n"
+      "for scanners reading the running kernel, a read-only 'cves' module parameter.\n"
+      "graft keeps a record of each patch it loads in $GRAFT_STATE_DIR/kernel (root:\n"
+      "/var/lib/graft/kernel); sysfs (/sys/kernel/livepatch) stays the truth.");
+  auto records = std::make_shared<std::string>(kernel::DefaultRecordsDir());
+
+  {
+    auto* cmd = group->add_subcommand("status", "List the running kernel's live patches and the CVEs they fix");
+    auto as_json = std::make_shared<bool>(false);
+    cmd->add_flag("--json", *as_json, "Machine-readable output (graft scan --live-patches reads it)");
+    cmd->footer(
+        "STATE is active (every task switched), patching or unpatching (a transition is\n"
+        "running), or disabled. CVEs come from graft's record, else the module's 'cves'\n"
+        "parameter, else the cve= tags of the module file.\n"
+        "Examples:\n"
+        "  graft kernel status\n"
+        "  graft kernel status --json > host42-kernel.json");
+    cmd->callback([=] {
+      auto st = Check(kernel::ReadKernelStatus("/sys", "/proc", *records));
+      if (*as_json)
+        fmt::print("{}\n", KernelStatusJson(st).dump(2));
+      else
+        PrintStatus(st);
+    });
+  }
+  {
+    auto* cmd = group->add_subcommand("load", "Load a kernel live patch module and wait until every task is switched");
+    auto path = std::make_shared<std::string>();
+    auto timeout = std::make_shared<double>(60);
+    auto as_json = std::make_shared<bool>(false), quiet = std::make_shared<bool>(false);
+    cmd->add_option("module", *path, "The live patch module (.ko)")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--timeout", *timeout, "Seconds to wait for the transition before reversing it (default 60)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_flag("--json", *as_json, "Machine-readable output");
+    cmd->add_flag("-q,--quiet", *quiet, "No progress lines");
+    cmd->footer(
+        "Refused before the kernel sees it: a module without livepatch=Y, one built for another\n"
+        "kernel release (vermagic), a kernel without live patching, a patch already loaded, and\n"
+        "any load while another patch is in transition. If some task cannot be switched within\n"
+        "--timeout, the transition is reversed and the module removed: the kernel is never left\n"
+        "half-patched by graft.\n"
+        "Exit status: 0 loaded and switched, 1 refused or failed, 2 usage.\n"
+        "Example:\n"
+        "  graft kernel load livepatch-cve-2024-1086.ko");
+    cmd->callback([=] {
+      kernel::LoadOptions opt;
+      opt.timeout_seconds = *timeout;
+      opt.records_dir = *records;
+      if (!*quiet)
+        opt.progress = [](const std::string& name, double t) {
+          fmt::print(stderr, "graft: {}: transition running for {:.0f} s (tasks still to switch)\n", name, t);
+        };
+      auto r = Check(kernel::LoadLivePatch(*path, opt));
+      if (*as_json) {
+        fmt::print("{}\n", json{{"loaded", r.module.name}, {"cves", r.module.cves},
+                                {"transition_seconds", r.transition_seconds}}
+                               .dump(2));
+      } else {
+        fmt::print("loaded {} ({}) into kernel {}: every task switched in {:.2f} s\n", r.module.name,
+                   r.module.cves.empty() ? "no CVEs declared" : fmt::format("{}", fmt::join(r.module.cves, ", ")),
+                   r.module.KernelRelease(), r.transition_seconds);
+      }
+    });
+  }
+  {
+    auto* cmd = group->add_subcommand("unload", "Disable a kernel live patch and remove its module");
+    auto name = std::make_shared<std::string>();
+    auto timeout = std::make_shared<double>(60);
+    auto as_json = std::make_shared<bool>(false);
+    cmd->add_option("name", *name, "The live patch's name (graft kernel status)")->required();
+    cmd->add_option("--timeout", *timeout, "Seconds to wait for the reverse transition (default 60)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_flag("--json", *as_json, "Machine-readable output");
+    cmd->callback([=] {
+      kernel::LoadOptions opt;
+      opt.timeout_seconds = *timeout;
+      opt.records_dir = *records;
+      auto r = Check(kernel::UnloadLivePatch(*name, opt));
+      if (*as_json)
+        fmt::print("{}\n", json{{"unloaded", r.name}, {"transition_seconds", r.transition_seconds}}.dump(2));
+      else
+        fmt::print("unloaded {}: every task back on the original functions in {:.2f} s\n", r.name,
+                   r.transition_seconds);
+    });
+  }
+  {
+    auto* cmd = group->add_subcommand("info", "Show what a live patch module declares and whether it fits this kernel");
+    auto path = std::make_shared<std::string>();
+    auto as_json = std::make_shared<bool>(false);
+    cmd->add_option("module", *path, "A kernel module (.ko)")->required()->check(CLI::ExistingFile);
+    cmd->add_flag("--json", *as_json, "Machine-readable output");
+    cmd->callback([=] {
+      auto m = Check(kernel::ReadModuleInfo(*path));
+      auto st = Check(kernel::ReadKernelStatus("/sys", "/proc", ""));
+      std::string why = kernel::WhyNotLoadable(m, st.release, "/sys");
+      if (*as_json) {
+        json j = ModuleJson(m);
+        j["loadable"] = why.empty();
+        if (!why.empty()) j["why_not"] = why;
+        fmt::print("{}\n", j.dump(2));
+        return;
+      }
+      fmt::print("name         {}\n", m.name);
+      fmt::print("livepatch    {}\n", m.livepatch ? "yes" : "no");
+      fmt::print("kernel       {}\n", m.KernelRelease());
+      fmt::print("cves         {}\n", m.cves.empty() ? "-" : fmt::format("{}", fmt::join(m.cves, ", ")));
+      if (!m.description.empty()) fmt::print("description  {}\n", m.description);
+      fmt::print("loadable     {}\n", why.empty() ? "yes" : "no: " + why);
+    });
+  }
+}
+
+}  // namespace graft::cli

@@ -1,0 +1,71 @@
+#include "kernel/records.h"
+
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace graft::kernel {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string DefaultRecordsDir() {
+  if (const char* e = getenv("GRAFT_STATE_DIR"); e && *e) return std::string(e) + "/kernel";
+  if (geteuid() == 0) return "/var/lib/graft/kernel";
+  std::string base;
+  if (const char* x = getenv("XDG_STATE_HOME"); x && *x)
+    base = x;
+  else
+    base = std::string(getenv("HOME") ? getenv("HOME") : ".") + "/.local/state";
+  return base + "/graft/kernel";
+}
+
+std::string UtcNow() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+Status WriteRecord(const std::string& dir, const PatchRecord& r) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Err("cannot create {}: {}", dir, ec.message());
+  json j = {{"name", r.name}, {"module", r.module_path}, {"vermagic", r.vermagic},
+            {"cves", r.cves}, {"loaded_at", r.loaded_at}};
+  // Write and rename so a reader never sees half a record.
+  std::string path = dir + "/" + r.name + ".json", tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << j.dump(2) << "\n";
+    if (!f.flush()) return Err("cannot write {}", tmp);
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) return Err("cannot write {}: {}", path, ec.message());
+  return OkStatus();
+}
+
+std::optional<PatchRecord> ReadRecord(const std::string& dir, const std::string& name) {
+  std::ifstream f(dir + "/" + name + ".json");
+  if (!f) return std::nullopt;
+  json j = json::parse(f, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  PatchRecord r;
+  r.name = j.value("name", name);
+  r.module_path = j.value("module", "");
+  r.vermagic = j.value("vermagic", "");
+  r.loaded_at = j.value("loaded_at", "");
+  for (const auto& c : j.value("cves", json::array()))
+    if (c.is_string()) r.cves.push_back(c.get<std::string>());
+  return r;
+}
+
+void RemoveRecord(const std::string& dir, const std::string& name) {
+  std::error_code ec;
+  fs::remove(dir + "/" + name + ".json", ec);
+}
+
+}  // namespace graft::kernel

@@ -1,0 +1,52 @@
+# Helpers for tests that need a real kernel with live patching: Debian 12's
+# own kernel image booted in QEMU (TCG; no KVM needed) from an initramfs
+# holding busybox, graft with its shared libraries, and the test's files.
+# Needs qemu-system-x86, linux-image-amd64, linux-headers-amd64 and
+# busybox-static (scripts/install-deps.sh installs them).
+
+# kernel_pick: sets KVER to the newest kernel with both an image in /boot and
+# headers in /usr/src, KIMAGE to its image.
+kernel_pick() {
+  KVER=""
+  local img v
+  for img in $(ls -v /boot/vmlinuz-* 2>/dev/null); do
+    v=${img#/boot/vmlinuz-}
+    [ -f "/usr/src/linux-headers-$v/Makefile" ] && KVER=$v KIMAGE=$img
+  done
+  [ -n "$KVER" ] || fail "no kernel with headers: install linux-image-amd64 and linux-headers-amd64"
+  command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 missing: install qemu-system-x86"
+  [ -x /bin/busybox ] || fail "/bin/busybox missing: install busybox-static"
+}
+
+# fixtures_build DIR: builds tests/kernel/fixture's modules for $KVER into DIR.
+fixtures_build() {
+  local dir=$1
+  cp -r "$(dirname "${BASH_SOURCE[0]}")/fixture/." "$dir/"
+  make -s -C "/usr/src/linux-headers-$KVER" M="$dir" modules >"$dir/build.log" 2>&1 ||
+    fail "building the fixture modules failed: $(tail -20 "$dir/build.log")"
+}
+
+# initramfs_make ROOT OUT: packs ROOT (which must hold /init) with busybox
+# and graft (debug info stripped) plus every library graft loads.
+initramfs_make() {
+  local root=$1 out=$2 lib
+  mkdir -p "$root"/{bin,proc,sys,dev,tmp,var/lib,etc}
+  cp /bin/busybox "$root/bin/busybox"
+  objcopy --strip-debug "$GRAFT" "$root/bin/graft"
+  for lib in $(ldd "$GRAFT" | grep -oE '/[^ ]+'); do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+  (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$out"
+}
+
+# qemu_boot INITRD LOG [SECONDS]: boots $KIMAGE with INITRD, console to LOG;
+# the guest's /init powers off when done.
+qemu_boot() {
+  local initrd=$1 log=$2 secs=${3:-300}
+  timeout "$secs" qemu-system-x86_64 -m 1024 -smp 2 -nographic -no-reboot -nodefaults -serial stdio \
+    -kernel "$KIMAGE" -initrd "$initrd" \
+    -append "console=ttyS0 loglevel=1 panic=-1 oops=panic" >"$log" 2>&1 ||
+    fail "qemu did not finish (rc $?): $(tail -20 "$log")"
+  tr -d '\r' <"$log" >"$log.txt"
+}
