@@ -8,6 +8,7 @@
 #include "cli/output.h"
 #include "kernel/live_state.h"
 #include "kernel/loader.h"
+#include "kernel/module_builder.h"
 #include "kernel/module_info.h"
 #include "kernel/records.h"
 
@@ -69,7 +70,7 @@ void PrintStatus(const kernel::KernelStatus& st) {
 }  // namespace
 
 void RegisterKernelCommands(CLI::App& app) {
-  auto* group = app.add_subcommand("kernel", "Kernel live patches: status, load, unload, info");
+  auto* group = app.add_subcommand("kernel", "Kernel live patches: build, load, status, unload, info");
   group->require_subcommand(1);
   group->footer(
       "Kernel live patches are modules tagged livepatch=Y for the upstream livepatch core\n"
@@ -79,6 +80,62 @@ void RegisterKernelCommands(CLI::App& app) {
       "/var/lib/graft/kernel); sysfs (/sys/kernel/livepatch) stays the truth.");
   auto records = std::make_shared<std::string>(kernel::DefaultRecordsDir());
 
+  {
+    auto* cmd = group->add_subcommand("build", "Build a kernel live patch module from original and patched objects");
+    auto req = std::make_shared<kernel::KernelBuildRequest>();
+    auto origs = std::make_shared<std::vector<std::string>>(), patched = std::make_shared<std::vector<std::string>>();
+    auto as_json = std::make_shared<bool>(false), quiet = std::make_shared<bool>(false);
+    cmd->add_option("--orig", *origs, "Original object (.o) of a changed file; repeat, in the order of --patched")
+        ->required()->check(CLI::ExistingFile);
+    cmd->add_option("--patched", *patched, "Patched object (.o) of the same file")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--object", req->object, "What is patched: vmlinux (default) or a module's name");
+    cmd->add_option("--target-module", req->target_module, "The patched module's .ko (when --object is a module)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--kernel-release", req->kernel_release, "Kernel to build for (default: the target module's, else uname -r)");
+    cmd->add_option("--headers", req->headers, "Kernel headers/build tree (default /usr/src/linux-headers-RELEASE)");
+    cmd->add_option("--system-map", req->system_map, "vmlinux symbol map (default /boot/System.map-RELEASE)");
+    cmd->add_option("--name", req->name, "Module name (default: from the output file name)");
+    cmd->add_option("--cve", req->cves, "CVE the patch fixes (repeatable)");
+    cmd->add_option("--description", req->description, "One line for modinfo");
+    cmd->add_option("-o,--output", req->output, "The live patch module to write (.ko)")->required();
+    cmd->add_option("--work-dir", req->work_dir, "Keep the kbuild directory here (generated stub, objects, log)");
+    cmd->add_option("--ignore-function", req->ignored_functions, "Leave out a function changed only in constants");
+    cmd->add_flag("--json", *as_json, "Machine-readable summary");
+    cmd->add_flag("-q,--quiet", *quiet, "No progress lines");
+    cmd->footer(
+        "The objects are the patched object's translation units compiled by kbuild before and\n"
+        "after the fix, with -ffunction-sections -fdata-sections (the running kernel needs no\n"
+        "special flags). Changed functions are replaced through klp_func entries; references to\n"
+        "exported symbols stay ordinary, everything else becomes a livepatch symbol resolved by\n"
+        "the kernel. Refused with the reason: changed variables or struct layouts, functions\n"
+        "that need exception-table, bug-table, alternatives, static-key or static-call entries.\n"
+        "Example:\n"
+        "  graft kernel build --orig orig/drv.o --patched fixed/drv.o --object drv \\\n"
+        "        --target-module /lib/modules/$(uname -r)/kernel/drivers/drv.ko \\\n"
+        "        --cve CVE-2024-1234 -o livepatch_drv_cve_2024_1234.ko");
+    cmd->callback([=] {
+      if (origs->size() != patched->size()) Fail(Err("give as many --patched as --orig objects"), 2);
+      for (size_t i = 0; i < origs->size(); i++) req->objects.emplace_back((*origs)[i], (*patched)[i]);
+      if (!*quiet) req->progress = [](const std::string& m) { fmt::print(stderr, "graft: {}\n", m); };
+      auto s = Check(kernel::BuildKernelLivePatch(*req));
+      if (*as_json) {
+        fmt::print("{}\n", json{{"name", s.name}, {"output", s.output}, {"kernel_release", s.kernel_release},
+                                {"object", s.object}, {"replaced", s.replaced}, {"added", s.added},
+                                {"klp_symbols", s.klp_symbols}, {"klp_relocations", s.klp_relocations},
+                                {"orc_entries", s.orc_entries}, {"dropped", s.dropped}, {"cves", s.cves},
+                                {"seconds", s.seconds}}
+                               .dump(2));
+        return;
+      }
+      fmt::print("built {} for kernel {} ({:.1f} s): replaces {} in {}\n", s.output, s.kernel_release, s.seconds,
+                 fmt::join(s.replaced, ", "), s.object);
+      if (!s.added.empty()) fmt::print("  new functions: {}\n", fmt::join(s.added, ", "));
+      if (!s.klp_symbols.empty())
+        fmt::print("  resolved by the kernel at load ({} relocations): {}\n", s.klp_relocations,
+                   fmt::join(s.klp_symbols, ", "));
+      if (!s.dropped.empty()) fmt::print("  left out (the code stays correct without them): {}\n", fmt::join(s.dropped, ", "));
+    });
+  }
   {
     auto* cmd = group->add_subcommand("status", "List the running kernel's live patches and the CVEs they fix");
     auto as_json = std::make_shared<bool>(false);

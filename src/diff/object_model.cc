@@ -65,6 +65,10 @@ Status ObjectModel::Load() {
     if (!s.alloc() || s.size == 0 || s.type == SHT_NOTE || s.type == SHT_GROUP) continue;
     if (s.type == SHT_INIT_ARRAY || s.type == SHT_FINI_ARRAY || s.type == SHT_PREINIT_ARRAY) continue;
     if (s.name == ".eh_frame" || StartsWith(s.name, ".note")) continue;
+    // The kernel's alternative instructions: code the kernel copies over
+    // functions at boot, reached only through .altinstructions entries (which
+    // the kernel back end refuses to drop), never a function of its own.
+    if (s.name == ".altinstr_replacement" || s.name == ".altinstr_aux") continue;
     Entity e;
     e.section = s.index;
     auto p = primary.find(s.index);

@@ -42,6 +42,10 @@ struct PlanSection {
   uint64_t size = 0;
   std::vector<uint8_t> bytes;  // empty for kBss
   std::vector<PlanReloc> relocs;
+  // Where it was copied from: section index in patched[pair] (0: made by
+  // graft). The kernel back end finds the copy's ORC and exception entries by it.
+  size_t pair = 0;
+  uint32_t source_section = 0;
 };
 
 struct PlanFunction {

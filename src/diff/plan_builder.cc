@@ -156,6 +156,8 @@ Result<uint32_t> PlanBuilder::Copy(size_t p, int entity) {
   ps.name = e.symbol.empty() ? s.name : e.symbol;
   ps.align = s.align;
   ps.size = s.size;
+  ps.pair = p;
+  ps.source_section = e.section;
   if (!s.nobits()) ps.bytes.assign(s.data.begin(), s.data.end());
   ps.kind = s.exec() ? PlanSection::Kind::kText
             : s.nobits() ? PlanSection::Kind::kBss

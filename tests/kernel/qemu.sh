@@ -18,11 +18,13 @@ kernel_pick() {
   [ -x /bin/busybox ] || fail "/bin/busybox missing: install busybox-static"
 }
 
-# fixtures_build DIR: builds tests/kernel/fixture's modules for $KVER into DIR.
+# fixtures_build DIR [KCFLAGS]: builds tests/kernel/fixture's modules for
+# $KVER into DIR (KCFLAGS=-DFIXED: the fixed variants).
 fixtures_build() {
-  local dir=$1
+  local dir=$1 kcflags=${2:-}
+  mkdir -p "$dir"
   cp -r "$(dirname "${BASH_SOURCE[0]}")/fixture/." "$dir/"
-  make -s -C "/usr/src/linux-headers-$KVER" M="$dir" modules >"$dir/build.log" 2>&1 ||
+  make -s -C "/usr/src/linux-headers-$KVER" M="$dir" KCFLAGS="$kcflags" modules >"$dir/build.log" 2>&1 ||
     fail "building the fixture modules failed: $(tail -20 "$dir/build.log")"
 }
 

@@ -1,0 +1,52 @@
+// Builds a kernel live patch module from original and patched objects of
+// the patched object's translation units (compiled by kbuild with
+// -ffunction-sections -fdata-sections): the shared diff engine decides what
+// changed and what the new code needs, patch_object writes the new code,
+// a generated klp_patch stub and the kernel's own kbuild (from the headers
+// package of the target kernel) link them into a module, and klp_convert
+// rewrites its references to unexported symbols into livepatch relocations.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace graft::kernel {
+
+struct KernelBuildRequest {
+  std::vector<std::pair<std::string, std::string>> objects;  // (original, patched)
+  std::string object = "vmlinux";  // what is patched: vmlinux or a module's name
+  std::string target_module;       // that module's .ko (its symbols; its vermagic names the kernel)
+  std::string kernel_release;      // default: the target module's, else the running kernel's
+  std::string headers;             // default: /usr/src/linux-headers-<release>
+  std::string system_map;          // default: /boot/System.map-<release>
+  std::string name;                // module name; default from the output file
+  std::vector<std::string> cves;
+  std::string description;
+  std::string output;              // the .ko to write
+  std::string work_dir;            // kept when given, else a temporary directory
+  std::vector<std::string> ignored_functions;
+  std::function<void(const std::string&)> progress;
+};
+
+struct KernelBuildSummary {
+  std::string name, output, kernel_release, object;
+  std::vector<std::string> replaced;     // "name" or "name,sympos"
+  std::vector<std::string> added;        // new functions
+  std::vector<std::string> klp_symbols;  // resolved by the livepatch core
+  std::vector<std::string> dropped;      // special sections left out
+  std::vector<std::string> cves;
+  int orc_entries = 0;
+  int klp_relocations = 0;
+  double seconds = 0;
+};
+
+Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req);
+
+// Module names: lower-case letters, digits and '_', at most 55 characters.
+Status ValidateModuleName(const std::string& name);
+
+}  // namespace graft::kernel

@@ -1,0 +1,90 @@
+#include "kernel/symbol_binding.h"
+
+#include <elf.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "elf/object_file.h"
+
+namespace graft::kernel {
+
+Result<SymbolBinder> SymbolBinder::Load(const KernelSymbolSources& src) {
+  SymbolBinder b;
+  b.src_ = src;
+  std::ifstream symvers(src.module_symvers);
+  if (!symvers) return Err("cannot read {}: the kernel's exported symbols (install the headers of that kernel)", src.module_symvers);
+  std::string line;
+  while (std::getline(symvers, line)) {
+    // crc <TAB> symbol <TAB> module <TAB> export type <TAB> namespace
+    std::istringstream in(line);
+    std::string crc, name;
+    if (in >> crc >> name) b.exports_.insert(name);
+  }
+  if (!src.system_map.empty()) {
+    std::ifstream map(src.system_map);
+    if (!map) return Err("cannot read {}: the kernel's symbol map (it ships with the kernel image)", src.system_map);
+    while (std::getline(map, line)) {
+      std::istringstream in(line);
+      std::string addr, type, name;
+      if (!(in >> addr >> type >> name) || type.empty()) continue;
+      char t = type[0];
+      if (t == 'U' || t == 'w' || t == 'a' || t == 'A') continue;
+      b.vmlinux_[name].push_back({"", std::islower(static_cast<unsigned char>(t)) != 0});
+    }
+  }
+  if (src.object != "vmlinux") {
+    if (src.module_file.empty())
+      return Err("patching module {} needs its .ko file (--target-module) to find its symbols", src.object);
+    GRAFT_ASSIGN(auto ko, elf::ObjectFile::Open(src.module_file));
+    for (const elf::Symbol& s : ko->symbols()) {
+      if (!s.defined() || s.name.empty() || s.type == STT_SECTION || s.type == STT_FILE) continue;
+      b.module_[s.name].push_back({s.file, s.local()});
+    }
+  }
+  return b;
+}
+
+Result<int> SymbolBinder::Position(const std::string& obj, const std::string& name, const std::string& file) const {
+  const auto& table = obj == "vmlinux" ? vmlinux_ : module_;
+  auto it = table.find(name);
+  if (it == table.end())
+    return Err("'{}' is not a symbol of {} ({})", name, obj,
+               obj == "vmlinux" ? src_.system_map : src_.module_file);
+  if (it->second.size() == 1) return 0;
+  for (size_t i = 0; i < it->second.size(); i++)
+    if (!file.empty() && it->second[i].file == file) return static_cast<int>(i) + 1;
+  return Err("'{}' is defined {} times in {} and {} cannot tell which one {} means; patching it needs the "
+             "object's symbol table with file names", name, it->second.size(), obj,
+             obj == "vmlinux" ? "System.map" : "the module", file.empty() ? "the patch" : file);
+}
+
+Result<int> SymbolBinder::FunctionPosition(const std::string& name, const std::string& file) const {
+  return Position(src_.object, name, file);
+}
+
+Result<Binding> SymbolBinder::Bind(const diff::Referent& r) const {
+  using K = diff::Referent::Kind;
+  const bool module_target = src_.object != "vmlinux";
+  auto klp = [&](const std::string& obj, const std::string& name, const std::string& file) -> Result<Binding> {
+    GRAFT_ASSIGN(int pos, Position(obj, name, file));
+    return Binding{true, ".klp.sym." + obj + "." + name + "," + std::to_string(pos)};
+  };
+  if (r.kind == K::kExisting) {
+    // Defined in the patched object. Exported globals of vmlinux bind like any
+    // module's references; everything else goes through livepatch symbols.
+    if (!module_target && !r.local && Exported(r.name)) return Binding{false, r.name};
+    return klp(src_.object, r.name, r.local ? r.file : "");
+  }
+  if (r.kind == K::kExternal) {
+    // __this_module of the patched module, not of the patch.
+    if (module_target && (module_.count(r.name) || r.name == "__this_module")) return klp(src_.object, r.name, "");
+    if (Exported(r.name)) return Binding{false, r.name};
+    if (vmlinux_.count(r.name)) return klp("vmlinux", r.name, "");
+    return Err("'{}' is neither exported by the kernel nor defined in {}; the patch cannot reach it", r.name,
+               module_target ? src_.object + " or vmlinux" : std::string("vmlinux"));
+  }
+  return Err("internal: copied referent passed to Bind");
+}
+
+}  // namespace graft::kernel

@@ -1,0 +1,133 @@
+# graft kernel build on real kernel objects: a module built by Debian 12's
+# kbuild with an off-by-one bounds check, and the same module with the fix.
+# graft diffs the objects and builds a live patch module whose new code
+# reaches the module's running state through livepatch relocations; booted
+# in QEMU, the patch turns the bug off in the running module (its static
+# counter keeps counting), follows the module when it is unloaded and loaded
+# again, and is removed cleanly. Refusals: a fix that needs exception-table
+# and alternatives entries, objects with no difference, a mismatched module.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../kernel/qemu.sh"
+kernel_pick
+step "original and fixed module builds for $KVER"
+fixtures_build "$W/orig"
+fixtures_build "$W/fixed" -DFIXED
+fixtures_build "$W/uaccess" -DFIXED_UACCESS
+
+step "graft kernel build"
+build() {
+  "$GRAFT" kernel build --object graft_fixture_target --target-module "$W/orig/graft_fixture_target.ko" -q "$@"
+}
+build --orig "$W/orig/graft_fixture_target.o" --patched "$W/fixed/graft_fixture_target.o" \
+  --cve CVE-2099-4444 --description "fixture off-by-one" -o "$W/lp_state.ko" --json >"$W/build.json" ||
+  fail "build failed"
+python3 - "$W/build.json" <<'PY' || fail "build summary: $(cat "$W/build.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["name"] == "lp_state" and s["object"] == "graft_fixture_target", s
+assert sorted(s["replaced"]) == ["fixture_index_ok.constprop.0", "fixture_state_show"] or \
+       sorted(s["replaced"]) == ["fixture_index_ok", "fixture_state_show"], s["replaced"]
+assert any(k.startswith(".klp.sym.graft_fixture_target.fixture_reads,") for k in s["klp_symbols"]), s
+assert s["klp_relocations"] >= 2 and s["orc_entries"] >= 2, s
+assert not any(k.startswith(".klp.sym.vmlinux.seq_printf") for k in s["klp_symbols"]), "exported symbol via klp"
+PY
+"$GRAFT" kernel info "$W/lp_state.ko" --json | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+assert m["livepatch"] and m["cves"] == ["CVE-2099-4444"] and m["name"] == "lp_state", m
+assert m["kernel_release"] == sys.argv[1], m' "$KVER" || fail "kernel info of the built module"
+# The kernel's own view of the livepatch relocations and symbols.
+readelf -SW "$W/lp_state.ko" | grep -E '\.klp\.rela\.graft_fixture_target\..* AIo ' >/dev/null ||
+  fail "no SHF_ALLOC|SHF_RELA_LIVEPATCH .klp.rela section: $(readelf -SW "$W/lp_state.ko" | grep klp)"
+readelf -sW "$W/lp_state.ko" | grep -E 'OS \[0xff20\] \.klp\.sym\.graft_fixture_target\.fixture_reads,0' >/dev/null ||
+  fail "fixture_reads is not a SHN_LIVEPATCH symbol"
+
+step "refusals"
+if build --orig "$W/orig/graft_fixture_target.o" --patched "$W/uaccess/graft_fixture_target.o" -o "$W/x.ko" 2>"$W/err"; then
+  fail "a fix needing exception-table entries was built"
+fi
+grep -q "fixture_copy_read" "$W/err" && grep -qE "__ex_table|\.altinstructions" "$W/err" || fail "refusal: $(cat "$W/err")"
+[ ! -e "$W/x.ko" ] || fail "a refused build wrote its output"
+if build --orig "$W/orig/graft_fixture_target.o" --patched "$W/orig/graft_fixture_target.o" -o "$W/x.ko" 2>"$W/err"; then
+  fail "identical objects built a patch"
+fi
+grep -q "no function changed" "$W/err" || fail "no-change refusal: $(cat "$W/err")"
+if "$GRAFT" kernel build --object graft_fixture_other --target-module "$W/orig/graft_fixture_target.ko" \
+   --orig "$W/orig/graft_fixture_target.o" --patched "$W/fixed/graft_fixture_target.o" -o "$W/x.ko" 2>"$W/err"; then
+  fail "a mismatched --object was accepted"
+fi
+grep -q "is module graft_fixture_target, not graft_fixture_other" "$W/err" || fail "mismatch: $(cat "$W/err")"
+
+step "guest"
+mkdir -p "$W/root/modules"
+cp "$W/orig/graft_fixture_target.ko" "$W/lp_state.ko" "$W/root/modules/"
+cat >"$W/root/init" <<'SH'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+export PATH=/bin HOME=/root
+M=/modules
+run() { n=$1; shift; echo "@@begin $n"; "$@" 2>&1; echo "@@end $n rc=$?"; }
+run insmod insmod $M/graft_fixture_target.ko
+run state0 cat /proc/graft_fixture_state
+run load graft kernel load $M/lp_state.ko
+run state1 cat /proc/graft_fixture_state
+run state2 cat /proc/graft_fixture_state
+run status1 graft kernel status --json
+run rmmod rmmod graft_fixture_target
+run status2 graft kernel status --json
+run insmod2 insmod $M/graft_fixture_target.ko
+run state3 cat /proc/graft_fixture_state
+run unload graft kernel unload lp_state
+grep -q graft_fixture_target /proc/modules || run insmod3 insmod $M/graft_fixture_target.ko
+run state4 cat /proc/graft_fixture_state
+run status3 graft kernel status --json
+run dmesg dmesg
+echo "@@done"
+poweroff -f
+SH
+chmod +x "$W/root/init"
+initramfs_make "$W/root" "$W/initrd.gz"
+qemu_boot "$W/initrd.gz" "$W/console" 300
+grep -q '^@@done' "$W/console.txt" || fail "the guest did not finish: $(tail -30 "$W/console.txt")"
+
+step "check"
+python3 - "$W/console.txt" <<'PY' || fail "guest results: $(cat "$W/console.txt")"
+import json, re, sys
+log = open(sys.argv[1]).read()
+runs = {m[0]: (m[1], int(m[2])) for m in re.findall(r"@@begin (\S+)\n(.*?)@@end \1 rc=(\d+)\n", log, re.S)}
+def ok(n):
+    out, rc = runs[n]
+    assert rc == 0, f"{n}: rc {rc}: {out}\n{runs['dmesg'][0]}"
+    return out
+ok("insmod")
+assert ok("state0").strip() == "reads=1 index 8 accepted=1", ok("state0")
+assert "loaded lp_state (CVE-2099-4444)" in ok("load")
+# The fixed code answers, and it counts on the module's own counter.
+assert ok("state1").strip() == "reads=2 index 8 accepted=0 (checked)", ok("state1")
+assert ok("state2").strip() == "reads=3 index 8 accepted=0 (checked)", ok("state2")
+p = json.loads(ok("status1"))["patches"]
+assert len(p) == 1 and p[0]["id"] == "lp_state" and p[0]["state"] == "active", p
+obj = p[0]["objects"][0]
+assert obj["name"] == "graft_fixture_target" and obj["patched"], obj
+assert {f["name"].split(".")[0] for f in obj["functions"]} == {"fixture_state_show", "fixture_index_ok"}, obj
+# With the module gone the patch waits for it. Loaded again, it is patched at
+# once on kernels that clear livepatch relocations when a module goes away
+# (upstream since 6.6); older ones, like Debian 12's 6.1, refuse to load the
+# module while the patch is active rather than run it half-patched.
+ok("rmmod")
+assert not json.loads(ok("status2"))["patches"][0]["objects"][0]["patched"]
+if runs["insmod2"][1] == 0:
+    assert ok("state3").strip() == "reads=1 index 8 accepted=0 (checked)", ok("state3")
+    reads_after = 2
+else:
+    assert "refusing to load module 'graft_fixture_target'" in runs["dmesg"][0], runs["dmesg"][0]
+    ok("insmod3")
+    reads_after = 1
+assert "unloaded lp_state" in ok("unload")
+assert ok("state4").strip() == f"reads={reads_after} index 8 accepted=1", ok("state4")
+assert json.loads(ok("status3"))["patches"] == []
+assert "BUG" not in ok("dmesg") and "Oops" not in ok("dmesg"), ok("dmesg")
+print(f"guest checks passed ({len(runs)} commands)")
+PY
+echo PASS
