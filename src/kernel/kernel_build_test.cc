@@ -1,0 +1,139 @@
+// Unit tests of the kernel live patch builder's parts that need no kernel:
+// symbol binding policy and the livepatch relocation rewrite. The whole
+// builder runs on real kbuild objects in tests/e2e/kernel_build.sh.
+#include <elf.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "base/testing.h"
+#include "elf/object_file.h"
+#include "kernel/klp_convert.h"
+#include "kernel/module_builder.h"
+#include "kernel/symbol_binding.h"
+
+namespace graft::kernel {
+namespace {
+
+using diff::Referent;
+
+Referent Existing(const std::string& name, bool local, const std::string& file = "") {
+  Referent r;
+  r.kind = Referent::Kind::kExisting;
+  r.name = name;
+  r.local = local;
+  r.file = file;
+  return r;
+}
+
+Referent External(const std::string& name) {
+  Referent r;
+  r.kind = Referent::Kind::kExternal;
+  r.name = name;
+  return r;
+}
+
+struct Sources {
+  testing::Scratch s;
+  KernelSymbolSources src;
+  Sources() {
+    src.module_symvers = s.Write("Module.symvers",
+                                 "0x12345678\tseq_printf\tvmlinux\tEXPORT_SYMBOL\t\n"
+                                 "0x9abcdef0\tnft_register_expr\tnet/netfilter/nf_tables\tEXPORT_SYMBOL_GPL\t\n");
+    src.system_map = s.Write("System.map",
+                             "ffffffff81000000 T _stext\n"
+                             "ffffffff81100000 t show_val\n"
+                             "ffffffff81200000 t show_val\n"
+                             "ffffffff81300000 T seq_printf\n"
+                             "ffffffff81400000 d counter\n"
+                             "ffffffff81500000 T unexported_helper\n");
+  }
+};
+
+TEST(SymbolBinder, VmlinuxPolicy) {
+  Sources t;
+  t.src.object = "vmlinux";
+  auto b = SymbolBinder::Load(t.src);
+  ASSERT_TRUE(b.ok()) << b.error().message();
+  // Exported: an ordinary reference the module loader resolves.
+  auto r = b->Bind(External("seq_printf"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->klp);
+  EXPECT_EQ(r->symbol, "seq_printf");
+  // Unexported global and static data: livepatch symbols.
+  EXPECT_EQ(b->Bind(External("unexported_helper"))->symbol, ".klp.sym.vmlinux.unexported_helper,0");
+  EXPECT_EQ(b->Bind(Existing("counter", true, "fs/x.c"))->symbol, ".klp.sym.vmlinux.counter,0");
+  // Two statics of one name: System.map cannot say which belongs to the file.
+  auto dup = b->Bind(Existing("show_val", true, "fs/x.c"));
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.error().message().find("defined 2 times in vmlinux"), std::string::npos) << dup.error().message();
+  auto none = b->Bind(External("no_such_symbol"));
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.error().message().find("neither exported"), std::string::npos);
+}
+
+TEST(SymbolBinder, ModulePositionsFromItsSymbolTable) {
+  Sources t;
+  // A module of two files, each with a static 'state' and 'helper'.
+  t.s.Write("a.c", "static int state; static __attribute__((noinline)) int helper(void) { return state++; }\n"
+                   "int a_entry(void) { return helper(); }\n");
+  t.s.Write("b.c", "static int state; static __attribute__((noinline)) int helper(void) { return state--; }\n"
+                   "int b_entry(void) { return helper(); } int shared_fn(void) { return 1; } int __this_module;\n");
+  t.s.Compile("a.c", "a.o", "-O2 -c");
+  t.s.Compile("b.c", "b.o", "-O2 -c");
+  ASSERT_EQ(std::system(("cd " + t.s.Path("") + " && ld -r a.o b.o -o mod.ko").c_str()), 0);
+  t.src.object = "mod";
+  t.src.module_file = t.s.Path("mod.ko");
+  auto b = SymbolBinder::Load(t.src);
+  ASSERT_TRUE(b.ok()) << b.error().message();
+  EXPECT_EQ(b->Bind(Existing("state", true, "a.c"))->symbol, ".klp.sym.mod.state,1");
+  EXPECT_EQ(b->Bind(Existing("state", true, "b.c"))->symbol, ".klp.sym.mod.state,2");
+  EXPECT_EQ(*b->FunctionPosition("helper", "b.c"), 2);
+  EXPECT_EQ(*b->FunctionPosition("a_entry", ""), 0);
+  // Defined in another file of the module: resolved in the module, not as an export.
+  EXPECT_EQ(b->Bind(External("shared_fn"))->symbol, ".klp.sym.mod.shared_fn,0");
+  EXPECT_EQ(b->Bind(External("__this_module"))->symbol.rfind(".klp.sym.mod.__this_module", 0), 0u);
+  EXPECT_EQ(b->Bind(External("nft_register_expr"))->symbol, "nft_register_expr");
+}
+
+TEST(KlpConvert, MovesRelocationsAndMarksSymbols) {
+  testing::Scratch s;
+  // References to a livepatch symbol (by its ELF name) and to an ordinary one.
+  s.Write("p.s",
+          ".section .text.get,\"ax\",@progbits\n.globl get\nget:\n"
+          "  movl \".klp.sym.vmlinux.counter,0\"(%rip), %eax\n"
+          "  addl plain_counter(%rip), %eax\n  ret\n");
+  std::string obj = s.Compile("p.s", "p.o", "-c");
+  auto conv = ConvertKlpRelocations(obj);
+  ASSERT_TRUE(conv.ok()) << conv.error().message();
+  EXPECT_EQ(conv->symbols, 1);
+  EXPECT_EQ(conv->relocations, 1);
+  EXPECT_EQ(conv->sections, 1);
+  auto f = elf::ObjectFile::Open(obj);
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  const elf::Section* klp = (*f)->section_named(".klp.rela.vmlinux..text.get");
+  ASSERT_NE(klp, nullptr);
+  EXPECT_EQ(klp->type, static_cast<uint32_t>(SHT_RELA));
+  EXPECT_EQ(klp->flags & (SHF_ALLOC | 0x00100000), static_cast<uint64_t>(SHF_ALLOC | 0x00100000));
+  EXPECT_EQ((*f)->sections()[klp->info].name, ".text.get");
+  bool marked = false;
+  for (const auto& sym : (*f)->symbols())
+    if (sym.name == ".klp.sym.vmlinux.counter,0") marked = sym.shndx == 0xff20;
+  EXPECT_TRUE(marked);
+  // The ordinary reference stays where the module loader applies it (one
+  // entry left), the other moved to the livepatch section (one entry).
+  const elf::Section* rela = (*f)->section_named(".rela.text.get");
+  ASSERT_NE(rela, nullptr);
+  EXPECT_EQ(rela->size, sizeof(Elf64_Rela));
+  EXPECT_EQ(klp->size, sizeof(Elf64_Rela));
+}
+
+TEST(KernelBuild, ModuleNames) {
+  EXPECT_TRUE(ValidateModuleName("livepatch_cve_2024_1086").ok());
+  EXPECT_FALSE(ValidateModuleName("Livepatch").ok());
+  EXPECT_FALSE(ValidateModuleName("lp-1").ok());
+  EXPECT_FALSE(ValidateModuleName(std::string(56, 'a')).ok());
+}
+
+}  // namespace
+}  // namespace graft::kernel
