@@ -107,8 +107,9 @@ void RegisterKernelCommands(CLI::App& app) {
         "after the fix, with -ffunction-sections -fdata-sections (the running kernel needs no\n"
         "special flags). Changed functions are replaced through klp_func entries; references to\n"
         "exported symbols stay ordinary, everything else becomes a livepatch symbol resolved by\n"
-        "the kernel. Refused with the reason: changed variables or struct layouts, functions\n"
-        "that need exception-table, bug-table, alternatives, static-key or static-call entries.\n"
+        "the kernel. The new code's exception-table, bug-table, alternatives and ORC entries\n"
+        "travel with it. Refused with the reason: changed variables, functions that need\n"
+        "static-key, static-call or tracepoint entries.\n"
         "Example:\n"
         "  graft kernel build --orig orig/drv.o --patched fixed/drv.o --object drv \\\n"
         "        --target-module /lib/modules/$(uname -r)/kernel/drivers/drv.ko \\\n"
@@ -122,7 +123,8 @@ void RegisterKernelCommands(CLI::App& app) {
         fmt::print("{}\n", json{{"name", s.name}, {"output", s.output}, {"kernel_release", s.kernel_release},
                                 {"object", s.object}, {"replaced", s.replaced}, {"added", s.added},
                                 {"klp_symbols", s.klp_symbols}, {"klp_relocations", s.klp_relocations},
-                                {"orc_entries", s.orc_entries}, {"dropped", s.dropped}, {"cves", s.cves},
+                                {"orc_entries", s.orc_entries}, {"tables", s.tables}, {"dropped", s.dropped},
+                                {"cves", s.cves},
                                 {"seconds", s.seconds}}
                                .dump(2));
         return;
@@ -133,6 +135,11 @@ void RegisterKernelCommands(CLI::App& app) {
       if (!s.klp_symbols.empty())
         fmt::print("  resolved by the kernel at load ({} relocations): {}\n", s.klp_relocations,
                    fmt::join(s.klp_symbols, ", "));
+      if (!s.tables.empty()) {
+        std::string t;
+        for (const auto& [name, n] : s.tables) t += fmt::format("{}{} {}", t.empty() ? "" : ", ", n, name);
+        fmt::print("  carried table entries: {}\n", t);
+      }
       if (!s.dropped.empty()) fmt::print("  left out (the code stays correct without them): {}\n", fmt::join(s.dropped, ", "));
     });
   }

@@ -11,6 +11,20 @@
 
 namespace graft::diff {
 
+namespace {
+
+bool IsKernelCodeTable(const std::string& name) {
+  static const char* const kTables[] = {
+      ".altinstr_replacement", ".altinstr_aux", ".altinstructions", "__ex_table", "__bug_table", "__jump_table",
+      ".static_call_sites", "__mcount_loc", "__patchable_function_entries", ".return_sites", ".retpoline_sites",
+      ".call_sites", ".orc_unwind", ".orc_unwind_ip", ".smp_locks", ".ibt_endbr_seal", ".static_call.text"};
+  for (const char* t : kTables)
+    if (name == t) return true;
+  return name.rfind(".discard", 0) == 0;
+}
+
+}  // namespace
+
 std::string_view KindName(EntityKind k) {
   switch (k) {
     case EntityKind::kFunction: return "function";
@@ -65,10 +79,11 @@ Status ObjectModel::Load() {
     if (!s.alloc() || s.size == 0 || s.type == SHT_NOTE || s.type == SHT_GROUP) continue;
     if (s.type == SHT_INIT_ARRAY || s.type == SHT_FINI_ARRAY || s.type == SHT_PREINIT_ARRAY) continue;
     if (s.name == ".eh_frame" || StartsWith(s.name, ".note")) continue;
-    // The kernel's alternative instructions: code the kernel copies over
-    // functions at boot, reached only through .altinstructions entries (which
-    // the kernel back end refuses to drop), never a function of its own.
-    if (s.name == ".altinstr_replacement" || s.name == ".altinstr_aux") continue;
+    // Kernel tables that describe code (exception, bug, alternatives, ftrace,
+    // ORC, ... entries) and the alternatives' replacement instructions: not
+    // functions or variables but facts about them; the kernel back end reads
+    // them from the raw sections (kernel/patch_object.cc).
+    if (IsKernelCodeTable(s.name)) continue;
     Entity e;
     e.section = s.index;
     auto p = primary.find(s.index);

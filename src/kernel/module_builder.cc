@@ -198,6 +198,7 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
   s.dropped = po.dropped;
   s.cves = req.cves;
   s.orc_entries = po.orc_entries;
+  s.tables = po.tables;
   s.klp_relocations = conv.relocations;
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +41,7 @@ struct KernelBuildSummary {
   std::vector<std::string> dropped;      // special sections left out
   std::vector<std::string> cves;
   int orc_entries = 0;
+  std::map<std::string, int> tables;     // carried entries: __ex_table, __bug_table, .altinstructions
   int klp_relocations = 0;
   double seconds = 0;
 };

@@ -13,6 +13,8 @@ step "original and fixed module builds for $KVER"
 fixtures_build "$W/orig"
 fixtures_build "$W/fixed" -DFIXED
 fixtures_build "$W/uaccess" -DFIXED_UACCESS
+fixtures_build "$W/statickey" -DFIXED_STATIC_KEY
+gcc -O2 -static -o "$W/efault_probe" "$(dirname "$0")/../kernel/efault_probe.c"
 
 step "graft kernel build"
 build() {
@@ -42,11 +44,23 @@ readelf -SW "$W/lp_state.ko" | grep -E '\.klp\.rela\.graft_fixture_target\..* AI
 readelf -sW "$W/lp_state.ko" | grep -E 'OS \[0xff20\] \.klp\.sym\.graft_fixture_target\.fixture_reads,0' >/dev/null ||
   fail "fixture_reads is not a SHN_LIVEPATCH symbol"
 
+step "graft kernel build: user-memory access (exception table, alternatives, bug table)"
+build --orig "$W/orig/graft_fixture_target.o" --patched "$W/uaccess/graft_fixture_target.o" \
+  --cve CVE-2099-4545 -o "$W/lp_copy.ko" --json >"$W/copy.json" || fail "uaccess build failed"
+python3 - "$W/copy.json" <<'PY' || fail "uaccess build summary: $(cat "$W/copy.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["replaced"] == ["fixture_copy_read"], s
+t = s["tables"]
+assert t.get("__ex_table", 0) >= 1 and t.get("__bug_table", 0) >= 1 and t.get(".altinstructions", 0) >= 2, t
+PY
+readelf -SW "$W/lp_copy.ko" | grep -E ' __bug_table +PROGBITS .* WA ' >/dev/null || fail "__bug_table must stay writable"
+
 step "refusals"
-if build --orig "$W/orig/graft_fixture_target.o" --patched "$W/uaccess/graft_fixture_target.o" -o "$W/x.ko" 2>"$W/err"; then
-  fail "a fix needing exception-table entries was built"
+if build --orig "$W/orig/graft_fixture_target.o" --patched "$W/statickey/graft_fixture_target.o" -o "$W/x.ko" 2>"$W/err"; then
+  fail "a fix using a static key was built"
 fi
-grep -q "fixture_copy_read" "$W/err" && grep -qE "__ex_table|\.altinstructions" "$W/err" || fail "refusal: $(cat "$W/err")"
+grep -q "fixture_limit" "$W/err" && grep -q "static keys" "$W/err" || fail "refusal: $(cat "$W/err")"
 [ ! -e "$W/x.ko" ] || fail "a refused build wrote its output"
 if build --orig "$W/orig/graft_fixture_target.o" --patched "$W/orig/graft_fixture_target.o" -o "$W/x.ko" 2>"$W/err"; then
   fail "identical objects built a patch"
@@ -60,7 +74,8 @@ grep -q "is module graft_fixture_target, not graft_fixture_other" "$W/err" || fa
 
 step "guest"
 mkdir -p "$W/root/modules"
-cp "$W/orig/graft_fixture_target.ko" "$W/lp_state.ko" "$W/root/modules/"
+cp "$W/orig/graft_fixture_target.ko" "$W/lp_state.ko" "$W/lp_copy.ko" "$W/root/modules/"
+mkdir -p "$W/root/bin" && cp "$W/efault_probe" "$W/root/bin/"
 cat >"$W/root/init" <<'SH'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -82,6 +97,12 @@ run unload graft kernel unload lp_state
 grep -q graft_fixture_target /proc/modules || run insmod3 insmod $M/graft_fixture_target.ko
 run state4 cat /proc/graft_fixture_state
 run status3 graft kernel status --json
+run cpuinfo grep -c smap /proc/cpuinfo
+run copy0 efault_probe /proc/graft_fixture_copy
+run load_copy graft kernel load $M/lp_copy.ko
+run copy1 efault_probe /proc/graft_fixture_copy
+run unload_copy graft kernel unload lp_copy
+run copy2 efault_probe /proc/graft_fixture_copy
 run dmesg dmesg
 echo "@@done"
 poweroff -f
@@ -127,7 +148,16 @@ else:
 assert "unloaded lp_state" in ok("unload")
 assert ok("state4").strip() == f"reads={reads_after} index 8 accepted=1", ok("state4")
 assert json.loads(ok("status3"))["patches"] == []
-assert "BUG" not in ok("dmesg") and "Oops" not in ok("dmesg"), ok("dmesg")
+# User-memory access in the new code: with SMAP on, the store works only if
+# the alternatives (stac/clac) were applied to it, and the fault on a bad
+# address is handled only through its exception-table entry.
+assert int(ok("cpuinfo")) >= 1, "the guest CPU has no SMAP"
+assert ok("copy0").strip() == "byte=n bad-read=Bad address", ok("copy0")
+assert "loaded lp_copy (CVE-2099-4545)" in ok("load_copy")
+assert ok("copy1").strip() == "byte=y bad-read=Bad address", ok("copy1")
+assert "unloaded lp_copy" in ok("unload_copy")
+assert ok("copy2").strip() == "byte=n bad-read=Bad address", ok("copy2")
+assert "BUG" not in ok("dmesg") and "Oops" not in ok("dmesg") and "unable to handle" not in ok("dmesg"), ok("dmesg")
 print(f"guest checks passed ({len(runs)} commands)")
 PY
 echo PASS

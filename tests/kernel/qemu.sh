@@ -46,7 +46,9 @@ initramfs_make() {
 # the guest's /init powers off when done.
 qemu_boot() {
   local initrd=$1 log=$2 secs=${3:-300}
-  timeout "$secs" qemu-system-x86_64 -m 1024 -smp 2 -nographic -no-reboot -nodefaults -serial stdio \
+  # -cpu max: SMAP and SMEP on, so user-memory access without the
+  # alternatives' stac/clac faults as on real hardware.
+  timeout "$secs" qemu-system-x86_64 -cpu max -m 1024 -smp 2 -nographic -no-reboot -nodefaults -serial stdio \
     -kernel "$KIMAGE" -initrd "$initrd" \
     -append "console=ttyS0 loglevel=1 panic=-1 oops=panic" >"$log" 2>&1 ||
     fail "qemu did not finish (rc $?): $(tail -20 "$log")"
