@@ -40,13 +40,16 @@ struct Sources {
     src.module_symvers = s.Write("Module.symvers",
                                  "0x12345678\tseq_printf\tvmlinux\tEXPORT_SYMBOL\t\n"
                                  "0x9abcdef0\tnft_register_expr\tnet/netfilter/nf_tables\tEXPORT_SYMBOL_GPL\t\n");
-    src.system_map = s.Write("System.map",
+    std::string filler;  // a real map has tens of thousands of symbols
+    for (int i = 0; i < 1000; i++) filler += "ffffffff82000000 t filler_" + std::to_string(i) + "\n";
+    src.system_map = s.Write("System.map", filler +
                              "ffffffff81000000 T _stext\n"
                              "ffffffff81100000 t show_val\n"
                              "ffffffff81200000 t show_val\n"
                              "ffffffff81300000 T seq_printf\n"
                              "ffffffff81400000 d counter\n"
-                             "ffffffff81500000 T unexported_helper\n");
+                             "ffffffff81500000 T unexported_helper\n"
+                             "ffffffffc0000000 t show_val\t[some_module]\n");  // kallsyms: a module's
   }
 };
 
@@ -70,6 +73,15 @@ TEST(SymbolBinder, VmlinuxPolicy) {
   auto none = b->Bind(External("no_such_symbol"));
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.error().message().find("neither exported"), std::string::npos);
+}
+
+TEST(SymbolBinder, RefusesPlaceholderMap) {
+  Sources t;
+  t.src.object = "vmlinux";
+  t.src.system_map = t.s.Write("placeholder", "ffffffffffffffff B The real System.map is in the linux-image-<version>-dbg package\n");
+  auto b = SymbolBinder::Load(t.src);
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.error().message().find("placeholder"), std::string::npos) << b.error().message();
 }
 
 TEST(SymbolBinder, ModulePositionsFromItsSymbolTable) {

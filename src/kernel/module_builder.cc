@@ -118,13 +118,27 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
   if (!fs::exists(fs::path(headers) / "Makefile"))
     return Err("no kernel headers at {}: install linux-headers-{} (or give --headers)", headers, release);
   src.module_symvers = (fs::path(headers) / "Module.symvers").string();
-  src.system_map = req.system_map.empty() ? "/boot/System.map-" + release : req.system_map;
+  // vmlinux's symbols: the given map; the running kernel's own kallsyms when
+  // building for it; else the image's System.map.
+  src.system_map = req.system_map;
+  if (src.system_map.empty()) {
+    struct utsname u;
+    uname(&u);
+    src.system_map = release == u.release && fs::exists("/proc/kallsyms") ? "/proc/kallsyms" : "/boot/System.map-" + release;
+  }
   if (!fs::exists(src.system_map)) {
     if (!req.system_map.empty() || req.object == "vmlinux")
-      return Err("no symbol map at {}: it ships with the kernel image (linux-image-{}); give --system-map", src.system_map, release);
+      return Err("no symbol map for kernel {} at {}: give --system-map (System.map from linux-image-{}-dbg, or "
+                 "/proc/kallsyms copied from a host running that kernel)", release, src.system_map, release);
     src.system_map.clear();  // patching a module can do without vmlinux's statics
+  } else if (req.system_map.empty() && req.object != "vmlinux") {
+    // Only needed when the fix reaches unexported vmlinux symbols; a
+    // placeholder map must not stop a module patch that does not.
+    std::ifstream probe(src.system_map);
+    std::string first;
+    std::getline(probe, first);
+    if (first.find("The real System.map") != std::string::npos) src.system_map.clear();
   }
-
   say("diffing " + std::to_string(req.objects.size()) + " object pair(s)");
   std::vector<std::unique_ptr<elf::ObjectFile>> files;
   std::vector<diff::ObjectPair> pairs;

@@ -23,15 +23,24 @@ Result<SymbolBinder> SymbolBinder::Load(const KernelSymbolSources& src) {
   }
   if (!src.system_map.empty()) {
     std::ifstream map(src.system_map);
-    if (!map) return Err("cannot read {}: the kernel's symbol map (it ships with the kernel image)", src.system_map);
+    if (!map) return Err("cannot read {}: the kernel's symbol map", src.system_map);
+    size_t symbols = 0;
     while (std::getline(map, line)) {
+      // "address type name" (System.map, /proc/kallsyms); kallsyms lines with
+      // a fourth field ("[module]") belong to modules, not vmlinux.
       std::istringstream in(line);
-      std::string addr, type, name;
-      if (!(in >> addr >> type >> name) || type.empty()) continue;
+      std::string addr, type, name, module;
+      if (!(in >> addr >> type >> name) || type.size() != 1 || (in >> module)) continue;
       char t = type[0];
       if (t == 'U' || t == 'w' || t == 'a' || t == 'A') continue;
       b.vmlinux_[name].push_back({"", std::islower(static_cast<unsigned char>(t)) != 0});
+      symbols++;
     }
+    // Debian ships an 83-byte placeholder as /boot/System.map-*.
+    if (symbols < 1000)
+      return Err("{} holds {} symbols: not the kernel's symbol map (Debian's /boot/System.map is a "
+                 "placeholder; the real one is in linux-image-<release>-dbg). Give --system-map with that "
+                 "file or a copy of /proc/kallsyms from a host running the kernel", src.system_map, symbols);
   }
   if (src.object != "vmlinux") {
     if (src.module_file.empty())

@@ -7,7 +7,7 @@ W=$(mktemp -d /tmp/graft-e2e.XXXXXX)
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$W"
+  [ -n "${KEEP_W:-}" ] || rm -rf "$W"
 }
 trap cleanup EXIT
 

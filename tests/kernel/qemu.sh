@@ -43,14 +43,71 @@ initramfs_make() {
 }
 
 # qemu_boot INITRD LOG [SECONDS]: boots $KIMAGE with INITRD, console to LOG;
-# the guest's /init powers off when done.
+# the guest's /init powers off when done. $QEMU_APPEND adds to the kernel
+# command line.
 qemu_boot() {
   local initrd=$1 log=$2 secs=${3:-300}
   # -cpu max: SMAP and SMEP on, so user-memory access without the
   # alternatives' stac/clac faults as on real hardware.
   timeout "$secs" qemu-system-x86_64 -cpu max -m 1024 -smp 2 -nographic -no-reboot -nodefaults -serial stdio \
     -kernel "$KIMAGE" -initrd "$initrd" \
-    -append "console=ttyS0 loglevel=1 panic=-1 oops=panic" >"$log" 2>&1 ||
+    -append "console=ttyS0 loglevel=1 panic=-1 oops=panic ${QEMU_APPEND:-}" >"$log" 2>&1 ||
     fail "qemu did not finish (rc $?): $(tail -20 "$log")"
   tr -d '\r' <"$log" >"$log.txt"
+}
+
+# kernel_source_files DEST PATH...: the running test kernel's own sources
+# (Debian's linux-source-X.Y of the same version as the kernel image, Debian
+# patches applied), only the given paths, extracted under DEST. The package
+# is fetched once into $GRAFT_CACHE (or /var/cache/graft-tests).
+kernel_source_files() {
+  local dest=$1; shift
+  local ver series cache deb tree
+  ver=$(dpkg-query -W -f '${Version}' "linux-image-$KVER")
+  series=$(echo "$KVER" | cut -d. -f1,2)
+  cache=${GRAFT_CACHE:-/var/cache/graft-tests}/kernel
+  deb=$cache/linux-source-${series}_${ver}_all.deb
+  tree=$cache/linux-source-$ver
+  mkdir -p "$cache" "$tree"
+  if [ ! -f "$deb" ]; then
+    (cd "$cache" && apt-get download -q "linux-source-$series=$ver" >/dev/null 2>&1) ||
+      fail "cannot download linux-source-$series=$ver (the sources of kernel $KVER)"
+  fi
+  local p missing=()
+  for p in "$@"; do [ -e "$tree/$p" ] || missing+=("linux-source-$series/$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/linux-source-$series.tar.xz" |
+      tar -xJ -C "$tree" --strip-components=1 "${missing[@]}" || fail "extracting ${missing[*]} failed"
+  fi
+  for p in "$@"; do mkdir -p "$dest/$(dirname "$p")" && cp -r "$tree/$p" "$dest/$p"; done
+}
+
+# kernel_kallsyms OUT: /proc/kallsyms of $KVER as it runs (Debian's
+# /boot/System.map is a placeholder), read once from a QEMU guest and
+# cached in $GRAFT_CACHE. graft kernel build takes it as --system-map.
+kernel_kallsyms() {
+  local out=$1 cache=${GRAFT_CACHE:-/var/cache/graft-tests}/kernel
+  local ver
+  ver=$(dpkg-query -W -f '${Version}' "linux-image-$KVER")
+  local cached=$cache/kallsyms-$KVER-$ver
+  if [ ! -s "$cached" ]; then
+    local root=$W/kallsyms-root
+    mkdir -p "$root" "$cache"
+    cat >"$root/init" <<'SH'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+echo "@@kallsyms-begin"
+gzip -c /proc/kallsyms | base64
+echo "@@kallsyms-end"
+poweroff -f
+SH
+    chmod +x "$root/init"
+    initramfs_make "$root" "$W/kallsyms.gz"
+    qemu_boot "$W/kallsyms.gz" "$W/kallsyms.console" 300
+    sed -n '/@@kallsyms-begin/,/^@@kallsyms-end/p' "$W/kallsyms.console.txt" | sed '1d;$d' |
+      base64 -d | gunzip >"$cached.tmp" || fail "reading /proc/kallsyms from the guest failed"
+    mv "$cached.tmp" "$cached"
+  fi
+  cp "$cached" "$out"
 }
