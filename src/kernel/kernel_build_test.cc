@@ -9,7 +9,10 @@
 #include "base/testing.h"
 #include "elf/object_file.h"
 #include "kernel/klp_convert.h"
+#include "arch/arch.h"
+#include "diff/plan.h"
 #include "kernel/module_builder.h"
+#include "kernel/run_pre.h"
 #include "kernel/symbol_binding.h"
 
 namespace graft::kernel {
@@ -145,6 +148,42 @@ TEST(KernelBuild, ModuleNames) {
   EXPECT_FALSE(ValidateModuleName("Livepatch").ok());
   EXPECT_FALSE(ValidateModuleName("lp-1").ok());
   EXPECT_FALSE(ValidateModuleName(std::string(56, 'a')).ok());
+}
+
+}  // namespace
+}  // namespace graft::kernel
+
+namespace graft::kernel {
+namespace {
+
+// Run-pre against a module file built without -ffunction-sections: calls
+// within its .text are resolved by the assembler, and must still land on the
+// functions the original object names.
+TEST(RunPre, ModuleBuiltWithoutFunctionSections) {
+  testing::Scratch s;
+  const char* src =
+      "static int state;\n"
+      "__attribute__((noinline)) static int helper(int x) { return x * 3 + state; }\n"
+      "__attribute__((noinline)) static int other(int x) { return x - 1; }\n"
+      "int entry(int x) {\n#ifdef FIXED\n  if (x < 0) return 0;\n#endif\n  return helper(x) + SHIFT; }\n"
+      "int entry2(int x) { return other(x); }\n";
+  s.Write("m.c", src);
+  std::string orig = s.Compile("m.c", "orig.o", std::string(testing::kObjectFlags) + " -DSHIFT=1");
+  std::string fixed = s.Compile("m.c", "fixed.o", std::string(testing::kObjectFlags) + " -DSHIFT=1 -DFIXED");
+  std::string running = s.Compile("m.c", "running.ko", "-O2 -g -c -DSHIFT=1");
+  std::string other = s.Compile("m.c", "other.ko", "-O2 -g -c -DSHIFT=2");
+  auto o = elf::ObjectFile::Open(orig), f = elf::ObjectFile::Open(fixed);
+  auto r = elf::ObjectFile::Open(running), x = elf::ObjectFile::Open(other);
+  ASSERT_TRUE(o.ok() && f.ok() && r.ok() && x.ok());
+  auto plan = diff::MakePatchPlan({{o->get(), f->get()}}, arch::HostArch());
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  ASSERT_EQ(plan->replaced.size(), 1u);
+  EXPECT_EQ(plan->replaced[0].name, "entry");
+  Status same = VerifyAgainstModule(*plan, **r, arch::HostArch());
+  EXPECT_TRUE(same.ok()) << same.error().message();
+  Status differs = VerifyAgainstModule(*plan, **x, arch::HostArch());
+  ASSERT_FALSE(differs.ok());
+  EXPECT_NE(differs.error().message().find("run-pre: function 'entry'"), std::string::npos) << differs.error().message();
 }
 
 }  // namespace

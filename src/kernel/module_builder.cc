@@ -13,6 +13,7 @@
 #include "kernel/klp_convert.h"
 #include "kernel/module_info.h"
 #include "kernel/patch_object.h"
+#include "kernel/run_pre.h"
 #include "kernel/symbol_binding.h"
 
 namespace graft::kernel {
@@ -155,6 +156,11 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
                diff::MakePatchPlan(pairs, *arch, {req.ignored_functions.begin(), req.ignored_functions.end()}));
   if (plan.replaced.empty())
     return Err("no function differs between the original and patched objects: nothing to patch");
+  if (!src.module_file.empty()) {
+    say("run-pre: checking the original objects against " + src.module_file);
+    GRAFT_ASSIGN(auto module, elf::ObjectFile::Open(src.module_file));
+    GRAFT_TRY(VerifyAgainstModule(plan, *module, *arch));
+  }
   GRAFT_ASSIGN(SymbolBinder binder, SymbolBinder::Load(src));
 
   std::string work = req.work_dir;

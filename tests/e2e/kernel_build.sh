@@ -4,8 +4,10 @@
 # reaches the module's running state through livepatch relocations; booted
 # in QEMU, the patch turns the bug off in the running module (its static
 # counter keeps counting), follows the module when it is unloaded and loaded
-# again, and is removed cleanly. Refusals: a fix that needs exception-table
-# and alternatives entries, objects with no difference, a mismatched module.
+# again, and is removed cleanly. A fix that writes user memory carries its
+# exception-table, alternatives and bug-table entries and works with SMAP on.
+# Refusals: a static-key fix, objects with no difference, a mismatched
+# module, original objects that are not the running module's code (run-pre).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../kernel/qemu.sh"
 kernel_pick
@@ -71,6 +73,12 @@ if "$GRAFT" kernel build --object graft_fixture_other --target-module "$W/orig/g
   fail "a mismatched --object was accepted"
 fi
 grep -q "is module graft_fixture_target, not graft_fixture_other" "$W/err" || fail "mismatch: $(cat "$W/err")"
+# Run-pre: original objects that are not the code of the running module.
+if build --orig "$W/statickey/graft_fixture_target.o" --patched "$W/fixed/graft_fixture_target.o" -o "$W/x.ko" 2>"$W/err"; then
+  fail "a patch from objects that do not match the module was built"
+fi
+grep -q "run-pre: function 'fixture_limit' is .* bytes in the original object but .* bytes in" "$W/err" ||
+  fail "run-pre refusal: $(cat "$W/err")"
 
 step "guest"
 mkdir -p "$W/root/modules"
