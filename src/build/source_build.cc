@@ -13,6 +13,7 @@
 #include <map>
 #include <sstream>
 
+#include "base/work_dir.h"
 #include "build/compiler_wrapper.h"
 
 namespace graft::build {
@@ -130,21 +131,9 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
   if (!fs::is_directory(req.source_dir)) return Err("source tree {} is not a directory", req.source_dir);
   if (req.diffs.empty()) return Err("give at least one --diff with the fix");
   Progress progress(req.quiet);
-  std::string work = req.work_dir.empty() ? "" : fs::absolute(req.work_dir).lexically_normal().string();
-  bool temporary = work.empty();
-  if (temporary) {
-    char tmpl[] = "/tmp/graft-build.XXXXXX";
-    if (!mkdtemp(tmpl)) return Err("cannot create a work directory: {}", strerror(errno));
-    work = tmpl;
-  }
-  struct Cleanup {
-    std::string dir;
-    bool on;
-    ~Cleanup() {
-      std::error_code ec;
-      if (on) fs::remove_all(dir, ec);
-    }
-  } cleanup{work, temporary};
+  GRAFT_ASSIGN(auto workdir, WorkDir::Make(req.work_dir, "graft-build"));
+  const std::string work = workdir->path();
+  const bool temporary = workdir->temporary();
 
   std::string tree = work + "/tree", base = work + "/base", bin = work + "/bin", log = work + "/build.log";
   std::string wraplog = work + "/compilations.jsonl";

@@ -14,13 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// First line of a sysfs/procfs attribute, without the newline; "" if absent.
-std::string ReadLine(const fs::path& p) {
-  std::ifstream f(p);
-  std::string line;
-  std::getline(f, line);
-  return line;
-}
+std::string ReadLine(const fs::path& p) { return ReadAttribute(p.string()); }
 
 constexpr unsigned long kTaintLivepatch = 1ul << 15;  // 'K'
 
@@ -80,6 +74,13 @@ void FillDeclarations(KernelLivePatch& p, const std::string& sys, const std::str
 }
 
 }  // namespace
+
+std::string ReadAttribute(const std::string& path) {
+  std::ifstream f(path);
+  std::string line;
+  std::getline(f, line);
+  return line;
+}
 
 std::string KernelLivePatch::State() const {
   if (transition) return enabled ? "patching" : "unpatching";

@@ -47,6 +47,9 @@ struct KernelStatus {
   std::vector<KernelLivePatch> patches;
 };
 
+// First line of a sysfs/procfs attribute without the newline; "" if absent.
+std::string ReadAttribute(const std::string& path);
+
 // Reads sysfs under `sys` (normally "/sys") and the taint flags from
 // `proc` (normally "/proc"); patch metadata from `records_dir`.
 Result<KernelStatus> ReadKernelStatus(const std::string& sys = "/sys", const std::string& proc = "/proc",

@@ -21,12 +21,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string ReadLine(const fs::path& p) {
-  std::ifstream f(p);
-  std::string line;
-  std::getline(f, line);
-  return line;
-}
+std::string ReadLine(const fs::path& p) { return ReadAttribute(p.string()); }
 
 Status WriteAttr(const fs::path& p, const char* value) {
   int fd = open(p.c_str(), O_WRONLY | O_CLOEXEC);

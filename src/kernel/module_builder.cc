@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "arch/arch.h"
+#include "base/work_dir.h"
 #include "diff/plan.h"
 #include "elf/object_file.h"
 #include "kernel/klp_convert.h"
@@ -163,26 +164,8 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
   }
   GRAFT_ASSIGN(SymbolBinder binder, SymbolBinder::Load(src));
 
-  std::string work = req.work_dir;
-  bool temporary = work.empty();
-  if (temporary) {
-    char tmpl[] = "/tmp/graft-kbuild.XXXXXX";
-    if (!mkdtemp(tmpl)) return Err("cannot create a temporary directory: {}", std::strerror(errno));
-    work = tmpl;
-  } else {
-    std::error_code ec;
-    fs::create_directories(work, ec);
-    if (ec) return Err("cannot create {}: {}", work, ec.message());
-  }
-  work = fs::absolute(work).string();
-  struct Cleanup {
-    std::string dir;
-    bool on;
-    ~Cleanup() {
-      std::error_code ec;
-      if (on) fs::remove_all(dir, ec);
-    }
-  } cleanup{work, temporary};
+  GRAFT_ASSIGN(auto workdir, WorkDir::Make(req.work_dir, "graft-kbuild"));
+  const std::string work = workdir->path();
 
   GRAFT_ASSIGN(PatchObject po, WritePatchObject(plan, binder, work + "/graft_new.o"));
   // kbuild's modpost reads each object's .cmd file; this one was not compiled here.

@@ -84,13 +84,8 @@ step "guest"
 mkdir -p "$W/root/modules"
 cp "$W/orig/graft_fixture_target.ko" "$W/lp_state.ko" "$W/lp_copy.ko" "$W/root/modules/"
 mkdir -p "$W/root/bin" && cp "$W/efault_probe" "$W/root/bin/"
-cat >"$W/root/init" <<'SH'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-export PATH=/bin HOME=/root
+guest_init "$W/root" <<'SH'
 M=/modules
-run() { n=$1; shift; echo "@@begin $n"; "$@" 2>&1; echo "@@end $n rc=$?"; }
 run insmod insmod $M/graft_fixture_target.ko
 run state0 cat /proc/graft_fixture_state
 run load graft kernel load $M/lp_state.ko
@@ -112,23 +107,12 @@ run copy1 efault_probe /proc/graft_fixture_copy
 run unload_copy graft kernel unload lp_copy
 run copy2 efault_probe /proc/graft_fixture_copy
 run dmesg dmesg
-echo "@@done"
-poweroff -f
 SH
-chmod +x "$W/root/init"
 initramfs_make "$W/root" "$W/initrd.gz"
 qemu_boot "$W/initrd.gz" "$W/console" 300
-grep -q '^@@done' "$W/console.txt" || fail "the guest did not finish: $(tail -30 "$W/console.txt")"
 
 step "check"
-python3 - "$W/console.txt" <<'PY' || fail "guest results: $(cat "$W/console.txt")"
-import json, re, sys
-log = open(sys.argv[1]).read()
-runs = {m[0]: (m[1], int(m[2])) for m in re.findall(r"@@begin (\S+)\n(.*?)@@end \1 rc=(\d+)\n", log, re.S)}
-def ok(n):
-    out, rc = runs[n]
-    assert rc == 0, f"{n}: rc {rc}: {out}\n{runs['dmesg'][0]}"
-    return out
+guest_check "$W/console.txt" <<'PY'
 ok("insmod")
 assert ok("state0").strip() == "reads=1 index 8 accepted=1", ok("state0")
 assert "loaded lp_state (CVE-2099-4444)" in ok("load")
@@ -146,11 +130,11 @@ assert {f["name"].split(".")[0] for f in obj["functions"]} == {"fixture_state_sh
 # module while the patch is active rather than run it half-patched.
 ok("rmmod")
 assert not json.loads(ok("status2"))["patches"][0]["objects"][0]["patched"]
-if runs["insmod2"][1] == 0:
+if g.rc("insmod2") == 0:
     assert ok("state3").strip() == "reads=1 index 8 accepted=0 (checked)", ok("state3")
     reads_after = 2
 else:
-    assert "refusing to load module 'graft_fixture_target'" in runs["dmesg"][0], runs["dmesg"][0]
+    assert "refusing to load module 'graft_fixture_target'" in ok("dmesg"), ok("dmesg")
     ok("insmod3")
     reads_after = 1
 assert "unloaded lp_state" in ok("unload")
@@ -166,6 +150,6 @@ assert ok("copy1").strip() == "byte=y bad-read=Bad address", ok("copy1")
 assert "unloaded lp_copy" in ok("unload_copy")
 assert ok("copy2").strip() == "byte=n bad-read=Bad address", ok("copy2")
 assert "BUG" not in ok("dmesg") and "Oops" not in ok("dmesg") and "unable to handle" not in ok("dmesg"), ok("dmesg")
-print(f"guest checks passed ({len(runs)} commands)")
+print(f"guest checks passed ({len(g.runs)} commands)")
 PY
 echo PASS

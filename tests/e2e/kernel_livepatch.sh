@@ -10,6 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../kernel/qemu.sh"
 kernel_pick
+export KVER W
 step "fixture modules for $KVER"
 mkdir -p "$W/mod" "$W/root/modules"
 fixtures_build "$W/mod"
@@ -38,13 +39,8 @@ JSON
 "$GRAFT" advisories --db "$W/root/adv.db" import -q "$W/dsa.json"
 
 step "guest"
-cat >"$W/root/init" <<'SH'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-export PATH=/bin HOME=/root
+guest_init "$W/root" <<'SH'
 M=/modules
-run() { n=$1; shift; echo "@@begin $n"; "$@" 2>&1; echo "@@end $n rc=$?"; }
 scan() { graft scan --db /adv.db --packages /packages --ecosystem deb --release Debian:12 --kernel-release "$(uname -r)" "$@"; }
 run uname uname -r
 run status0 graft kernel status --json
@@ -81,28 +77,14 @@ run unload4 graft kernel unload graft_fixture_block_lp --timeout 10
 run status5 graft kernel status --json
 run modules5 cat /proc/modules
 kill $SLEEPER
-echo "@@done"
-poweroff -f
 SH
-chmod +x "$W/root/init"
 initramfs_make "$W/root" "$W/initrd.gz"
 qemu_boot "$W/initrd.gz" "$W/console" 300
-grep -q '^@@done' "$W/console.txt" || fail "the guest did not finish: $(tail -30 "$W/console.txt")"
 
 step "check"
-python3 - "$W/console.txt" "$KVER" "$W" <<'PY' || fail "guest results: $(cat "$W/console.txt")"
-import json, re, sys
-log, kver, w = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3]
-runs = {m[0]: (m[1], int(m[2])) for m in re.findall(r"@@begin (\S+)\n(.*?)@@end \1 rc=(\d+)\n", log, re.S)}
-def ok(n):
-    out, rc = runs[n]
-    assert rc == 0, f"{n}: rc {rc}: {out}"
-    return out
-def refused(n, *needles):
-    out, rc = runs[n]
-    assert rc == 1, f"{n}: expected refusal, rc {rc}: {out}"
-    for s in needles: assert s in out, f"{n}: '{s}' not in: {out}"
-def js(n): return json.loads(ok(n))
+guest_check "$W/console.txt" <<'PY'
+import os
+kver, w = os.environ["KVER"], os.environ["W"]
 def status(scan, cve): return {c["cve"]: c["status"] for c in scan["cves"]}.get(cve, "absent")
 
 assert ok("uname").strip() == kver
@@ -146,7 +128,7 @@ assert "unloaded graft_fixture_block_lp" in ok("unload4")
 assert js("status5")["patches"] == [] and "graft_fixture_block_lp" not in ok("modules5")
 json.dump(s1, open(w + "/guest-kernel.json", "w"))
 json.dump(sc1, open(w + "/guest-scan.json", "w"))
-print(f"guest checks passed ({len(runs)} commands)")
+print(f"guest checks passed ({len(g.runs)} commands)")
 PY
 
 step "fleet: the guest's graft kernel status --json, scanned on the host"

@@ -47,12 +47,7 @@ readelf -SW "$W/livepatch_cmdline.ko" | grep -E '\.klp\.rela\.vmlinux\..* AIo ' 
 step "guest"
 mkdir -p "$W/root/modules"
 cp "$W/livepatch_cmdline.ko" "$W/root/modules/"
-cat >"$W/root/init" <<'SH'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-export PATH=/bin HOME=/root
-run() { n=$1; shift; echo "@@begin $n"; "$@" 2>&1; echo "@@end $n rc=$?"; }
+guest_init "$W/root" <<'SH'
 run cmdline0 cat /proc/cmdline
 run load graft kernel load /modules/livepatch_cmdline.ko
 run cmdline1 cat /proc/cmdline
@@ -60,23 +55,12 @@ run status graft kernel status --json
 run unload graft kernel unload livepatch_cmdline
 run cmdline2 cat /proc/cmdline
 run dmesg dmesg
-echo "@@done"
-poweroff -f
 SH
-chmod +x "$W/root/init"
 initramfs_make "$W/root" "$W/initrd.gz"
 QEMU_APPEND="graft.db_password=hunter2 quiet" qemu_boot "$W/initrd.gz" "$W/console" 300
-grep -q '^@@done' "$W/console.txt" || fail "the guest did not finish: $(tail -30 "$W/console.txt")"
 
 step "check"
-python3 - "$W/console.txt" <<'PY' || fail "guest results: $(cat "$W/console.txt")"
-import json, re, sys
-log = open(sys.argv[1]).read()
-runs = {m[0]: (m[1], int(m[2])) for m in re.findall(r"@@begin (\S+)\n(.*?)@@end \1 rc=(\d+)\n", log, re.S)}
-def ok(n):
-    out, rc = runs[n]
-    assert rc == 0, f"{n}: rc {rc}: {out}"
-    return out
+guest_check "$W/console.txt" <<'PY'
 before = ok("cmdline0").strip()
 assert "graft.db_password=hunter2" in before, before
 assert "loaded livepatch_cmdline (CVE-2099-4646)" in ok("load")

@@ -42,6 +42,37 @@ initramfs_make() {
   (cd "$root" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$out"
 }
 
+# guest_init ROOT: writes ROOT/init from standard input, between a prelude
+# (busybox, /proc, /sys and /dev mounted, and `run NAME CMD...`, which
+# prints the command's output and exit status between markers that
+# tests/kernel/guest_log.py reads) and an epilogue ("@@done", power off).
+guest_init() {
+  {
+    cat <<'SH'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+export PATH=/bin HOME=/root
+run() { n=$1; shift; echo "@@begin $n"; "$@" 2>&1; echo "@@end $n rc=$?"; }
+SH
+    cat
+    printf 'echo "@@done"\npoweroff -f\n'
+  } >"$1/init"
+  chmod +x "$1/init"
+}
+
+# guest_check LOG: fails unless the guest finished; then runs the Python
+# checks on standard input with `g` (a GuestLog) and ok/refused/js defined.
+guest_check() {
+  local log=$1
+  grep -q '^@@done' "$log" || fail "the guest did not finish: $(tail -30 "$log")"
+  { printf 'import json, re, sys\nsys.path.insert(0, %s)\nfrom guest_log import GuestLog\n' \
+      "'$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)'"
+    printf 'g = GuestLog(%s)\nok, refused, js = g.ok, g.refused, g.js\n' "'$log'"
+    cat; } >"$W/check.py"
+  python3 "$W/check.py" || fail "guest results: $(cat "$log")"
+}
+
 # qemu_boot INITRD LOG [SECONDS]: boots $KIMAGE with INITRD, console to LOG;
 # the guest's /init powers off when done. $QEMU_APPEND adds to the kernel
 # command line.
