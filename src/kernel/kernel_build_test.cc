@@ -21,19 +21,7 @@ namespace {
 using diff::Referent;
 
 Referent Existing(const std::string& name, bool local, const std::string& file = "") {
-  Referent r;
-  r.kind = Referent::Kind::kExisting;
-  r.name = name;
-  r.local = local;
-  r.file = file;
-  return r;
-}
-
-Referent External(const std::string& name) {
-  Referent r;
-  r.kind = Referent::Kind::kExternal;
-  r.name = name;
-  return r;
+  return ExistingReferent(name, local, file);
 }
 
 struct Sources {
@@ -62,18 +50,18 @@ TEST(SymbolBinder, VmlinuxPolicy) {
   auto b = SymbolBinder::Load(t.src);
   ASSERT_TRUE(b.ok()) << b.error().message();
   // Exported: an ordinary reference the module loader resolves.
-  auto r = b->Bind(External("seq_printf"));
+  auto r = b->Bind(ExternalReferent("seq_printf"));
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->klp);
   EXPECT_EQ(r->symbol, "seq_printf");
   // Unexported global and static data: livepatch symbols.
-  EXPECT_EQ(b->Bind(External("unexported_helper"))->symbol, ".klp.sym.vmlinux.unexported_helper,0");
+  EXPECT_EQ(b->Bind(ExternalReferent("unexported_helper"))->symbol, ".klp.sym.vmlinux.unexported_helper,0");
   EXPECT_EQ(b->Bind(Existing("counter", true, "fs/x.c"))->symbol, ".klp.sym.vmlinux.counter,0");
   // Two statics of one name: System.map cannot say which belongs to the file.
   auto dup = b->Bind(Existing("show_val", true, "fs/x.c"));
   ASSERT_FALSE(dup.ok());
   EXPECT_NE(dup.error().message().find("defined 2 times in vmlinux"), std::string::npos) << dup.error().message();
-  auto none = b->Bind(External("no_such_symbol"));
+  auto none = b->Bind(ExternalReferent("no_such_symbol"));
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.error().message().find("neither exported"), std::string::npos);
 }
@@ -106,9 +94,9 @@ TEST(SymbolBinder, ModulePositionsFromItsSymbolTable) {
   EXPECT_EQ(*b->FunctionPosition("helper", "b.c"), 2);
   EXPECT_EQ(*b->FunctionPosition("a_entry", ""), 0);
   // Defined in another file of the module: resolved in the module, not as an export.
-  EXPECT_EQ(b->Bind(External("shared_fn"))->symbol, ".klp.sym.mod.shared_fn,0");
-  EXPECT_EQ(b->Bind(External("__this_module"))->symbol.rfind(".klp.sym.mod.__this_module", 0), 0u);
-  EXPECT_EQ(b->Bind(External("nft_register_expr"))->symbol, "nft_register_expr");
+  EXPECT_EQ(b->Bind(ExternalReferent("shared_fn"))->symbol, ".klp.sym.mod.shared_fn,0");
+  EXPECT_EQ(b->Bind(ExternalReferent("__this_module"))->symbol.rfind(".klp.sym.mod.__this_module", 0), 0u);
+  EXPECT_EQ(b->Bind(ExternalReferent("nft_register_expr"))->symbol, "nft_register_expr");
 }
 
 TEST(KlpConvert, MovesRelocationsAndMarksSymbols) {

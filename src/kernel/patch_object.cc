@@ -229,23 +229,6 @@ Pending At(uint64_t offset, uint32_t type, int64_t addend) {
   return p;
 }
 
-Referent ExistingRef(const elf::Symbol& s) {
-  Referent r;
-  r.kind = Referent::Kind::kExisting;
-  r.name = s.name;
-  r.local = s.local();
-  r.file = s.file;
-  r.function = s.type == STT_FUNC;
-  return r;
-}
-
-Referent ExternalRef(const std::string& name) {
-  Referent r;
-  r.kind = Referent::Kind::kExternal;
-  r.name = name;
-  return r;
-}
-
 class Builder {
  public:
   Builder(const diff::PatchPlan& plan, const SymbolBinder& binder, PatchObject& out)
@@ -292,7 +275,7 @@ Status Builder::Retarget(size_t pair, const elf::Relocation& r, Pending& p, cons
   const elf::Symbol& t = obj.symbols()[r.symbol];
   p.addend = r.addend;
   if (t.shndx == SHN_UNDEF) {
-    GRAFT_ASSIGN(p.symbol, Bind(ExternalRef(t.name), where));
+    GRAFT_ASSIGN(p.symbol, Bind(ExternalReferent(t.name), where));
     return OkStatus();
   }
   if (auto c = copied_text_.find({pair, t.shndx}); c != copied_text_.end()) {
@@ -314,7 +297,7 @@ Status Builder::Retarget(size_t pair, const elf::Relocation& r, Pending& p, cons
     return OkStatus();
   }
   if (t.type != STT_SECTION && !t.name.empty()) {
-    GRAFT_ASSIGN(p.symbol, Bind(ExistingRef(t), where));
+    GRAFT_ASSIGN(p.symbol, Bind(ExistingReferent(t.name, t.local(), t.file), where));
     return OkStatus();
   }
   return Err("{}: points into {} of {}, which graft cannot carry", where, ts.name, obj.path());

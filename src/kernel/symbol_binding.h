@@ -29,6 +29,24 @@ struct Binding {
   std::string symbol;  // plain name, or the .klp.sym.* name
 };
 
+// Referents for Bind: a symbol defined in the patched object, or one it
+// leaves undefined.
+inline diff::Referent ExistingReferent(const std::string& name, bool local, const std::string& file) {
+  diff::Referent r;
+  r.kind = diff::Referent::Kind::kExisting;
+  r.name = name;
+  r.local = local;
+  r.file = file;
+  return r;
+}
+
+inline diff::Referent ExternalReferent(const std::string& name) {
+  diff::Referent r;
+  r.kind = diff::Referent::Kind::kExternal;
+  r.name = name;
+  return r;
+}
+
 class SymbolBinder {
  public:
   static Result<SymbolBinder> Load(const KernelSymbolSources& src);
