@@ -13,6 +13,7 @@
 #include <map>
 #include <sstream>
 
+#include "base/subprocess.h"
 #include "base/work_dir.h"
 #include "build/compiler_wrapper.h"
 
@@ -35,36 +36,6 @@ class Progress {
   bool quiet_;
   std::chrono::steady_clock::time_point start_;
 };
-
-// Runs `cmd` with sh -c in `dir`; output goes to `log`.
-Status Run(const std::string& cmd, const std::string& dir, const std::string& log,
-           const std::map<std::string, std::string>& env) {
-  pid_t pid = fork();
-  if (pid < 0) return Err("fork: {}", strerror(errno));
-  if (pid == 0) {
-    if (chdir(dir.c_str()) != 0) _exit(126);
-    for (auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-    FILE* f = freopen(log.c_str(), "a", stdout);
-    if (f) dup2(fileno(stdout), 2);
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return OkStatus();
-  return Err("`{}` failed in {} (exit {}); see {}", cmd, dir, WIFEXITED(status) ? WEXITSTATUS(status) : -1, log);
-}
-
-Status ApplyDiff(const std::string& diff, const std::string& tree, const std::string& log) {
-  std::string abs = fs::absolute(diff).string();
-  if (!fs::exists(abs)) return Err("diff {} does not exist", diff);
-  for (const char* p : {"-p1", "-p0"}) {
-    std::string dry = fmt::format("patch {} --dry-run -s -f -i '{}' >/dev/null 2>&1", p, abs);
-    if (Run(dry, tree, log, {}).ok())
-      return Run(fmt::format("patch {} -s -f -i '{}'", p, abs), tree, log, {});
-  }
-  return Err("diff {} does not apply to the tree (tried -p1 and -p0); is it for this version?", diff);
-}
 
 bool IsObjectFile(const fs::path& p) {
   auto ext = p.extension();
@@ -159,7 +130,7 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
     // and only what the diffs touch is recompiled.
     progress.Step(2, fmt::format("reusing the original built earlier in {}", base));
     fs::remove_all(tree, ec);
-    GRAFT_TRY(Run(fmt::format("cp -a '{}' '{}'", base, tree), work, log, {}));
+    GRAFT_TRY(RunCommand(fmt::format("cp -a '{}' '{}'", base, tree), work, log, {}));
     GRAFT_ASSIGN(originals, ReadSnapshotIndex(work + "/orig/index.tsv"));
   } else {
     progress.Step(1, fmt::format("copying {} to {}", req.source_dir, tree));
@@ -169,7 +140,7 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
     fs::remove_all(work + "/orig", ec);
     // Timestamps must survive the copy: with fresh ones, an autotools tree's
     // make would try to regenerate configure and Makefile.in.
-    if (!Run(fmt::format("cp -a '{}' '{}'", fs::absolute(req.source_dir).string(), tree), work, log, {}).ok())
+    if (!RunCommand(fmt::format("cp -a '{}' '{}'", fs::absolute(req.source_dir).string(), tree), work, log, {}).ok())
       return Err("cannot copy {} to {}; see {}", req.source_dir, tree, log);
     // Objects already in the tree would make the build skip compiling, and the
     // wrapper must see (and flag) every compilation: start from sources.
@@ -195,7 +166,7 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
 
     progress.Step(2, fmt::format("building the original tree ({})", req.build_command));
     fs::remove(wraplog, ec);
-    GRAFT_TRY(Run(req.build_command, tree, log, env));
+    GRAFT_TRY(RunCommand(req.build_command, tree, log, env));
     GRAFT_ASSIGN(auto first, ReadCompilationLog(wraplog));
     if (first.empty())
       return Err("`{}` compiled nothing through graft's wrapper; does the build use cc/gcc from PATH or $CC?",
@@ -210,7 +181,7 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
     if (!temporary) {
       // Keep the built original for the next run with this work directory.
       progress.Step(2, fmt::format("keeping the built original in {} for warm rebuilds", base));
-      GRAFT_TRY(Run(fmt::format("cp -a '{}' '{}'", tree, base), work, log, {}));
+      GRAFT_TRY(RunCommand(fmt::format("cp -a '{}' '{}'", tree, base), work, log, {}));
       GRAFT_TRY(WriteSnapshotIndex(work + "/orig/index.tsv", originals));
       GRAFT_TRY(WriteText(work + "/base.stamp", stamp));
     }
@@ -221,7 +192,7 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
 
   progress.Step(4, "rebuilding what the fix changed");
   fs::remove(wraplog, ec);
-  GRAFT_TRY(Run(req.build_command, tree, log, env));
+  GRAFT_TRY(RunCommand(req.build_command, tree, log, env));
   GRAFT_ASSIGN(auto second, ReadCompilationLog(wraplog));
   userspace::BundleRequest bundle = req.bundle;
   bundle.original_objects.clear();

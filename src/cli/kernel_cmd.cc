@@ -10,6 +10,7 @@
 #include "kernel/loader.h"
 #include "kernel/module_builder.h"
 #include "kernel/module_info.h"
+#include "kernel/source_build.h"
 #include "kernel/records.h"
 
 namespace graft::cli {
@@ -81,13 +82,17 @@ void RegisterKernelCommands(CLI::App& app) {
   auto records = std::make_shared<std::string>(kernel::DefaultRecordsDir());
 
   {
-    auto* cmd = group->add_subcommand("build", "Build a kernel live patch module from original and patched objects");
+    auto* cmd = group->add_subcommand("build", "Build a kernel live patch module from a source fix or from objects");
     auto req = std::make_shared<kernel::KernelBuildRequest>();
     auto origs = std::make_shared<std::vector<std::string>>(), patched = std::make_shared<std::vector<std::string>>();
     auto as_json = std::make_shared<bool>(false), quiet = std::make_shared<bool>(false);
+    auto source = std::make_shared<std::string>();
+    auto diffs = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("--source", *source, "Kernel source tree of the target kernel (with --diff)")->check(CLI::ExistingDirectory);
+    cmd->add_option("--diff", *diffs, "The fix, a unified diff against --source (repeatable)")->check(CLI::ExistingFile);
     cmd->add_option("--orig", *origs, "Original object (.o) of a changed file; repeat, in the order of --patched")
-        ->required()->check(CLI::ExistingFile);
-    cmd->add_option("--patched", *patched, "Patched object (.o) of the same file")->required()->check(CLI::ExistingFile);
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--patched", *patched, "Patched object (.o) of the same file")->check(CLI::ExistingFile);
     cmd->add_option("--object", req->object, "What is patched: vmlinux (default) or a module's name");
     cmd->add_option("--target-module", req->target_module, "The patched module's .ko (when --object is a module)")
         ->check(CLI::ExistingFile);
@@ -103,7 +108,10 @@ void RegisterKernelCommands(CLI::App& app) {
     cmd->add_flag("--json", *as_json, "Machine-readable summary");
     cmd->add_flag("-q,--quiet", *quiet, "No progress lines");
     cmd->footer(
-        "The objects are the patched object's translation units compiled by kbuild before and\n"
+        "With --source and --diff graft finds the changed files, compiles each before and after the\n"
+        "fix with the installed headers' kbuild and its directory's Makefile (which tells whether\n"
+        "it is built in or part of a module, found under /lib/modules), and builds from those.\n"
+        "With --orig/--patched the objects are the changed files compiled by kbuild before and\n"
         "after the fix, with -ffunction-sections -fdata-sections (the running kernel needs no\n"
         "special flags). Changed functions are replaced through klp_func entries; references to\n"
         "exported symbols stay ordinary, everything else becomes a livepatch symbol resolved by\n"
@@ -111,14 +119,24 @@ void RegisterKernelCommands(CLI::App& app) {
         "travel with it. Refused with the reason: changed variables, functions that need\n"
         "static-key, static-call or tracepoint entries.\n"
         "Example:\n"
+        "  graft kernel build --source /usr/src/linux-source-6.1 --diff fix.patch \\\n"
+        "        --cve CVE-2024-1234 -o livepatch_cve_2024_1234.ko\n"
         "  graft kernel build --orig orig/drv.o --patched fixed/drv.o --object drv \\\n"
         "        --target-module /lib/modules/$(uname -r)/kernel/drivers/drv.ko \\\n"
         "        --cve CVE-2024-1234 -o livepatch_drv_cve_2024_1234.ko");
     cmd->callback([=] {
-      if (origs->size() != patched->size()) Fail(Err("give as many --patched as --orig objects"), 2);
-      for (size_t i = 0; i < origs->size(); i++) req->objects.emplace_back((*origs)[i], (*patched)[i]);
       if (!*quiet) req->progress = [](const std::string& m) { fmt::print(stderr, "graft: {}\n", m); };
-      auto s = Check(kernel::BuildKernelLivePatch(*req));
+      kernel::KernelBuildSummary s;
+      if (!source->empty()) {
+        if (!origs->empty() || !patched->empty()) Fail(Err("give either --source with --diff, or --orig/--patched"), 2);
+        if (diffs->empty()) Fail(Err("--source needs the fix: --diff FIX.patch"), 2);
+        s = Check(kernel::BuildKernelLivePatchFromSource({*source, *diffs, *req}));
+      } else {
+        if (origs->empty() || origs->size() != patched->size())
+          Fail(Err("give --source DIR --diff FIX, or as many --patched as --orig objects"), 2);
+        for (size_t i = 0; i < origs->size(); i++) req->objects.emplace_back((*origs)[i], (*patched)[i]);
+        s = Check(kernel::BuildKernelLivePatch(*req));
+      }
       if (*as_json) {
         fmt::print("{}\n", json{{"name", s.name}, {"output", s.output}, {"kernel_release", s.kernel_release},
                                 {"object", s.object}, {"replaced", s.replaced}, {"added", s.added},

@@ -1,0 +1,42 @@
+#include "base/subprocess.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+namespace graft {
+
+Status RunCommand(const std::string& cmd, const std::string& dir, const std::string& log,
+                  const std::map<std::string, std::string>& env) {
+  pid_t pid = fork();
+  if (pid < 0) return Err("fork: {}", strerror(errno));
+  if (pid == 0) {
+    if (chdir(dir.c_str()) != 0) _exit(126);
+    for (auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    FILE* f = freopen(log.c_str(), "a", stdout);
+    if (f) dup2(fileno(stdout), 2);
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return OkStatus();
+  return Err("`{}` failed in {} (exit {}); see {}", cmd, dir, WIFEXITED(status) ? WEXITSTATUS(status) : -1, log);
+}
+
+Status ApplyDiff(const std::string& diff, const std::string& tree, const std::string& log) {
+  std::string abs = std::filesystem::absolute(diff).string();
+  if (!std::filesystem::exists(abs)) return Err("diff {} does not exist", diff);
+  for (const char* p : {"-p1", "-p0"}) {
+    std::string dry = fmt::format("patch {} --dry-run -s -f -i '{}' >/dev/null 2>&1", p, abs);
+    if (RunCommand(dry, tree, log).ok()) return RunCommand(fmt::format("patch {} -s -f -i '{}'", p, abs), tree, log);
+  }
+  return Err("diff {} does not apply to the tree (tried -p1 and -p0); is it for this version?", diff);
+}
+
+}  // namespace graft

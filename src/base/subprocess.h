@@ -1,0 +1,20 @@
+// Running build tools: a shell command in a directory with its output
+// appended to a log, and applying a fix (a unified diff) to a tree.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "base/status.h"
+
+namespace graft {
+
+// Runs `cmd` with sh -c in `dir`, extra environment `env`, stdout and stderr
+// appended to `log`. The error names the command, the exit status and the log.
+Status RunCommand(const std::string& cmd, const std::string& dir, const std::string& log,
+                  const std::map<std::string, std::string>& env = {});
+
+// Applies `diff` to `tree` with patch -p1, else -p0 (whichever applies cleanly).
+Status ApplyDiff(const std::string& diff, const std::string& tree, const std::string& log);
+
+}  // namespace graft
