@@ -1,8 +1,8 @@
-# graft kernel build on the kernel itself: Debian 12's own source of the
-# running kernel's fs/proc/cmdline.c (linux-source, same version as the
-# image), compiled by kbuild as built-in code before and after a fix
-# (tests/kernel/cmdline-hide-secrets.patch: credentials in /proc/cmdline
-# are shown as ***). The fix adds a function and reads saved_command_line,
+# graft kernel build --source on the kernel itself: Debian 12's own fs/proc
+# sources of the running kernel (linux-source, same version as the image)
+# and a fix (tests/kernel/cmdline-hide-secrets.patch: credentials in
+# /proc/cmdline are shown as ***); graft compiles cmdline.c before and after
+# with the headers' kbuild as built-in code. The fix adds a function and reads saved_command_line,
 # which vmlinux does not export; graft resolves it through a livepatch
 # relocation with the position from the kernel's kallsyms (read once from
 # the guest: Debian's System.map is a placeholder). Booted in QEMU with a
@@ -12,26 +12,20 @@
 . "$(dirname "$0")/../kernel/qemu.sh"
 kernel_pick
 step "sources of $KVER"
-kernel_source_files "$W/orig" fs/proc/cmdline.c
-cp -r "$W/orig" "$W/fixed"
-patch -s -d "$W/fixed" -p1 <"$(dirname "$0")/../kernel/cmdline-hide-secrets.patch" || fail "the fix does not apply"
-for tree in orig fixed; do
-  printf 'ccflags-y += -ffunction-sections -fdata-sections\nobj-y += cmdline.o\n' >"$W/$tree/fs/proc/Kbuild"
-  make -s -C "/usr/src/linux-headers-$KVER" M="$W/$tree/fs/proc" cmdline.o >"$W/$tree.log" 2>&1 ||
-    fail "compiling $tree/fs/proc/cmdline.c: $(tail -20 "$W/$tree.log")"
-done
+kernel_source_files "$W/src" fs/proc
 
 step "vmlinux symbols"
 kernel_kallsyms "$W/kallsyms"
 [ "$(wc -l <"$W/kallsyms")" -gt 10000 ] || fail "kallsyms too short: $(wc -l <"$W/kallsyms")"
-if "$GRAFT" kernel build -q --orig "$W/orig/fs/proc/cmdline.o" --patched "$W/fixed/fs/proc/cmdline.o" \
+FIX=$(dirname "$0")/../kernel/cmdline-hide-secrets.patch
+if "$GRAFT" kernel build -q --source "$W/src" --diff "$FIX" \
    --kernel-release "$KVER" --system-map "/boot/System.map-$KVER" -o "$W/x.ko" 2>"$W/err"; then
   fail "built with Debian's placeholder System.map"
 fi
 grep -q "placeholder" "$W/err" || fail "placeholder map: $(cat "$W/err")"
 
 step "graft kernel build (vmlinux)"
-"$GRAFT" kernel build -q --system-map "$W/kallsyms" --orig "$W/orig/fs/proc/cmdline.o" --patched "$W/fixed/fs/proc/cmdline.o" \
+"$GRAFT" kernel build -q --system-map "$W/kallsyms" --source "$W/src" --diff "$FIX" \
   --kernel-release "$KVER" --cve CVE-2099-4646 -o "$W/livepatch_cmdline.ko" --json >"$W/build.json" ||
   fail "build failed"
 python3 - "$W/build.json" <<'PY' || fail "build summary: $(cat "$W/build.json")"

@@ -104,11 +104,14 @@ kernel_source_files() {
     (cd "$cache" && apt-get download -q "linux-source-$series=$ver" >/dev/null 2>&1) ||
       fail "cannot download linux-source-$series=$ver (the sources of kernel $KVER)"
   fi
+  # A marker per requested path: a directory may exist with only some files.
   local p missing=()
-  for p in "$@"; do [ -e "$tree/$p" ] || missing+=("linux-source-$series/$p"); done
+  for p in "$@"; do [ -e "$tree/.got-${p//\//_}" ] || missing+=("$p"); done
   if [ ${#missing[@]} -gt 0 ]; then
     dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/linux-source-$series.tar.xz" |
-      tar -xJ -C "$tree" --strip-components=1 "${missing[@]}" || fail "extracting ${missing[*]} failed"
+      tar -xJ -C "$tree" --strip-components=1 "${missing[@]/#/linux-source-$series/}" ||
+      fail "extracting ${missing[*]} failed"
+    for p in "${missing[@]}"; do touch "$tree/.got-${p//\//_}"; done
   fi
   for p in "$@"; do mkdir -p "$dest/$(dirname "$p")" && cp -r "$tree/$p" "$dest/$p"; done
 }
