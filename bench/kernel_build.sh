@@ -30,8 +30,8 @@ hyperfine --warmup 1 --runs 10 --export-markdown "$W/kbuild.md" \
   "$GRAFT kernel build -q --object graft_fixture_target --target-module $W/orig/graft_fixture_target.ko --orig $W/orig/graft_fixture_target.o --patched $W/fixed/graft_fixture_target.o -o $W/lp_state.ko" \
   -n "vmlinux fix (fs/proc/cmdline.c)" \
   "$GRAFT kernel build -q --kernel-release $KVER --system-map $W/kallsyms --orig $W/korig/fs/proc/cmdline.o --patched $W/kfixed/fs/proc/cmdline.o -o $W/livepatch_cmdline.ko" \
-  -n "--source: vmlinux fix (compiles cmdline.c twice)" \
+  -n "from source: vmlinux fix (compiles cmdline.c twice)" \
   "$GRAFT kernel build -q --kernel-release $KVER --system-map $W/kallsyms --source $W/src --diff $here/../tests/kernel/cmdline-hide-secrets.patch -o $W/lp_src.ko" \
-  -n "--source: nf_tables fix (compiles nft_payload.c twice, run-pre on Debian's module)" \
+  -n "from source: nf_tables fix (compiles nft_payload.c twice, run-pre on Debian's module)" \
   "$GRAFT kernel build -q --kernel-release $KVER --source $W/src --diff $here/../tests/kernel/nft-payload-zero-length.patch -o $W/lp_nft.ko"
 cat "$W/kbuild.md"
