@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "kernel/debian_source.h"
 #include "kernel/live_state.h"
 #include "kernel/loader.h"
 #include "kernel/module_builder.h"
@@ -89,6 +90,9 @@ void RegisterKernelCommands(CLI::App& app) {
     auto source = std::make_shared<std::string>();
     auto diffs = std::make_shared<std::vector<std::string>>();
     cmd->add_option("--source", *source, "Kernel source tree of the target kernel (with --diff)")->check(CLI::ExistingDirectory);
+    auto debian = std::make_shared<bool>(false);
+    cmd->add_flag("--debian-source", *debian,
+                  "Fetch the kernel's sources from Debian (linux-source-X.Y of the image's version; with --diff)");
     cmd->add_option("--diff", *diffs, "The fix, a unified diff against --source (repeatable)")->check(CLI::ExistingFile);
     cmd->add_option("--orig", *origs, "Original object (.o) of a changed file; repeat, in the order of --patched")
         ->check(CLI::ExistingFile);
@@ -108,6 +112,8 @@ void RegisterKernelCommands(CLI::App& app) {
     cmd->add_flag("--json", *as_json, "Machine-readable summary");
     cmd->add_flag("-q,--quiet", *quiet, "No progress lines");
     cmd->footer(
+        "--debian-source fetches that tree from Debian: linux-source-X.Y of the installed image's\n"
+        "version (apt-get download, cached in $GRAFT_CACHE/kernel or /var/cache/graft/kernel).\n"
         "With --source and --diff graft finds the changed files, compiles each before and after the\n"
         "fix with the installed headers' kbuild and its directory's Makefile (which tells whether\n"
         "it is built in or part of a module, found under /lib/modules), and builds from those.\n"
@@ -119,6 +125,7 @@ void RegisterKernelCommands(CLI::App& app) {
         "travel with it. Refused with the reason: changed variables, functions that need\n"
         "static-key, static-call or tracepoint entries.\n"
         "Example:\n"
+        "  graft kernel build --debian-source --diff fix.patch -o livepatch_fix.ko\n"
         "  graft kernel build --source /usr/src/linux-source-6.1 --diff fix.patch \\\n"
         "        --cve CVE-2024-1234 -o livepatch_cve_2024_1234.ko\n"
         "  graft kernel build --orig orig/drv.o --patched fixed/drv.o --object drv \\\n"
@@ -127,6 +134,18 @@ void RegisterKernelCommands(CLI::App& app) {
     cmd->callback([=] {
       if (!*quiet) req->progress = [](const std::string& m) { fmt::print(stderr, "graft: {}\n", m); };
       kernel::KernelBuildSummary s;
+      if (*debian) {
+        if (!source->empty()) Fail(Err("give either --source or --debian-source"), 2);
+        if (diffs->empty()) Fail(Err("--debian-source needs the fix: --diff FIX.patch"), 2);
+        std::vector<std::string> dirs;
+        for (const auto& d : *diffs)
+          for (auto& dir : Check(kernel::DiffDirectories(d)))
+            if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+        std::string release = req->kernel_release;
+        if (release.empty()) release = Check(kernel::ReadKernelStatus("/sys", "/proc", "")).release;
+        req->kernel_release = release;
+        *source = Check(kernel::DebianKernelSource(release, dirs, req->progress));
+      }
       if (!source->empty()) {
         if (!origs->empty() || !patched->empty()) Fail(Err("give either --source with --diff, or --orig/--patched"), 2);
         if (diffs->empty()) Fail(Err("--source needs the fix: --diff FIX.patch"), 2);

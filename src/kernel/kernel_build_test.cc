@@ -12,7 +12,9 @@
 #include "arch/arch.h"
 #include "diff/plan.h"
 #include "kernel/module_builder.h"
+#include "kernel/debian_source.h"
 #include "kernel/run_pre.h"
+#include "kernel/source_build.h"
 #include "kernel/symbol_binding.h"
 
 namespace graft::kernel {
@@ -172,6 +174,37 @@ TEST(RunPre, ModuleBuiltWithoutFunctionSections) {
   Status differs = VerifyAgainstModule(*plan, **x, arch::HostArch());
   ASSERT_FALSE(differs.ok());
   EXPECT_NE(differs.error().message().find("run-pre: function 'entry'"), std::string::npos) << differs.error().message();
+}
+
+}  // namespace
+}  // namespace graft::kernel
+
+namespace graft::kernel {
+namespace {
+
+TEST(SourceBuild, ChangedFilesAndDirectories) {
+  testing::Scratch s;
+  std::filesystem::create_directories(s.Path("tree/fs/proc"));
+  std::filesystem::create_directories(s.Path("tree/net/core"));
+  s.Write("tree/fs/proc/cmdline.c", "x\n");
+  s.Write("tree/net/core/sock.c", "x\n");
+  std::string p1 = s.Write("p1.patch",
+                           "--- a/fs/proc/cmdline.c\t2024-01-01\n+++ b/fs/proc/cmdline.c\t2024-01-02\n@@ -1 +1 @@\n-x\n+y\n"
+                           "--- a/net/core/sock.c\n+++ b/net/core/sock.c\n@@ -1 +1 @@\n-x\n+y\n");
+  auto files = ChangedFiles(p1, s.Path("tree"));
+  ASSERT_TRUE(files.ok()) << files.error().message();
+  EXPECT_EQ(*files, (std::vector<std::string>{"fs/proc/cmdline.c", "net/core/sock.c"}));
+  EXPECT_EQ(*DiffDirectories(p1), (std::vector<std::string>{"fs/proc", "net/core"}));
+  std::string p0 = s.Write("p0.patch", "--- fs/proc/cmdline.c\n+++ fs/proc/cmdline.c\n@@ -1 +1 @@\n-x\n+y\n");
+  EXPECT_EQ(*ChangedFiles(p0, s.Path("tree")), std::vector<std::string>{"fs/proc/cmdline.c"});
+  std::string added = s.Write("add.patch", "--- /dev/null\n+++ b/fs/proc/new.c\n@@ -0,0 +1 @@\n+y\n");
+  auto a = ChangedFiles(added, s.Path("tree"));
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(a.error().message().find("adds b/fs/proc/new.c"), std::string::npos) << a.error().message();
+  std::string other = s.Write("other.patch", "--- a/mm/slub.c\n+++ b/mm/slub.c\n@@ -1 +1 @@\n-x\n+y\n");
+  auto o = ChangedFiles(other, s.Path("tree"));
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.error().message().find("is not in"), std::string::npos);
 }
 
 }  // namespace

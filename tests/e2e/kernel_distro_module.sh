@@ -1,6 +1,6 @@
-# graft kernel build --source on a module Debian ships: the running kernel's
-# own net/netfilter sources (linux-source, same version as the image) and a
-# fix to nft_payload.c (tests/kernel/nft-payload-zero-length.patch). graft
+# graft kernel build --debian-source on a module Debian ships: graft fetches
+# the kernel's own net/netfilter sources (linux-source, same version as the
+# image) for a fix to nft_payload.c (tests/kernel/nft-payload-zero-length.patch),
 # finds that the file belongs to nf_tables, compiles it before and after the
 # fix with the headers' kbuild, and checks (run-pre) that the rebuilt
 # original is the code of Debian's signed /lib/modules/.../nf_tables.ko.
@@ -9,11 +9,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../kernel/qemu.sh"
 kernel_pick
-step "sources of $KVER"
-kernel_source_files "$W/src" net/netfilter
-
-step "graft kernel build --source (module nf_tables)"
-"$GRAFT" kernel build --source "$W/src" --diff "$(dirname "$0")/../kernel/nft-payload-zero-length.patch" \
+step "graft kernel build --debian-source (module nf_tables)"
+export GRAFT_CACHE=${GRAFT_CACHE:-/var/cache/graft-tests}
+"$GRAFT" kernel build --debian-source --diff "$(dirname "$0")/../kernel/nft-payload-zero-length.patch" \
   --kernel-release "$KVER" --cve CVE-2099-4747 -o "$W/livepatch_nft.ko" --json >"$W/build.json" 2>"$W/progress" ||
   fail "build failed: $(cat "$W/progress")"
 grep -q "run-pre: checking the original objects against /lib/modules/$KVER/kernel/net/netfilter/nf_tables.ko" \
@@ -26,6 +24,7 @@ assert s["klp_symbols"] == [".klp.sym.nf_tables.nft_parse_register_store,0"], s
 PY
 # A fix to a header is refused: every file including it would change.
 printf -- '--- a/net/netfilter/nf_internals.h\n+++ b/net/netfilter/nf_internals.h\n@@ -1,1 +1,1 @@\n-x\n+y\n' >"$W/header.patch"
+kernel_source_files "$W/src" net/netfilter
 if "$GRAFT" kernel build -q --source "$W/src" --diff "$W/header.patch" --kernel-release "$KVER" -o "$W/x.ko" 2>"$W/err"; then
   fail "a header fix was built"
 fi
