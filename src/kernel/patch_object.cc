@@ -28,6 +28,7 @@ namespace {
 // Refused: entries the code cannot run correctly without and graft cannot
 // carry yet (static keys need their key resolved before livepatch
 // relocations are applied; static calls and tracepoints likewise).
+// Static keys (jump labels) are carried when the key lives in vmlinux.
 enum class Special { kNone, kOrc, kDrop, kRefuse };
 
 Special Classify(const std::string& name) {
@@ -37,7 +38,7 @@ Special Classify(const std::string& name) {
       name.rfind(".discard", 0) == 0 || name.rfind(".debug", 0) == 0 || name.rfind(".note", 0) == 0 ||
       name == ".eh_frame" || name == ".orc_unwind")
     return Special::kDrop;
-  if (name == "__ex_table" || name == "__bug_table" || name == ".altinstructions" || name == "__jump_table" ||
+  if (name == "__ex_table" || name == "__bug_table" || name == ".altinstructions" ||
       name == ".static_call_sites" || name == "__tracepoints" || name == ".altinstr_replacement" ||
       name == ".fixup" || name == "__tracepoints_ptrs" || name == "_ftrace_events")
     return Special::kRefuse;
@@ -49,7 +50,6 @@ std::string WhyNeeded(const std::string& section) {
   if (section == "__bug_table") return "its BUG()/WARN() sites need bug table entries";
   if (section == ".altinstructions" || section == ".altinstr_replacement")
     return "it uses alternative instructions patched in at boot (e.g. SMAP's stac/clac)";
-  if (section == "__jump_table") return "it uses static keys (jump labels)";
   if (section == ".static_call_sites") return "it uses static calls";
   return "it uses " + section + " entries";
 }
@@ -195,6 +195,7 @@ constexpr TableSpec kTables[] = {
     {"__ex_table", 12},
     {"__bug_table", 12},
     {".altinstructions", 12, 11},
+    {"__jump_table", 16},  // code, target, key (s32, s32, long)
 };
 
 const TableSpec* TableFor(const std::string& name) {
@@ -300,6 +301,17 @@ Status Builder::Retarget(size_t pair, const elf::Relocation& r, Pending& p, cons
     GRAFT_ASSIGN(p.symbol, Bind(ExistingReferent(t.name, t.local(), t.file), where));
     return OkStatus();
   }
+  // A table entry pointing into a variable by its section (a static key
+  // defined in the same file): bind to the variable, keep the offset (a
+  // jump entry's key carries flags in its low bits).
+  uint64_t at = t.value + r.addend;
+  for (const elf::Symbol& v : obj.symbols()) {
+    if (v.shndx != t.shndx || v.type != STT_OBJECT || v.name.empty() || at < v.value || at >= v.value + std::max<uint64_t>(v.size, 1))
+      continue;
+    GRAFT_ASSIGN(p.symbol, Bind(ExistingReferent(v.name, v.local(), v.file), where));
+    p.addend = static_cast<int64_t>(at - v.value);
+    return OkStatus();
+  }
   return Err("{}: points into {} of {}, which graft cannot carry", where, ts.name, obj.path());
 }
 
@@ -346,6 +358,14 @@ Status Builder::CarryEntry(size_t pair, const elf::Section& table, const TableSp
       p.addend = static_cast<int64_t>(at);
     } else {
       GRAFT_TRY(Retarget(pair, r, p, where));
+      // Jump labels are set up while the patch module loads: the kernel has
+      // applied livepatch relocations into vmlinux by then (early, since 5.8)
+      // but not those into other modules.
+      if (std::string(spec.name) == "__jump_table" && r.offset - begin == 8 && p.symbol.rfind(".klp.sym.", 0) == 0 &&
+          p.symbol.rfind(".klp.sym.vmlinux.", 0) != 0)
+        return Err("{} cannot be patched yet: it tests static key {}, which lives in a module; jump labels are set "
+                   "up before livepatch relocations into modules are applied", where,
+                   p.symbol.substr(9, p.symbol.rfind(',') - 9));
     }
     pending_[out].push_back(std::move(p));
   }
@@ -399,7 +419,7 @@ Status Builder::CarrySpecialSections() {
       }
     }
   }
-  for (const auto& [name, index] : tables_) out_.tables[name] = secs_[index].bytes.size() / 12;
+  for (const auto& [name, index] : tables_) out_.tables[name] = secs_[index].bytes.size() / TableFor(name)->entry_size;
   return OkStatus();
 }
 

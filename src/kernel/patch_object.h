@@ -27,14 +27,14 @@ struct PatchObject {
   std::vector<ReplacedFunction> functions;
   std::vector<std::string> klp_symbols;  // livepatch symbols it needs
   int orc_entries = 0;
-  std::map<std::string, int> tables;  // carried entries: __ex_table, __bug_table, .altinstructions
+  std::map<std::string, int> tables;  // carried entries: __ex_table, __bug_table, .altinstructions, __jump_table
   std::vector<std::string> dropped;  // special sections left out, and why it is safe
 };
 
-// Carries the copied functions' exception-table, bug-table and alternatives
-// entries (with the replacement instructions and BUG() file names they point
-// to). Refuses, naming the function and section, entries graft cannot carry
-// yet (static keys, static calls, tracepoints).
+// Carries the copied functions' exception-table, bug-table, alternatives and
+// jump-label entries (with the replacement instructions and BUG() file names
+// they point to). Refuses, naming the function and section, what graft cannot
+// carry yet (static keys of modules, static calls, tracepoints).
 Result<PatchObject> WritePatchObject(const diff::PatchPlan& plan, const SymbolBinder& binder, const std::string& path);
 
 }  // namespace graft::kernel
