@@ -107,7 +107,7 @@ void RegisterKernelCommands(CLI::App& app) {
     cmd->add_option("--cve", req->cves, "CVE the patch fixes (repeatable)");
     cmd->add_option("--description", req->description, "One line for modinfo");
     cmd->add_option("-o,--output", req->output, "The live patch module to write (.ko)")->required();
-    cmd->add_option("--work-dir", req->work_dir, "Keep the kbuild directory here (generated stub, objects, log)");
+    cmd->add_option("--work-dir", req->work_dir, "Keep the kbuild directory here (generated klp_patch source, objects, log)");
     cmd->add_option("--ignore-function", req->ignored_functions, "Leave out a function changed only in constants");
     cmd->add_flag("--json", *as_json, "Machine-readable summary");
     cmd->add_flag("-q,--quiet", *quiet, "No progress lines");

@@ -44,7 +44,7 @@ std::string CString(const std::string& s) {
   return out + "\"";
 }
 
-std::string Stub(const KernelBuildRequest& req, const std::string& name, const PatchObject& po) {
+std::string PatchSource(const KernelBuildRequest& req, const std::string& name, const PatchObject& po) {
   std::string cves;
   for (const auto& c : req.cves) cves += (cves.empty() ? "" : ",") + c;
   std::string s =
@@ -170,9 +170,9 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
   GRAFT_ASSIGN(PatchObject po, WritePatchObject(plan, binder, work + "/graft_new.o"));
   // kbuild's modpost reads each object's .cmd file; this one was not compiled here.
   std::ofstream(work + "/.graft_new.o.cmd") << "cmd_" << work << "/graft_new.o := graft kernel build\n";
-  std::string stub = name == "graft_klp_stub" ? "graft_klp_stub0" : "graft_klp_stub";
-  std::ofstream(work + "/" + stub + ".c") << Stub(req, name, po);
-  std::ofstream(work + "/Kbuild") << "obj-m := " << name << ".o\n" << name << "-y := " << stub << ".o graft_new.o\n";
+  std::string source = name == "graft_klp_patch" ? "graft_klp_patch0" : "graft_klp_patch";
+  std::ofstream(work + "/" + source + ".c") << PatchSource(req, name, po);
+  std::ofstream(work + "/Kbuild") << "obj-m := " << name << ".o\n" << name << "-y := " << source << ".o graft_new.o\n";
 
   say("linking the module with kbuild (" + headers + ")");
   std::string cmd = "make -s -C " + Shell(headers) + " M=" + Shell(work) + " KBUILD_MODPOST_WARN=1 modules >" +

@@ -2,7 +2,7 @@
 // the patched object's translation units (compiled by kbuild with
 // -ffunction-sections -fdata-sections): the shared diff engine decides what
 // changed and what the new code needs, patch_object writes the new code,
-// a generated klp_patch stub and the kernel's own kbuild (from the headers
+// a generated klp_patch source and the kernel's own kbuild (from the headers
 // package of the target kernel) link them into a module, and klp_convert
 // rewrites its references to unexported symbols into livepatch relocations.
 #pragma once
