@@ -126,8 +126,15 @@ Status WriteElf(const std::string& path, std::vector<OutSection>& secs, Writer& 
   for (size_t i = 0; i < secs.size(); i++)
     if (!secs[i].relas.empty()) rela_of[i] = next++;
   uint32_t symtab = next++, strtab = next++, shstrtab = next++;
-  std::vector<std::string> keep;  // buffers libelf points to until elf_update
-  auto add = [&](const std::string& name, uint32_t type, uint64_t flags, uint64_t align, const void* buf,
+  // Every name goes into .shstrtab before its buffer is handed to libelf
+  // (the string must not move afterwards).
+  std::vector<uint32_t> names;
+  for (const auto& s : secs) names.push_back(name_of(s.name));
+  std::vector<uint32_t> rela_names(secs.size(), 0);
+  for (size_t i = 0; i < secs.size(); i++)
+    if (rela_of[i]) rela_names[i] = name_of(".rela" + secs[i].name);
+  uint32_t symtab_name = name_of(".symtab"), strtab_name = name_of(".strtab"), shstrtab_name = name_of(".shstrtab");
+  auto add = [&](uint32_t name, uint32_t type, uint64_t flags, uint64_t align, const void* buf,
                  size_t size, uint32_t link, uint32_t info, uint64_t entsize) -> bool {
     Elf_Scn* scn = elf_newscn(e);
     if (!scn) return false;
@@ -138,7 +145,7 @@ Status WriteElf(const std::string& path, std::vector<OutSection>& secs, Writer& 
     d->d_align = align;
     GElf_Shdr sh;
     gelf_getshdr(scn, &sh);
-    sh.sh_name = name_of(name);
+    sh.sh_name = name;
     sh.sh_type = type;
     sh.sh_flags = flags;
     sh.sh_addralign = align;
@@ -148,28 +155,21 @@ Status WriteElf(const std::string& path, std::vector<OutSection>& secs, Writer& 
     sh.sh_size = size;
     return gelf_update_shdr(scn, &sh);
   };
-  for (auto& s : secs)
-    if (!add(s.name, s.type, s.flags, s.align, s.type == SHT_NOBITS ? nullptr : s.bytes.data(),
+  for (size_t i = 0; i < secs.size(); i++) {
+    const OutSection& s = secs[i];
+    if (!add(names[i], s.type, s.flags, s.align, s.type == SHT_NOBITS ? nullptr : s.bytes.data(),
              s.type == SHT_NOBITS ? s.nobits_size : s.bytes.size(), 0, 0, 0))
       return fail(s.name.c_str());
+  }
   for (size_t i = 0; i < secs.size(); i++)
-    if (rela_of[i] && !add(".rela" + secs[i].name, SHT_RELA, SHF_INFO_LINK, 8, secs[i].relas.data(),
+    if (rela_of[i] && !add(rela_names[i], SHT_RELA, SHF_INFO_LINK, 8, secs[i].relas.data(),
                            secs[i].relas.size() * sizeof(Elf64_Rela), symtab, i + 1, sizeof(Elf64_Rela)))
       return fail("relocations");
-  if (!add(".symtab", SHT_SYMTAB, 0, 8, w.syms.data(), w.syms.size() * sizeof(Elf64_Sym), strtab, first_global,
+  if (!add(symtab_name, SHT_SYMTAB, 0, 8, w.syms.data(), w.syms.size() * sizeof(Elf64_Sym), strtab, first_global,
            sizeof(Elf64_Sym)) ||
-      !add(".strtab", SHT_STRTAB, 0, 1, w.strtab.data(), w.strtab.size(), 0, 0, 0))
+      !add(strtab_name, SHT_STRTAB, 0, 1, w.strtab.data(), w.strtab.size(), 0, 0, 0))
     return fail("symbols");
-  name_of(".shstrtab");
-  uint32_t shstr_name = shstr.rfind(".shstrtab");
-  if (!add(".shstrtab", SHT_STRTAB, 0, 1, shstr.data(), shstr.size(), 0, 0, 0)) return fail("section names");
-  // .shstrtab's own name was added after its buffer was sized: fix its header.
-  GElf_Shdr sh;
-  Elf_Scn* scn = elf_getscn(e, shstrtab);
-  gelf_getshdr(scn, &sh);
-  sh.sh_name = shstr_name;
-  gelf_update_shdr(scn, &sh);
-  elf_getdata(scn, nullptr)->d_size = shstr.size();
+  if (!add(shstrtab_name, SHT_STRTAB, 0, 1, shstr.data(), shstr.size(), 0, 0, 0)) return fail("section names");
   eh.e_shstrndx = shstrtab;
   gelf_update_ehdr(e, &eh);
   if (elf_update(e, ELF_C_WRITE) < 0) return fail("layout");
