@@ -21,20 +21,10 @@ constexpr unsigned long kTaintLivepatch = 1ul << 15;  // 'K'
 // The .ko a patch was loaded from when graft did not load it: kpatch's and
 // the distribution's install places for the running release.
 std::string FindModuleFile(const std::string& release, const std::string& name) {
-  std::vector<fs::path> candidates = {fs::path("/var/lib/kpatch") / release / (name + ".ko"),
-                                      fs::path("/lib/modules") / release / "extra" / (name + ".ko")};
-  std::ifstream dep(fs::path("/lib/modules") / release / "modules.dep");
-  std::string line;
-  while (std::getline(dep, line)) {
-    std::string file = line.substr(0, line.find(':'));
-    std::string base = fs::path(file).filename().string();
-    if (base.ends_with(".ko")) base.resize(base.size() - 3);
-    std::replace(base.begin(), base.end(), '-', '_');
-    if (base == name) candidates.push_back(fs::path("/lib/modules") / release / file);
-  }
-  for (const auto& c : candidates)
+  for (const fs::path& c : {fs::path("/var/lib/kpatch") / release / (name + ".ko"),
+                            fs::path("/lib/modules") / release / "extra" / (name + ".ko")})
     if (fs::is_regular_file(c)) return c.string();
-  return "";
+  return InstalledModuleFile(release, name);
 }
 
 void FillDeclarations(KernelLivePatch& p, const std::string& sys, const std::string& release,

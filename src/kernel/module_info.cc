@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 
 #include "elf/object_file.h"
 
@@ -31,6 +32,20 @@ Result<std::vector<std::string>> ParseCveList(const std::string& text) {
     if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
   }
   return out;
+}
+
+std::string InstalledModuleFile(const std::string& release, const std::string& name) {
+  std::filesystem::path dir = std::filesystem::path("/lib/modules") / release;
+  std::ifstream dep(dir / "modules.dep");
+  std::string line;
+  while (std::getline(dep, line)) {
+    std::string file = line.substr(0, line.find(':'));
+    std::string base = std::filesystem::path(file).filename().string();
+    base = base.substr(0, base.find(".ko"));
+    std::replace(base.begin(), base.end(), '-', '_');
+    if (base == name) return (dir / file).string();
+  }
+  return "";
 }
 
 Result<ModuleInfo> ReadModuleInfo(const std::string& path) {

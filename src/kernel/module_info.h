@@ -29,6 +29,10 @@ struct ModuleInfo {
 
 Result<ModuleInfo> ReadModuleInfo(const std::string& path);
 
+// The installed file of module `name` (dashes and underscores alike) for
+// kernel `release`, from /lib/modules/<release>/modules.dep; "" if none.
+std::string InstalledModuleFile(const std::string& release, const std::string& name);
+
 // CVE IDs in a free-form list ("CVE-1, CVE-2 CVE-3"), upper-cased, in order,
 // without repeats; anything that is not CVE-YYYY-NNNN... is an error naming it.
 Result<std::vector<std::string>> ParseCveList(const std::string& text);

@@ -9,6 +9,7 @@
 
 #include "base/subprocess.h"
 #include "base/work_dir.h"
+#include "kernel/module_info.h"
 
 namespace graft::kernel {
 
@@ -57,21 +58,6 @@ Result<std::string> ObjectOwner(const fs::path& object) {
   if (at == std::string::npos) return Err("{}: a module object without KBUILD_MODNAME", cmd.string());
   at += 19;
   return first.substr(at, first.find('"', at) - at);
-}
-
-// The installed file of module `name` for `release`, from modules.dep.
-std::string InstalledModule(const std::string& release, const std::string& name) {
-  fs::path dir = fs::path("/lib/modules") / release;
-  std::ifstream dep(dir / "modules.dep");
-  std::string line;
-  while (std::getline(dep, line)) {
-    std::string file = line.substr(0, line.find(':'));
-    std::string base = fs::path(file).filename().string();
-    base = base.substr(0, base.find(".ko"));
-    std::replace(base.begin(), base.end(), '-', '_');
-    if (base == name) return (dir / file).string();
-  }
-  return "";
 }
 
 }  // namespace
@@ -153,7 +139,7 @@ Result<KernelBuildSummary> BuildKernelLivePatchFromSource(const KernelSourceRequ
   }
   build.object = owner.empty() ? "vmlinux" : owner;
   if (!owner.empty() && build.target_module.empty()) {
-    build.target_module = InstalledModule(release, owner);
+    build.target_module = InstalledModuleFile(release, owner);
     if (build.target_module.empty())
       return Err("{} is part of module {}, which is not installed under /lib/modules/{}: give --target-module",
                  files.front(), owner, release);
