@@ -8,14 +8,8 @@
 # /proc/cmdline, graft kernel status and graft scan, and unloads it again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
-
-say "installing build dependencies (Debian packages)"
-bash scripts/install-deps.sh
-say "building graft"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target graft >/dev/null
-export GRAFT=$PWD/build/graft GRAFT_CACHE=${GRAFT_CACHE:-$PWD/build/source-cache}
+. scripts/demo-setup.sh
+export GRAFT GRAFT_CACHE=${GRAFT_CACHE:-$PWD/build/source-cache}
 . tests/e2e/lib.sh
 . tests/kernel/qemu.sh
 kernel_pick

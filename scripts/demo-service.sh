@@ -5,14 +5,7 @@
 # revert it, show the old behaviour again. The process never restarts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
-
-say "installing build dependencies (Debian packages)"
-bash scripts/install-deps.sh
-say "building graft"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target graft >/dev/null
-GRAFT=$PWD/build/graft
+. scripts/demo-setup.sh
 
 W=$(mktemp -d /tmp/graft-demo.XXXXXX)
 trap 'kill "$SVC" 2>/dev/null; rm -rf "$W"' EXIT

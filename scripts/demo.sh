@@ -8,16 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf '\ndemo failed: %s\n' "$*" >&2; exit 1; }
-
-say "installing build dependencies (Debian packages)"
-bash scripts/install-deps.sh
-apt-get install -y -qq --no-install-recommends dpkg-dev patch >/dev/null
-say "building graft"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target graft >/dev/null
-GRAFT=$ROOT/build/graft
+. scripts/demo-setup.sh
 
 CACHE=$ROOT/build/demo-cache
 say "fetching Debian's lua5.4 5.4.4-3+deb12u1 source package (cached in $CACHE)"
