@@ -2,11 +2,13 @@
 // through the upstream livepatch API (sysfs and the module syscalls).
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "kernel/debian_source.h"
+#include "kernel/installed.h"
 #include "kernel/live_state.h"
 #include "kernel/loader.h"
 #include "kernel/module_builder.h"
@@ -32,8 +34,10 @@ json KernelStatusJson(const kernel::KernelStatus& st) {
                        {"cves_from", p.cves_from}, {"module", p.module_path}, {"loaded_by_graft", p.loaded_by_graft},
                        {"loaded_at", p.loaded_at}, {"objects", objects}});
   }
+  json installed = json::array();
+  for (const auto& i : st.installed) installed.push_back({{"id", i.name}, {"module", i.path}, {"loaded", i.loaded}});
   return {{"kernel_release", st.release}, {"livepatch_supported", st.livepatch_supported},
-          {"tainted_livepatch", st.tainted_livepatch}, {"patches", patches}};
+          {"tainted_livepatch", st.tainted_livepatch}, {"patches", patches}, {"installed", installed}};
 }
 
 namespace {
@@ -55,6 +59,8 @@ json ModuleJson(const kernel::ModuleInfo& m) {
 void PrintStatus(const kernel::KernelStatus& st) {
   fmt::print("kernel {}: live patching {}{}\n", st.release, st.livepatch_supported ? "supported" : "not supported",
              st.tainted_livepatch ? ", tainted K (a live patch was loaded since boot)" : "");
+  for (const auto& i : st.installed)
+    fmt::print("installed for boot: {}{}\n", i.name, i.loaded ? "" : " (not loaded)");
   if (st.patches.empty()) {
     fmt::print("no live patches loaded\n");
     return;
@@ -72,7 +78,7 @@ void PrintStatus(const kernel::KernelStatus& st) {
 }  // namespace
 
 void RegisterKernelCommands(CLI::App& app) {
-  auto* group = app.add_subcommand("kernel", "Kernel live patches: build, load, status, unload, info");
+  auto* group = app.add_subcommand("kernel", "Kernel live patches: build, load, status, unload, install, info");
   group->require_subcommand(1);
   group->footer(
       "Kernel live patches are modules tagged livepatch=Y for the upstream livepatch core\n"
@@ -258,6 +264,68 @@ void RegisterKernelCommands(CLI::App& app) {
       else
         fmt::print("unloaded {}: every task back on the original functions in {:.2f} s\n", r.name,
                    r.transition_seconds);
+    });
+  }
+  {
+    auto* cmd = group->add_subcommand("install", "Keep a kernel live patch to be loaded at every boot of its kernel");
+    auto path = std::make_shared<std::string>();
+    auto no_service = std::make_shared<bool>(false);
+    cmd->add_option("module", *path, "The live patch module (.ko)")->required()->check(CLI::ExistingFile);
+    cmd->add_flag("--no-service", *no_service, "Do not write/enable the systemd unit that loads them at boot");
+    cmd->footer(
+        "The copy goes to <state>/kernel/installed/<release>/ (the release the module was built\n"
+        "for); `graft kernel load-installed` loads those of the running release, and the systemd\n"
+        "unit graft-kernel-patches.service runs it at boot. Installing does not load: use\n"
+        "`graft kernel load` for the running kernel now.");
+    cmd->callback([=] {
+      auto p = Check(kernel::InstallPatch(*path, *records));
+      fmt::print("installed {} for kernel {}: {}\n", p.name, p.release, p.path);
+      if (!*no_service) {
+        std::error_code ec;
+        std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+        fmt::print("{}\n", Check(kernel::InstallBootUnit(self)));
+      }
+    });
+  }
+  {
+    auto* cmd = group->add_subcommand("uninstall", "Stop loading a kernel live patch at boot (it stays loaded now)");
+    auto name = std::make_shared<std::string>();
+    auto release = std::make_shared<std::string>();
+    cmd->add_option("name", *name, "The live patch's name")->required();
+    cmd->add_option("--kernel-release", *release, "Kernel it was installed for (default: the running one)");
+    cmd->callback([=] {
+      std::string rel = release->empty() ? Check(kernel::ReadKernelStatus("/sys", "/proc", "")).release : *release;
+      Check(kernel::UninstallPatch(*name, rel, *records));
+      fmt::print("uninstalled {} for kernel {}\n", *name, rel);
+    });
+  }
+  {
+    auto* cmd = group->add_subcommand("load-installed", "Load every live patch installed for the running kernel");
+    auto timeout = std::make_shared<double>(60);
+    auto as_json = std::make_shared<bool>(false);
+    cmd->add_option("--timeout", *timeout, "Seconds to wait for each transition (default 60)")->check(CLI::PositiveNumber);
+    cmd->add_flag("--json", *as_json, "Machine-readable output");
+    cmd->footer("Patches already loaded are left alone. Exit status 1 when any could not be loaded.");
+    cmd->callback([=] {
+      kernel::LoadOptions opt;
+      opt.timeout_seconds = *timeout;
+      opt.records_dir = *records;
+      std::string release = Check(kernel::ReadKernelStatus("/sys", "/proc", "")).release;
+      auto r = kernel::LoadInstalled(opt, release);
+      if (*as_json) {
+        json failed = json::array();
+        for (const auto& [n, why] : r.failed) failed.push_back({{"id", n}, {"error", why}});
+        fmt::print("{}\n", json{{"kernel_release", release}, {"loaded", r.loaded}, {"already_loaded", r.already},
+                                {"failed", failed}}
+                               .dump(2));
+      } else {
+        for (const auto& n : r.loaded) fmt::print("loaded {}\n", n);
+        for (const auto& n : r.already) fmt::print("already loaded {}\n", n);
+        for (const auto& [n, why] : r.failed) fmt::print(stderr, "graft: {}: {}\n", n, why);
+        if (r.loaded.empty() && r.already.empty() && r.failed.empty())
+          fmt::print("no live patches installed for kernel {}\n", release);
+      }
+      if (!r.failed.empty()) throw CLI::RuntimeError(1);
     });
   }
   {

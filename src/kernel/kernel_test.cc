@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "base/testing.h"
+#include "kernel/installed.h"
 #include "kernel/live_state.h"
 #include "kernel/loader.h"
 #include "kernel/module_info.h"
@@ -183,6 +184,37 @@ TEST(Loader, RefusesBeforeTheKernelSeesIt) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("was built for kernel 0.0.0-graft-test"), std::string::npos) << r.error().message();
   EXPECT_FALSE(fs::exists(s.Path("records")));
+}
+
+}  // namespace
+}  // namespace graft::kernel
+
+namespace graft::kernel {
+namespace {
+
+TEST(Installed, PerReleaseDirectories) {
+  testing::Scratch s;
+  s.Write("a.c", ModinfoSource({"livepatch=Y", "name=fix_a", "cve=CVE-2024-0001", "vermagic=6.1.0-56-amd64 SMP "}));
+  s.Write("b.c", ModinfoSource({"livepatch=Y", "name=fix_b", "vermagic=6.1.0-57-amd64 SMP "}));
+  s.Write("c.c", ModinfoSource({"name=plain", "vermagic=6.1.0-56-amd64 SMP "}));
+  std::string records = s.Path("records");
+  auto a = InstallPatch(s.Compile("a.c", "a.ko", "-c"), records);
+  ASSERT_TRUE(a.ok()) << a.error().message();
+  EXPECT_EQ(a->path, records + "/installed/6.1.0-56-amd64/fix_a.ko");
+  ASSERT_TRUE(InstallPatch(s.Compile("b.c", "b.ko", "-c"), records).ok());
+  EXPECT_FALSE(InstallPatch(s.Compile("c.c", "c.ko", "-c"), records).ok());
+  auto listed = ListInstalled(records, "6.1.0-56-amd64");
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].name, "fix_a");
+  EXPECT_EQ(listed[0].cves, std::vector<std::string>{"CVE-2024-0001"});
+  FakeKernel k;  // 6.1.0-56-amd64, fix_a and fix_b loaded
+  auto st = ReadKernelStatus(k.sys, k.proc, records);
+  ASSERT_TRUE(st.ok());
+  ASSERT_EQ(st->installed.size(), 1u);
+  EXPECT_TRUE(st->installed[0].loaded);
+  EXPECT_TRUE(UninstallPatch("fix_a", "6.1.0-56-amd64", records).ok());
+  EXPECT_FALSE(UninstallPatch("fix_a", "6.1.0-56-amd64", records).ok());
+  EXPECT_TRUE(ListInstalled(records, "6.1.0-56-amd64").empty());
 }
 
 }  // namespace

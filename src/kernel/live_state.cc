@@ -115,6 +115,16 @@ Result<KernelStatus> ReadKernelStatus(const std::string& sys, const std::string&
   }
   if (ec) return Err("cannot read {}: {}", root.string(), ec.message());
   std::sort(st.patches.begin(), st.patches.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  if (!records_dir.empty()) {
+    for (const auto& e : fs::directory_iterator(fs::path(records_dir) / "installed" / st.release, ec)) {
+      if (e.path().extension() != ".ko") continue;
+      auto m = ReadModuleInfo(e.path().string());
+      if (!m.ok()) continue;
+      bool loaded = std::any_of(st.patches.begin(), st.patches.end(), [&](auto& p) { return p.name == m->name; });
+      st.installed.push_back({m->name, e.path().string(), loaded});
+    }
+    std::sort(st.installed.begin(), st.installed.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  }
   return st;
 }
 

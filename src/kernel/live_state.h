@@ -45,6 +45,12 @@ struct KernelStatus {
   bool livepatch_supported = false;  // /sys/kernel/livepatch exists
   bool tainted_livepatch = false;    // taint flag K: a live patch was loaded since boot
   std::vector<KernelLivePatch> patches;
+  // Installed to be loaded at boot for this release (graft kernel install).
+  struct Installed {
+    std::string name, path;
+    bool loaded = false;
+  };
+  std::vector<Installed> installed;
 };
 
 // First line of a sysfs/procfs attribute without the newline; "" if absent.

@@ -6,7 +6,8 @@
 # module removed; a graft killed mid-transition leaves a state that status
 # reports and unload cleans; graft scan on the guest counts the kernel patch
 # (fixed-by-live-patch, --effective-kernel), and a fleet scan on the host
-# counts it from the guest's `graft kernel status --json`.
+# counts it from the guest's `graft kernel status --json`. Patches installed
+# for boot are loaded by load-installed only into their own release.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../kernel/qemu.sh"
 kernel_pick
@@ -77,6 +78,16 @@ run unload4 graft kernel unload graft_fixture_block_lp --timeout 10
 run status5 graft kernel status --json
 run modules5 cat /proc/modules
 kill $SLEEPER
+run install_plain graft kernel install $M/graft_fixture_plain.ko
+run install graft kernel install $M/graft_fixture_lp.ko
+run install_other graft kernel install $M/wrongver.ko
+run status_inst graft kernel status --json
+run load_installed graft kernel load-installed --json
+run cmdline_inst cat /proc/cmdline
+run load_installed2 graft kernel load-installed --json
+run uninstall graft kernel uninstall graft_fixture_lp
+run status_uninst graft kernel status --json
+run unload_inst graft kernel unload graft_fixture_lp
 SH
 initramfs_make "$W/root" "$W/initrd.gz"
 qemu_boot "$W/initrd.gz" "$W/console" 300
@@ -126,6 +137,22 @@ assert p4[0]["cves"] == ["CVE-2099-4343"] and p4[0]["cves_from"] == "graft recor
 refused("load_during", "graft_fixture_block_lp is still patching")
 assert "unloaded graft_fixture_block_lp" in ok("unload4")
 assert js("status5")["patches"] == [] and "graft_fixture_block_lp" not in ok("modules5")
+# Installed for boot: only for the release each was built for.
+refused("install_plain", "not a kernel live patch")
+assert "installed graft_fixture_lp for kernel " + kver in ok("install"), ok("install")
+assert "systemd is not running here" in ok("install")
+assert "installed graft_fixture_lp for kernel 9" in ok("install_other"), ok("install_other")
+assert js("status_inst")["installed"] == [{"id": "graft_fixture_lp", "loaded": False,
+    "module": "/var/lib/graft/kernel/installed/" + kver + "/graft_fixture_lp.ko"}], js("status_inst")
+li = js("load_installed")
+assert li["loaded"] == ["graft_fixture_lp"] and li["failed"] == [] and li["already_loaded"] == [], li
+assert ok("cmdline_inst").strip() == "graft-fixture: patched cmdline_proc_show"
+li = js("load_installed2")
+assert li["loaded"] == [] and li["already_loaded"] == ["graft_fixture_lp"], li
+assert "uninstalled graft_fixture_lp" in ok("uninstall")
+su = js("status_uninst")
+assert su["installed"] == [] and su["patches"][0]["id"] == "graft_fixture_lp", su
+ok("unload_inst")
 json.dump(s1, open(w + "/guest-kernel.json", "w"))
 json.dump(sc1, open(w + "/guest-scan.json", "w"))
 print(f"guest checks passed ({len(g.runs)} commands)")
