@@ -115,6 +115,8 @@ void RegisterKernelCommands(CLI::App& app) {
     cmd->add_option("-o,--output", req->output, "The live patch module to write (.ko)")->required();
     cmd->add_option("--work-dir", req->work_dir, "Keep the kbuild directory here (generated klp_patch source, objects, log)");
     cmd->add_option("--ignore-function", req->ignored_functions, "Leave out a function changed only in constants");
+    cmd->add_option("--allow-layout-change", req->allowed_layout_changes,
+                    "Accept a changed layout of this type ('struct NAME'): no object of it outlives the patch");
     cmd->add_flag("--json", *as_json, "Machine-readable summary");
     cmd->add_flag("-q,--quiet", *quiet, "No progress lines");
     cmd->footer(
@@ -128,7 +130,8 @@ void RegisterKernelCommands(CLI::App& app) {
         "special flags). Changed functions are replaced through klp_func entries; references to\n"
         "exported symbols stay ordinary, everything else becomes a livepatch symbol resolved by\n"
         "the kernel. The new code's exception-table, bug-table, alternatives, jump-label and ORC\n"
-        "entries travel with it. Refused with the reason: changed variables, static keys of\n"
+        "entries travel with it. Refused with the reason: changed variables or struct layouts\n"
+        "(DWARF; --allow-layout-change), static keys of\n"
         "modules, static calls, tracepoints, and (run-pre) original objects that are not the\n"
         "code of the module that runs.\n"
         "Example:\n"
@@ -168,7 +171,7 @@ void RegisterKernelCommands(CLI::App& app) {
                                 {"object", s.object}, {"replaced", s.replaced}, {"added", s.added},
                                 {"klp_symbols", s.klp_symbols}, {"klp_relocations", s.klp_relocations},
                                 {"orc_entries", s.orc_entries}, {"tables", s.tables}, {"dropped", s.dropped},
-                                {"cves", s.cves},
+                                {"cves", s.cves}, {"notes", s.notes},
                                 {"seconds", s.seconds}}
                                .dump(2));
         return;
@@ -184,6 +187,7 @@ void RegisterKernelCommands(CLI::App& app) {
         for (const auto& [name, n] : s.tables) t += fmt::format("{}{} {}", t.empty() ? "" : ", ", n, name);
         fmt::print("  carried table entries: {}\n", t);
       }
+      for (const auto& n : s.notes) fmt::print("  note: {}\n", n);
       if (!s.dropped.empty()) fmt::print("  left out (the code stays correct without them): {}\n", fmt::join(s.dropped, ", "));
     });
   }

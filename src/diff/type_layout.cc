@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 namespace graft::diff {
@@ -176,6 +177,32 @@ std::vector<std::string> LayoutChanges(const std::map<std::string, TypeLayout>& 
     changes.push_back(line);
   }
   return changes;
+}
+
+Result<std::vector<std::string>> CheckLayoutChanges(const std::vector<std::pair<std::string, std::string>>& objects,
+                                                    const std::vector<std::string>& allowed, const std::string& holder) {
+  std::vector<std::string> refused, notes;
+  for (const auto& [orig, patched] : objects) {
+    std::string name = std::filesystem::path(orig).filename().string();
+    bool dwarf_before = false, dwarf_after = false;
+    GRAFT_ASSIGN(auto before, ReadTypeLayouts(orig, &dwarf_before));
+    GRAFT_ASSIGN(auto after, ReadTypeLayouts(patched, &dwarf_after));
+    if (!dwarf_before || !dwarf_after)
+      notes.push_back(fmt::format("{} has no debug information (-g): struct layouts were not compared", name));
+    for (const std::string& c : LayoutChanges(before, after)) {
+      std::string type = c.substr(0, c.find(':'));
+      if (std::find(allowed.begin(), allowed.end(), type) == allowed.end())
+        refused.push_back(fmt::format("{} ({})", c, name));
+    }
+  }
+  if (refused.empty()) return notes;
+  std::sort(refused.begin(), refused.end());
+  refused.erase(std::unique(refused.begin(), refused.end()), refused.end());
+  std::string list;
+  for (const std::string& r : refused) list += "\n  " + r;
+  return Err("the fix changes the layout of types {} may already hold objects of; code patched to the new "
+             "layout would misread them (--allow-layout-change TYPE when no such object outlives the patch):{}",
+             holder, list);
 }
 
 }  // namespace graft::diff

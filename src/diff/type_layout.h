@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -28,5 +29,12 @@ Result<std::map<std::string, TypeLayout>> ReadTypeLayouts(const std::string& obj
 // One line per type defined in both whose layout differs, saying how.
 std::vector<std::string> LayoutChanges(const std::map<std::string, TypeLayout>& before,
                                        const std::map<std::string, TypeLayout>& after);
+
+// Compares the layouts of each (original, patched) object pair. A changed
+// type not in `allowed` refuses the patch, the message naming every such type
+// and what holds objects of it (`holder`: "the running program", "the running
+// kernel"). Returns notes for pairs without debug information.
+Result<std::vector<std::string>> CheckLayoutChanges(const std::vector<std::pair<std::string, std::string>>& objects,
+                                                    const std::vector<std::string>& allowed, const std::string& holder);
 
 }  // namespace graft::diff

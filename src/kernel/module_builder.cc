@@ -10,6 +10,7 @@
 #include "arch/arch.h"
 #include "base/work_dir.h"
 #include "diff/plan.h"
+#include "diff/type_layout.h"
 #include "elf/object_file.h"
 #include "kernel/klp_convert.h"
 #include "kernel/module_info.h"
@@ -157,6 +158,10 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
                diff::MakePatchPlan(pairs, *arch, {req.ignored_functions.begin(), req.ignored_functions.end()}));
   if (plan.replaced.empty())
     return Err("no function differs between the original and patched objects: nothing to patch");
+  // Objects the kernel already holds (allocated before the patch) keep their
+  // layout: a fix that changes a struct would have the new code misread them.
+  GRAFT_ASSIGN(std::vector<std::string> notes,
+               diff::CheckLayoutChanges(req.objects, req.allowed_layout_changes, "the running kernel"));
   if (!src.module_file.empty()) {
     say("run-pre: checking the original objects against " + src.module_file);
     GRAFT_ASSIGN(auto module, elf::ObjectFile::Open(src.module_file));
@@ -201,6 +206,7 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
   s.dropped = po.dropped;
   s.cves = req.cves;
   s.orc_entries = po.orc_entries;
+  s.notes = notes;
   s.tables = po.tables;
   s.klp_relocations = conv.relocations;
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

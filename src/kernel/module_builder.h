@@ -30,6 +30,7 @@ struct KernelBuildRequest {
   std::string output;              // the .ko to write
   std::string work_dir;            // kept when given, else a temporary directory
   std::vector<std::string> ignored_functions;
+  std::vector<std::string> allowed_layout_changes;  // "struct NAME" whose layout may change
   std::function<void(const std::string&)> progress;
 };
 
@@ -40,6 +41,7 @@ struct KernelBuildSummary {
   std::vector<std::string> klp_symbols;  // resolved by the livepatch core
   std::vector<std::string> dropped;      // special sections left out
   std::vector<std::string> cves;
+  std::vector<std::string> notes;        // e.g. objects without debug information
   int orc_entries = 0;
   std::map<std::string, int> tables;     // carried entries: __ex_table, __bug_table, .altinstructions
   int klp_relocations = 0;

@@ -166,29 +166,10 @@ class BundleResolver {
 // DWARF), unless the operator allowed that type.
 // Returns notes for objects it could not check (no DWARF).
 Result<std::vector<std::string>> CheckTypeLayouts(const BundleRequest& req) {
-  std::vector<std::string> refused, notes;
-  for (size_t i = 0; i < req.original_objects.size(); i++) {
-    bool dwarf_before = false, dwarf_after = false;
-    GRAFT_ASSIGN(auto before, diff::ReadTypeLayouts(req.original_objects[i], &dwarf_before));
-    GRAFT_ASSIGN(auto after, diff::ReadTypeLayouts(req.patched_objects[i], &dwarf_after));
-    if (!dwarf_before || !dwarf_after)
-      notes.push_back(fmt::format("{} has no debug information (-g): struct layouts were not compared",
-                                  std::filesystem::path(req.original_objects[i]).filename().string()));
-    for (const std::string& c : diff::LayoutChanges(before, after)) {
-      std::string type = c.substr(0, c.find(':'));
-      if (std::find(req.allowed_layout_changes.begin(), req.allowed_layout_changes.end(), type) ==
-          req.allowed_layout_changes.end())
-        refused.push_back(fmt::format("{} ({})", c, std::filesystem::path(req.original_objects[i]).filename().string()));
-    }
-  }
-  if (refused.empty()) return notes;
-  std::sort(refused.begin(), refused.end());
-  refused.erase(std::unique(refused.begin(), refused.end()), refused.end());
-  std::string list;
-  for (const std::string& r : refused) list += "\n  " + r;
-  return Err("the fix changes the layout of types the running program may already hold objects of; code "
-             "patched to the new layout would misread them (--allow-layout-change TYPE when no such object "
-             "outlives the patch):{}", list);
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (size_t i = 0; i < req.original_objects.size(); i++)
+    pairs.emplace_back(req.original_objects[i], req.patched_objects[i]);
+  return diff::CheckLayoutChanges(pairs, req.allowed_layout_changes, "the running program");
 }
 
 // The process's unwinder finds code through the loaded objects' unwind

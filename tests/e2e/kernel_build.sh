@@ -17,6 +17,7 @@ fixtures_build "$W/fixed" -DFIXED
 fixtures_build "$W/uaccess" -DFIXED_UACCESS
 fixtures_build "$W/statickey" -DFIXED_STATIC_KEY
 fixtures_build "$W/modulekey" -DFIXED_MODULE_KEY
+fixtures_build "$W/layout" -DFIXED_LAYOUT
 kernel_kallsyms "$W/kallsyms"
 gcc -O2 -static -o "$W/efault_probe" "$(dirname "$0")/../kernel/efault_probe.c"
 
@@ -88,6 +89,14 @@ if "$GRAFT" kernel build --object graft_fixture_other --target-module "$W/orig/g
   fail "a mismatched --object was accepted"
 fi
 grep -q "is module graft_fixture_target, not graft_fixture_other" "$W/err" || fail "mismatch: $(cat "$W/err")"
+# A struct layout change (from DWARF): objects the kernel holds keep the old one.
+if build --orig "$W/orig/graft_fixture_target.o" --patched "$W/layout/graft_fixture_target.o" -o "$W/x.ko" 2>"$W/err"; then
+  fail "a struct layout change was built"
+fi
+grep -q "struct fixture_item: 8 -> 16 bytes" "$W/err" || fail "layout refusal: $(cat "$W/err")"
+build --orig "$W/orig/graft_fixture_target.o" --patched "$W/layout/graft_fixture_target.o" -o "$W/x.ko" \
+  --allow-layout-change "struct fixture_item" >/dev/null || fail "--allow-layout-change did not allow it"
+rm -f "$W/x.ko"
 # Run-pre: original objects that are not the code of the running module.
 if build --orig "$W/statickey/graft_fixture_target.o" --patched "$W/fixed/graft_fixture_target.o" -o "$W/x.ko" 2>"$W/err"; then
   fail "a patch from objects that do not match the module was built"
