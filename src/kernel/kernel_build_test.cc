@@ -101,6 +101,24 @@ TEST(SymbolBinder, ModulePositionsFromItsSymbolTable) {
   EXPECT_EQ(b->Bind(ExternalReferent("nft_register_expr"))->symbol, "nft_register_expr");
 }
 
+TEST(SymbolBinder, ModuleInitSymbolsDoNotCount) {
+  // kallsyms drops a module's .init symbols after init: a static of the same
+  // name there does not make the running one ambiguous.
+  Sources t;
+  t.s.Write("a.c", "__attribute__((noinline, section(\".init.text\"))) static int setup(void) { return 1; }\n"
+                   "int a_init(void) { return setup(); }\n");
+  t.s.Write("b.c", "__attribute__((noinline)) static int setup(void) { return 2; }\n"
+                   "int b_entry(void) { return setup(); } int __this_module;\n");
+  t.s.Compile("a.c", "a.o", "-O2 -c");
+  t.s.Compile("b.c", "b.o", "-O2 -c");
+  ASSERT_EQ(std::system(("cd " + t.s.Path("") + " && ld -r a.o b.o -o mod.ko").c_str()), 0);
+  t.src.object = "mod";
+  t.src.module_file = t.s.Path("mod.ko");
+  auto b = SymbolBinder::Load(t.src);
+  ASSERT_TRUE(b.ok()) << b.error().message();
+  EXPECT_EQ(*b->FunctionPosition("setup", "b.c"), 0);
+}
+
 TEST(KlpConvert, MovesRelocationsAndMarksSymbols) {
   testing::Scratch s;
   // References to a livepatch symbol (by its ELF name) and to an ordinary one.

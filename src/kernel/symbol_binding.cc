@@ -46,8 +46,12 @@ Result<SymbolBinder> SymbolBinder::Load(const KernelSymbolSources& src) {
     if (src.module_file.empty())
       return Err("patching module {} needs its .ko file (--target-module) to find its symbols", src.object);
     GRAFT_ASSIGN(auto ko, elf::ObjectFile::Open(src.module_file));
+    // Positions count what the module's kallsyms keeps once it runs: named
+    // symbols of allocated sections other than .init ones (freed after init).
+    const auto& secs = ko->sections();
     for (const elf::Symbol& s : ko->symbols()) {
       if (!s.defined() || s.name.empty() || s.type == STT_SECTION || s.type == STT_FILE) continue;
+      if (s.shndx >= secs.size() || !secs[s.shndx].alloc() || secs[s.shndx].name.rfind(".init", 0) == 0) continue;
       b.module_[s.name].push_back({s.file, s.local()});
     }
   }
