@@ -219,7 +219,13 @@ Result<Referent> PlanBuilder::Bind(size_t p, const Entity& from, const elf::Relo
     entity = de;
     ref.offset = pairs_[dp].patched->entities()[de].symbol_offset + r.addend;
   }
-  if (entity < 0) return Err("{}: '{}' references a section graft cannot follow", obj, from.symbol);
+  if (entity < 0) {
+    const elf::ObjectFile& o = n.object();
+    uint16_t sec = r.symbol < o.symbols().size() ? o.symbols()[r.symbol].shndx : 0;
+    std::string name = sec < o.sections().size() ? o.sections()[sec].name : "?";
+    return Err("{}: '{}' references section {}, which graft cannot follow{}", obj, from.symbol, name,
+               name == ".altinstr_aux" ? " (the kernel's static_cpu_has() fallback code is not carried yet)" : "");
+  }
   PairState& os = pairs_[owner];
   const Entity& t = os.patched->entities()[entity];
   *addend = ref.offset - static_cast<int64_t>(t.symbol_offset);

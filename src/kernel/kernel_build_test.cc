@@ -5,14 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <stdexcept>
 
-#include "base/testing.h"
-#include "elf/object_file.h"
-#include "kernel/klp_convert.h"
 #include "arch/arch.h"
+#include "base/testing.h"
 #include "diff/plan.h"
-#include "kernel/module_builder.h"
+#include "elf/object_file.h"
 #include "kernel/debian_source.h"
+#include "kernel/klp_convert.h"
+#include "kernel/module_builder.h"
 #include "kernel/run_pre.h"
 #include "kernel/source_build.h"
 #include "kernel/symbol_binding.h"
@@ -43,6 +44,18 @@ struct Sources {
                              "ffffffff81400000 d counter\n"
                              "ffffffff81500000 T unexported_helper\n"
                              "ffffffffc0000000 t show_val\t[some_module]\n");  // kallsyms: a module's
+  }
+  // Compiles a.c and b.c and links them like a module's files (mod.ko), the
+  // module to patch.
+  void LinkModule(const std::string& a, const std::string& b) {
+    s.Write("a.c", a);
+    s.Write("b.c", b);
+    s.Compile("a.c", "a.o", "-O2 -c");
+    s.Compile("b.c", "b.o", "-O2 -c");
+    if (std::system(("cd " + s.Path("") + " && ld -r a.o b.o -o mod.ko").c_str()) != 0)
+      throw std::runtime_error("ld -r failed");
+    src.object = "mod";
+    src.module_file = s.Path("mod.ko");
   }
 };
 
@@ -80,15 +93,10 @@ TEST(SymbolBinder, RefusesPlaceholderMap) {
 TEST(SymbolBinder, ModulePositionsFromItsSymbolTable) {
   Sources t;
   // A module of two files, each with a static 'state' and 'helper'.
-  t.s.Write("a.c", "static int state; static __attribute__((noinline)) int helper(void) { return state++; }\n"
-                   "int a_entry(void) { return helper(); }\n");
-  t.s.Write("b.c", "static int state; static __attribute__((noinline)) int helper(void) { return state--; }\n"
-                   "int b_entry(void) { return helper(); } int shared_fn(void) { return 1; } int __this_module;\n");
-  t.s.Compile("a.c", "a.o", "-O2 -c");
-  t.s.Compile("b.c", "b.o", "-O2 -c");
-  ASSERT_EQ(std::system(("cd " + t.s.Path("") + " && ld -r a.o b.o -o mod.ko").c_str()), 0);
-  t.src.object = "mod";
-  t.src.module_file = t.s.Path("mod.ko");
+  t.LinkModule("static int state; static __attribute__((noinline)) int helper(void) { return state++; }\n"
+               "int a_entry(void) { return helper(); }\n",
+               "static int state; static __attribute__((noinline)) int helper(void) { return state--; }\n"
+               "int b_entry(void) { return helper(); } int shared_fn(void) { return 1; } int __this_module;\n");
   auto b = SymbolBinder::Load(t.src);
   ASSERT_TRUE(b.ok()) << b.error().message();
   EXPECT_EQ(b->Bind(Existing("state", true, "a.c"))->symbol, ".klp.sym.mod.state,1");
@@ -105,15 +113,10 @@ TEST(SymbolBinder, ModuleInitSymbolsDoNotCount) {
   // kallsyms drops a module's .init symbols after init: a static of the same
   // name there does not make the running one ambiguous.
   Sources t;
-  t.s.Write("a.c", "__attribute__((noinline, section(\".init.text\"))) static int setup(void) { return 1; }\n"
-                   "int a_init(void) { return setup(); }\n");
-  t.s.Write("b.c", "__attribute__((noinline)) static int setup(void) { return 2; }\n"
-                   "int b_entry(void) { return setup(); } int __this_module;\n");
-  t.s.Compile("a.c", "a.o", "-O2 -c");
-  t.s.Compile("b.c", "b.o", "-O2 -c");
-  ASSERT_EQ(std::system(("cd " + t.s.Path("") + " && ld -r a.o b.o -o mod.ko").c_str()), 0);
-  t.src.object = "mod";
-  t.src.module_file = t.s.Path("mod.ko");
+  t.LinkModule("__attribute__((noinline, section(\".init.text\"))) static int setup(void) { return 1; }\n"
+               "int a_init(void) { return setup(); }\n",
+               "__attribute__((noinline)) static int setup(void) { return 2; }\n"
+               "int b_entry(void) { return setup(); } int __this_module;\n");
   auto b = SymbolBinder::Load(t.src);
   ASSERT_TRUE(b.ok()) << b.error().message();
   EXPECT_EQ(*b->FunctionPosition("setup", "b.c"), 0);

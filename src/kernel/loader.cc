@@ -35,13 +35,13 @@ Status WriteAttr(const fs::path& p, const char* value) {
 
 double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// Waits until the patch's transition flag drops; false on timeout.
+// Waits until the patch's transition flag drops (or the patch's directory
+// goes away, which reads as "" too); false on timeout.
 bool WaitTransition(const fs::path& dir, const LoadOptions& opt, const std::string& name, Clock::time_point t0,
                     double limit) {
   double next_report = 1;
   while (ReadLine(dir / "transition") == "1") {
     double t = Since(t0);
-    if (!fs::exists(dir)) return true;  // a failed enable tears the directory down
     if (t >= limit) return false;
     if (opt.progress && t >= next_report) opt.progress(name, t), next_report += 1;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

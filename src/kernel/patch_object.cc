@@ -29,7 +29,9 @@ namespace {
 // carry yet (static keys need their key resolved before livepatch
 // relocations are applied; static calls and tracepoints likewise).
 // Static keys (jump labels) are carried when the key lives in vmlinux.
-enum class Special { kNone, kOrc, kDrop, kRefuse };
+// Alternatives' replacement code may jump back into the function: it is
+// reached through .altinstructions entries and copied with them.
+enum class Special { kNone, kOrc, kDrop, kRefuse, kViaTable };
 
 Special Classify(const std::string& name) {
   if (name == ".orc_unwind_ip") return Special::kOrc;
@@ -38,19 +40,16 @@ Special Classify(const std::string& name) {
       name.rfind(".discard", 0) == 0 || name.rfind(".debug", 0) == 0 || name.rfind(".note", 0) == 0 ||
       name == ".eh_frame" || name == ".orc_unwind")
     return Special::kDrop;
-  if (name == "__ex_table" || name == "__bug_table" || name == ".altinstructions" ||
-      name == ".static_call_sites" || name == "__tracepoints" || name == ".altinstr_replacement" ||
-      name == ".fixup" || name == "__tracepoints_ptrs" || name == "_ftrace_events")
+  if (name == ".altinstr_replacement") return Special::kViaTable;
+  if (name == ".static_call_sites" || name == "__tracepoints" || name == ".fixup" || name == "__tracepoints_ptrs" ||
+      name == "_ftrace_events")
     return Special::kRefuse;
   return Special::kNone;
 }
 
 std::string WhyNeeded(const std::string& section) {
-  if (section == "__ex_table") return "its user-memory accesses need exception table entries";
-  if (section == "__bug_table") return "its BUG()/WARN() sites need bug table entries";
-  if (section == ".altinstructions" || section == ".altinstr_replacement")
-    return "it uses alternative instructions patched in at boot (e.g. SMAP's stac/clac)";
   if (section == ".static_call_sites") return "it uses static calls";
+  if (section == ".fixup") return "its exception fixups live in .fixup (kernels before 5.17)";
   return "it uses " + section + " entries";
 }
 
@@ -386,6 +385,8 @@ Status Builder::CarrySpecialSections() {
         if (target.shndx != source) continue;
         if (spec) {
           GRAFT_TRY(CarryEntry(pair, sec, *spec, r.offset / spec->entry_size, where));
+        } else if (kind == Special::kViaTable) {
+          continue;  // copied with the .altinstructions entry that points at it
         } else if (kind == Special::kRefuse) {
           return Err("{} cannot be patched yet: {} ({}), which graft does not carry into kernel live patches",
                      where, WhyNeeded(sec.name), sec.name);
