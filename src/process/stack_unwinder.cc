@@ -1,23 +1,103 @@
-// libdw does the CFI work; graft only collects PCs. Frames past the first are
-// return addresses, so they are reported minus one to land inside the call
-// instruction's function (a noreturn call may end a function).
+// libdw does the CFI work; graft collects PCs and checks that each step was
+// taken from frame descriptions: libdw falls back to frame-pointer guessing
+// on x86-64 when a pc has no CFI, and a guessed chain must not pass for a
+// reliable one. Frames past the first are return addresses, reported minus
+// one to land inside the call instruction's function (a noreturn call may end
+// a function).
 #include "process/stack_unwinder.h"
 
+#include <elf.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
+
+#include <cstdlib>
+#include <cstring>
 
 namespace graft::process {
 
+// An ELF image in memory holding only .eh_frame at its place relative to the
+// mapping's start, so libdw can use it as the module's file.
+struct StackUnwinder::Synthetic {
+  ExtraUnwindTables tables;
+  std::vector<uint8_t> image;
+};
+
+static std::vector<uint8_t> MakeCfiElf(const ExtraUnwindTables& t) {
+  static const char kNames[] = "\0.eh_frame\0.shstrtab";
+  const size_t eh_at = sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr);
+  const size_t names_at = eh_at + t.eh_frame.size();
+  const size_t sh_at = (names_at + sizeof kNames + 7) & ~size_t(7);
+  std::vector<uint8_t> out(sh_at + 3 * sizeof(Elf64_Shdr), 0);
+  Elf64_Ehdr eh{};
+  memcpy(eh.e_ident, ELFMAG, SELFMAG);
+  eh.e_ident[EI_CLASS] = ELFCLASS64;
+  eh.e_ident[EI_DATA] = ELFDATA2LSB;
+  eh.e_ident[EI_VERSION] = EV_CURRENT;
+  eh.e_type = ET_DYN;
+  eh.e_machine = EM_X86_64;
+  eh.e_version = EV_CURRENT;
+  eh.e_phoff = sizeof(Elf64_Ehdr);
+  eh.e_shoff = sh_at;
+  eh.e_ehsize = sizeof(Elf64_Ehdr);
+  eh.e_phentsize = sizeof(Elf64_Phdr);
+  eh.e_phnum = 1;
+  eh.e_shentsize = sizeof(Elf64_Shdr);
+  eh.e_shnum = 3;
+  eh.e_shstrndx = 2;
+  Elf64_Phdr ph{};
+  ph.p_type = PT_LOAD;
+  ph.p_flags = PF_R | PF_X;
+  ph.p_memsz = t.end - t.start;
+  ph.p_align = 4096;
+  Elf64_Shdr sh[3]{};
+  sh[1].sh_name = 1;
+  sh[1].sh_type = SHT_PROGBITS;
+  sh[1].sh_flags = SHF_ALLOC;
+  sh[1].sh_addr = t.eh_frame_address - t.start;
+  sh[1].sh_offset = eh_at;
+  sh[1].sh_size = t.eh_frame.size();
+  sh[1].sh_addralign = 8;
+  sh[2].sh_name = 11;
+  sh[2].sh_type = SHT_STRTAB;
+  sh[2].sh_offset = names_at;
+  sh[2].sh_size = sizeof kNames;
+  memcpy(out.data(), &eh, sizeof eh);
+  memcpy(out.data() + sizeof eh, &ph, sizeof ph);
+  memcpy(out.data() + eh_at, t.eh_frame.data(), t.eh_frame.size());
+  memcpy(out.data() + names_at, kNames, sizeof kNames);
+  memcpy(out.data() + sh_at, sh, sizeof sh);
+  return out;
+}
+
+// Modules graft described itself get their synthetic image; the rest are
+// found the usual way (files, or images read from memory for deleted ones).
+static int FindElf(Dwfl_Module* mod, void** userdata, const char* name, Dwarf_Addr base, char** file_name,
+                   Elf** elfp) {
+  if (userdata && *userdata) {
+    auto* s = static_cast<std::vector<uint8_t>*>(*userdata);
+    *elfp = elf_memory(reinterpret_cast<char*>(s->data()), s->size());
+    return -1;
+  }
+  return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
+}
+
 static char* debuginfo_path = nullptr;
 static const Dwfl_Callbacks kCallbacks = {
-    .find_elf = dwfl_linux_proc_find_elf,
+    .find_elf = FindElf,
     .find_debuginfo = dwfl_standard_find_debuginfo,
     .section_address = nullptr,
     .debuginfo_path = &debuginfo_path,
 };
 
-Result<std::unique_ptr<StackUnwinder>> StackUnwinder::Create(pid_t pid) {
+Result<std::unique_ptr<StackUnwinder>> StackUnwinder::Create(pid_t pid, std::vector<ExtraUnwindTables> extra) {
   std::unique_ptr<StackUnwinder> u(new StackUnwinder());
   u->pid_ = pid;
+  for (ExtraUnwindTables& t : extra) {
+    auto s = std::make_unique<Synthetic>();
+    s->image = MakeCfiElf(t);
+    s->tables = std::move(t);
+    u->synthetic_.push_back(std::move(s));
+  }
   Dwfl* dwfl = dwfl_begin(&kCallbacks);
   if (!dwfl) return Err("libdw: {}", dwfl_errmsg(-1));
   u->dwfl_ = dwfl;
@@ -25,8 +105,17 @@ Result<std::unique_ptr<StackUnwinder>> StackUnwinder::Create(pid_t pid) {
   int r = dwfl_linux_proc_report(dwfl, pid);
   dwfl_report_end(dwfl, nullptr, nullptr);
   if (r != 0) return Err("process {}: cannot read its modules for unwinding: {}", pid, dwfl_errmsg(-1));
-  // Load every module's CFI now, while the process runs, so that none of that
-  // work happens while its threads are held stopped.
+  // Hand graft's own mappings their tables, then load every module's CFI
+  // now, while the process runs, so that none of that work happens while
+  // its threads are held stopped.
+  dwfl_getmodules(
+      dwfl,
+      [](Dwfl_Module*, void** userdata, const char*, Dwarf_Addr start, void* arg) -> int {
+        for (auto& s : static_cast<StackUnwinder*>(arg)->synthetic_)
+          if (s->tables.start == start) *userdata = &s->image;
+        return DWARF_CB_OK;
+      },
+      u.get(), 0);
   dwfl_getmodules(
       dwfl,
       [](Dwfl_Module* mod, void**, const char*, Dwarf_Addr, void*) -> int {
@@ -44,17 +133,42 @@ StackUnwinder::~StackUnwinder() {
   if (dwfl_) dwfl_end(static_cast<Dwfl*>(dwfl_));
 }
 
+// Whether libdw can unwind out of `pc` from frame descriptions.
+static bool HasCfi(Dwfl* dwfl, Dwarf_Addr pc) {
+  Dwfl_Module* mod = dwfl_addrmodule(dwfl, pc);
+  if (!mod) return false;
+  for (bool eh : {true, false}) {
+    Dwarf_Addr bias = 0;
+    Dwarf_CFI* cfi = eh ? dwfl_module_eh_cfi(mod, &bias) : dwfl_module_dwarf_cfi(mod, &bias);
+    Dwarf_Frame* frame = nullptr;
+    if (cfi && dwarf_cfi_addrframe(cfi, pc - bias, &frame) == 0) {
+      free(frame);
+      return true;
+    }
+  }
+  return false;
+}
+
 static int CollectFrame(Dwfl_Frame* state, void* arg) {
   auto* st = static_cast<ThreadStack*>(arg);
   Dwarf_Addr pc;
   bool activation = false;
   if (!dwfl_frame_pc(state, &pc, &activation)) {
-    st->complete = false;
     st->error = dwfl_errmsg(-1);
     return DWARF_CB_ABORT;
   }
-  st->pcs.push_back(activation ? pc : pc - 1);
-  return st->pcs.size() > 512 ? DWARF_CB_ABORT : DWARF_CB_OK;
+  uint64_t at = activation ? pc : pc - 1;
+  st->pcs.push_back(at);
+  if (!HasCfi(dwfl_thread_dwfl(dwfl_frame_thread(state)), at)) {
+    st->error = fmt::format("no frame description for pc {:#x} (code without unwind tables: JIT code, "
+                            "hand-written assembly, or memory graft does not know)", at);
+    return DWARF_CB_ABORT;
+  }
+  if (st->pcs.size() >= StackUnwinder::kMaxFrames) {
+    st->error = fmt::format("the stack is deeper than {} frames", StackUnwinder::kMaxFrames);
+    return DWARF_CB_ABORT;
+  }
+  return DWARF_CB_OK;
 }
 
 Result<std::vector<ThreadStack>> StackUnwinder::Unwind(const std::vector<pid_t>& tids) {
@@ -68,11 +182,13 @@ Result<std::vector<ThreadStack>> StackUnwinder::Unwind(const std::vector<pid_t>&
   for (pid_t tid : tids) {
     ThreadStack st;
     st.tid = tid;
+    // 0: the walk ended where the CFI marks the outermost frame; -1: libdw
+    // could not go on; DWARF_CB_ABORT: CollectFrame stopped it.
     int r = dwfl_getthread_frames(dwfl, tid, CollectFrame, &st);
-    if (r != 0 && st.error.empty()) {
-      // libdw reports the outermost frame (no return address) as an error too.
+    st.complete = r == 0 && st.error.empty();
+    if (!st.complete && st.error.empty()) {
       const char* msg = dwfl_errmsg(-1);
-      st.error = msg ? msg : "";
+      st.error = msg && *msg ? msg : "unwinding stopped early";
     }
     out.push_back(std::move(st));
   }

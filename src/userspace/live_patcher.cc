@@ -41,13 +41,18 @@ struct BusyRange {
   std::string what;
 };
 
+constexpr size_t kUnreliable = ~size_t(0);
+
 struct BusyThread {
   pid_t tid = 0;
-  size_t frame = 0;
+  size_t frame = 0;  // the innermost busy frame; kUnreliable: the stack could not be read
   std::string why;  // empty: nobody is busy
 };
 
-// ThreadStackCheck: no thread's PC or return address may lie in a range.
+// ThreadStackCheck: no thread's PC or return address may lie in a range, and
+// a stack that could not be unwound to its outermost frame counts as busy
+// (it might return into anything), as the kernel's transition code treats an
+// unreliable stack: "not yet", never "nothing found".
 Result<BusyThread> FindBusyThread(process::StoppedProcess& proc, process::StackUnwinder& unwinder,
                                   const std::vector<BusyRange>& ranges) {
   std::vector<pid_t> tids;
@@ -58,11 +63,14 @@ Result<BusyThread> FindBusyThread(process::StoppedProcess& proc, process::StackU
       for (const BusyRange& r : ranges)
         if (st.pcs[i] >= r.lo && st.pcs[i] < r.hi)
           return BusyThread{st.tid, i,
-                            fmt::format("thread {} is {} {} (pc {:#x}, frame {})", st.tid,
-                                        i == 0 ? "running in" : "returns into", r.what, st.pcs[i], i)};
-    if (st.pcs.empty())
-      return BusyThread{st.tid, 0, fmt::format("thread {} could not be unwound: {}", st.tid, st.error)};
+                            fmt::format("thread {} {} {} (pc {:#x}, frame {})", st.tid,
+                                        i == 0 ? "is running in" : "returns into", r.what, st.pcs[i], i)};
   }
+  for (const process::ThreadStack& st : stacks)
+    if (!st.complete)
+      return BusyThread{st.tid, kUnreliable,
+                        fmt::format("thread {}'s stack cannot be read reliably past frame {} ({}), so it "
+                                    "may be inside a function being switched", st.tid, st.pcs.size(), st.error)};
   return BusyThread{};
 }
 
@@ -363,7 +371,8 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
   }
   GRAFT_ASSIGN(auto gadgets, process::FindSyscallGadgets(pid, image.maps()));
   GRAFT_ASSIGN(LinkedPatch lp, LinkPatch(b, image, *target));
-  GRAFT_ASSIGN(auto unwinder, process::StackUnwinder::Create(pid));
+  GRAFT_ASSIGN(auto tables, UnwindTablesOf(pid, applied));
+  GRAFT_ASSIGN(auto unwinder, process::StackUnwinder::Create(pid, std::move(tables)));
   GRAFT_ASSIGN(process::ProcessMemory mem, process::ProcessMemory::Open(pid));
 
   std::vector<BusyRange> busy;
@@ -429,7 +438,8 @@ Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const P
   const PatchRecord& rec = ap->record;
   GRAFT_ASSIGN(ProcessImage image, ProcessImage::Read(pid));
   GRAFT_ASSIGN(auto gadgets, process::FindSyscallGadgets(pid, image.maps()));
-  GRAFT_ASSIGN(auto unwinder, process::StackUnwinder::Create(pid));
+  GRAFT_ASSIGN(auto tables, UnwindTablesOf(pid, applied));
+  GRAFT_ASSIGN(auto unwinder, process::StackUnwinder::Create(pid, std::move(tables)));
   GRAFT_ASSIGN(process::ProcessMemory mem, process::ProcessMemory::Open(pid));
   std::vector<BusyRange> busy = {{rec.code_start, rec.code_start + rec.code_size, "patch " + id + "'s code"}};
   for (const PatchedFunction& f : rec.functions) busy.push_back({f.site, f.site + f.jump.size(), f.name + "'s entry"});

@@ -83,18 +83,18 @@ Result<std::vector<AppliedPatch>> ReadAppliedPatches(pid_t pid) {
   std::vector<AppliedPatch> out;
   for (const process::Mapping& m : maps) {
     if (m.path.rfind(kMappingPrefix, 0) != 0 || m.offset != 0 || !m.exec()) continue;
-    GRAFT_ASSIGN(auto head, mem.Read(m.start, 4096));
-    auto rec = DecodeRecord(head);
-    if (!rec.ok()) continue;
-    if (rec->code_size > 4096) {
-      uint32_t n;
-      std::memcpy(&n, &head[8], 4);
-      if (12 + n > 4096) {
-        GRAFT_ASSIGN(auto all, mem.Read(m.start, std::min<uint64_t>(rec->code_size, 12 + n + 4096)));
-        rec = DecodeRecord(all);
-        if (!rec.ok()) continue;
-      }
-    }
+    // The record's length is in its header; a record of any size (hundreds
+    // of functions) is read whole, but never past the mapping.
+    GRAFT_ASSIGN(auto head, mem.Read(m.start, 12));
+    if (std::memcmp(head.data(), kMagic, 8) != 0) continue;
+    uint32_t n;
+    std::memcpy(&n, &head[8], 4);
+    if (12 + uint64_t(n) > m.end - m.start)
+      return Err("process {}: the record of patch mapping {} says {} bytes, more than the mapping holds; "
+                 "it is damaged", pid, m.path, n);
+    GRAFT_ASSIGN(auto all, mem.Read(m.start, 12 + n));
+    auto rec = DecodeRecord(all);
+    if (!rec.ok()) return rec.error().context(fmt::format("process {}: patch mapping {}", pid, m.path));
     AppliedPatch ap;
     ap.record = std::move(*rec);
     size_t in_place = 0;
@@ -105,6 +105,33 @@ Result<std::vector<AppliedPatch>> ReadAppliedPatches(pid_t pid) {
     ap.active = in_place == ap.record.functions.size() && in_place > 0;
     ap.state = ap.active ? "active" : in_place == 0 ? "inactive" : "partial";
     out.push_back(std::move(ap));
+  }
+  return out;
+}
+
+
+
+Result<std::vector<process::ExtraUnwindTables>> UnwindTablesOf(pid_t pid, const std::vector<AppliedPatch>& applied) {
+  GRAFT_ASSIGN(process::ProcessMemory mem, process::ProcessMemory::Open(pid));
+  std::vector<process::ExtraUnwindTables> out;
+  for (const AppliedPatch& ap : applied) {
+    const PatchRecord& r = ap.record;
+    if (!r.eh_frame) continue;
+    uint64_t end = r.code_start + r.code_size;
+    if (r.eh_frame < r.code_start || r.eh_frame >= end)
+      return Err("process {}: patch {}'s unwind tables lie outside its code", pid, r.id);
+    GRAFT_ASSIGN(auto bytes, mem.Read(r.eh_frame, end - r.eh_frame));
+    // CIE/FDE records are length-prefixed; a zero length ends the table.
+    size_t at = 0;
+    for (;;) {
+      if (at + 4 > bytes.size()) return Err("process {}: patch {}'s unwind tables are not terminated", pid, r.id);
+      uint32_t len;
+      std::memcpy(&len, &bytes[at], 4);
+      if (len == 0 || len == 0xffffffff) break;
+      at += 4 + uint64_t(len);
+    }
+    bytes.resize(at + 4);
+    out.push_back({r.code_start, end, r.eh_frame, std::move(bytes)});
   }
   return out;
 }

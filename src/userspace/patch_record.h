@@ -12,6 +12,7 @@
 
 #include "base/status.h"
 #include "process/proc_maps.h"
+#include "process/stack_unwinder.h"
 
 namespace graft::userspace {
 
@@ -53,5 +54,9 @@ struct AppliedPatch {
 
 // Every graft patch mapped in `pid`, read from the process.
 Result<std::vector<AppliedPatch>> ReadAppliedPatches(pid_t pid);
+
+// The frame descriptions of the patches' code, for unwinding stacks that run
+// through it (libdw finds no file behind a memfd mapping).
+Result<std::vector<process::ExtraUnwindTables>> UnwindTablesOf(pid_t pid, const std::vector<AppliedPatch>& applied);
 
 }  // namespace graft::userspace
