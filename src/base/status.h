@@ -12,17 +12,32 @@
 
 namespace graft {
 
+// What a failure left behind, for callers and exit statuses to tell apart
+// (like LevelDB's Status::IsNotFound/IsCorruption). Most errors are kOther:
+// nothing was changed, for a reason the message gives.
+enum class ErrorKind : char {
+  kOther = 'o',
+  kBusy = 'b',           // gave up waiting for a consistent moment; nothing changed
+  kTargetChanged = 't',  // the code that runs is not what the patch expects; nothing changed
+  kPartial = 'p',        // something was left half-done; the message names it
+  kInterrupted = 'i',    // stopped on request (SIGINT/SIGTERM); nothing changed
+};
+
 class Error {
  public:
-  explicit Error(std::string message) : message_(std::move(message)) {}
+  explicit Error(std::string message, ErrorKind kind = ErrorKind::kOther)
+      : message_(std::move(message)), kind_(kind) {}
   const std::string& message() const { return message_; }
+  ErrorKind kind() const { return kind_; }
+  Error WithKind(ErrorKind k) const { return Error(message_, k); }
   // Adds outer context: "apply fix.graft: " + inner message.
   Error context(std::string_view prefix) const {
-    return Error(std::string(prefix) + ": " + message_);
+    return Error(std::string(prefix) + ": " + message_, kind_);
   }
 
  private:
   std::string message_;
+  ErrorKind kind_;
 };
 
 template <typename... Args>

@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include <signal.h>
+
+#include "base/interrupt.h"
 #include "bundle/bundle.h"
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -47,18 +50,40 @@ void RunOnProcesses(const std::string& verb, const Targets& t, const std::string
     pids.insert(pids.end(), found.begin(), found.end());
   }
   if (pids.empty()) Fail(Error(t.all ? "no running process matches" : "give --pid PID or --all"), t.all ? 1 : 2);
-  int failed = 0;
+  // The worst outcome decides the exit status (see ExitStatusHelp).
+  int status = 0;
+  auto rank = [](int s) { return s == 5 ? 4 : s == 4 ? 3 : s == 3 ? 2 : s == 1 ? 1 : 0; };
   for (pid_t pid : pids) {
+    if (InterruptRequested()) {
+      fmt::print(stderr, "graft: {}: interrupted; process {} and the ones after it were not touched\n", verb, pid);
+      throw CLI::RuntimeError(128 + InterruptSignal());
+    }
     auto r = fn(pid);
     if (r.ok()) {
       fmt::print("{}\n", *r);
-    } else {
-      fmt::print(stderr, "graft: {}: {}\n", verb, r.error().message());
-      failed++;
+      continue;
     }
+    fmt::print(stderr, "graft: {}: {}\n", verb, r.error().message());
+    int s = 1;
+    switch (r.error().kind()) {
+      case ErrorKind::kBusy: s = 3; break;
+      case ErrorKind::kTargetChanged: s = 4; break;
+      case ErrorKind::kPartial: s = 5; break;
+      case ErrorKind::kInterrupted: throw CLI::RuntimeError(128 + (InterruptSignal() ? InterruptSignal() : SIGINT));
+      case ErrorKind::kOther: s = 1; break;
+    }
+    if (rank(s) > rank(status)) status = s;
   }
-  if (failed) throw CLI::RuntimeError(1);
+  if (status) throw CLI::RuntimeError(status);
 }
+
+constexpr char kExitStatusHelp[] =
+    "Exit status: 0 done; 1 refused, nothing changed (bad bundle, wrong target, ...); 3 busy: gave up\n"
+    "waiting for a moment when no thread runs the code being switched, nothing changed; 4 the running\n"
+    "code is not what the patch expects (run-pre), nothing changed; 5 partial: something was left\n"
+    "half-done and the message says what and how to finish it; 128+N interrupted by signal N\n"
+    "(SIGINT, SIGTERM, SIGHUP: the current step finishes, what was started is undone). With several\n"
+    "processes the worst outcome decides.";
 
 }  // namespace
 
@@ -70,8 +95,11 @@ void RegisterUserspaceCommands(CLI::App& app) {
                                        : "Apply a live patch bundle to running processes");
     cmd->footer(dry ? "Example: graft check fix.graft --pid 1234"
                     : "Examples:\n  graft apply fix.graft --pid 1234\n  graft apply fix.graft --all\n"
-                      "All threads are stopped briefly; no thread may be inside a replaced function. When one\n"
-                      "is, graft resumes the process and retries with backoff until --timeout.");
+                      "All threads are stopped briefly; no thread may be inside a replaced function, and a\n"
+                      "thread whose stack cannot be read to its end (code without unwind tables: JIT code,\n"
+                      "hand-written assembly; stacks of coroutines that are not running are not seen, see\n"
+                      "docs/safety.md) counts as inside. When one is, graft resumes the process and retries\n"
+                      "with backoff until --timeout.\n" + std::string(kExitStatusHelp));
     auto file = std::make_shared<std::string>();
     auto t = std::make_shared<Targets>();
     auto timeout = std::make_shared<double>(10);
@@ -86,6 +114,7 @@ void RegisterUserspaceCommands(CLI::App& app) {
         userspace::PatchOptions opt;
         opt.timeout_seconds = *timeout;
         opt.dry_run = dry;
+        opt.cancelled = InterruptRequested;
         if (*verbose) opt.progress = [](const std::string& s) { fmt::print(stderr, "{}\n", s); };
         auto work = [&]() -> Result<std::string> {
           GRAFT_ASSIGN(auto o, userspace::ApplyToProcess(b, pid, opt));
@@ -99,7 +128,8 @@ void RegisterUserspaceCommands(CLI::App& app) {
   }
   {
     auto* cmd = app.add_subcommand("revert", "Remove a live patch from running processes");
-    cmd->footer("Examples:\n  graft revert cve-2022-28805 --pid 1234\n  graft revert cve-2022-28805 --all");
+    cmd->footer("Examples:\n  graft revert cve-2022-28805 --pid 1234\n  graft revert cve-2022-28805 --all\n" +
+                std::string(kExitStatusHelp));
     auto id = std::make_shared<std::string>();
     auto t = std::make_shared<Targets>();
     auto timeout = std::make_shared<double>(10);
@@ -122,6 +152,7 @@ void RegisterUserspaceCommands(CLI::App& app) {
       RunOnProcesses("revert", tt, "", [&](pid_t pid) -> Result<std::string> {
         userspace::PatchOptions opt;
         opt.timeout_seconds = *timeout;
+        opt.cancelled = InterruptRequested;
         return userspace::RunDetached([&]() -> Result<std::string> {
           GRAFT_ASSIGN(auto o, userspace::RevertFromProcess(*id, pid, opt));
           return fmt::format("process {}: reverted {} (threads paused {:.3f} ms)", pid, *id, o.pause_ms);

@@ -1,6 +1,8 @@
 // Threads can be created or exit while we stop the others, so the task list
-// is read again until a pass finds nothing new. A thread that exits while
-// seized is dropped; a process that exits is an error naming it.
+// is read again until a pass finds nothing new and the kernel's own thread
+// count agrees (reading /proc/PID/task while threads come and go can skip
+// one). A thread that exits while seized is dropped; a process that exits is
+// an error naming it. Every wait has a deadline.
 #include "process/stopped_process.h"
 
 #include <dirent.h>
@@ -19,7 +21,7 @@
 
 namespace graft::process {
 
-static std::vector<pid_t> ListTasks(pid_t pid) {
+static std::vector<pid_t> ListTasks(pid_t pid, size_t* zombies = nullptr) {
   std::vector<pid_t> out;
   DIR* d = opendir(("/proc/" + std::to_string(pid) + "/task").c_str());
   if (!d) return out;
@@ -31,7 +33,10 @@ static std::vector<pid_t> ListTasks(pid_t pid) {
     std::string line;
     std::getline(stat, line);
     size_t paren = line.rfind(')');
-    if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z') continue;
+    if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z') {
+      if (zombies) ++*zombies;
+      continue;
+    }
     out.push_back(std::atoi(e->d_name));
   }
   closedir(d);
@@ -44,19 +49,55 @@ ThreadState* StoppedProcess::Find(pid_t tid) {
   return nullptr;
 }
 
-Result<int> StoppedProcess::WaitStop(pid_t tid) {
-  for (;;) {
+Result<int> StoppedProcess::PollStop(pid_t tid, std::chrono::steady_clock::time_point deadline) {
+  // Stops normally arrive within microseconds: spin briefly, then sleep a
+  // little longer each time, so a slow thread does not cost a busy CPU.
+  for (int round = 0;; round++) {
     int status = 0;
-    pid_t r = waitpid(tid, &status, __WALL);
+    pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
     if (r < 0) {
       if (errno == EINTR) continue;
       return Err("thread {} of process {}: wait failed: {}", tid, pid_, std::strerror(errno));
     }
-    if (WIFEXITED(status) || WIFSIGNALED(status))
-      return Err("process {} exited while graft was working on it (thread {} is gone)", pid_, tid);
-    if (!WIFSTOPPED(status)) continue;
-    return status;
+    if (r == tid) {
+      if (WIFEXITED(status) || WIFSIGNALED(status))
+        return Err("process {} exited while graft was working on it (thread {} is gone)", pid_, tid);
+      if (WIFSTOPPED(status)) return status;
+      continue;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return -1;
+    if (round < 200)
+      sched_yield();
+    else
+      usleep(std::min(1000, 10 * (round - 199)));
   }
+}
+
+Result<int> StoppedProcess::WaitStop(pid_t tid, std::chrono::milliseconds budget) {
+  auto now = std::chrono::steady_clock::now();
+  GRAFT_ASSIGN(int st, PollStop(tid, now + budget));
+  if (st != -1) return st;
+  // Too slow: interrupt it where it is so it can be let go, and say why.
+  ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+  std::string state = "?";
+  {
+    std::ifstream stat("/proc/" + std::to_string(pid_) + "/task/" + std::to_string(tid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    size_t paren = line.rfind(')');
+    if (paren != std::string::npos && paren + 2 < line.size()) state = line.substr(paren + 2, 1);
+  }
+  auto again = PollStop(tid, std::chrono::steady_clock::now() + std::chrono::milliseconds(1000));
+  if (!again.ok() || *again == -1) {
+    if (std::find(unreleased_.begin(), unreleased_.end(), tid) == unreleased_.end()) unreleased_.push_back(tid);
+    threads_.erase(std::remove_if(threads_.begin(), threads_.end(), [&](auto& t) { return t.tid == tid; }),
+                   threads_.end());
+  } else if ((*again >> 16) != PTRACE_EVENT_STOP && WSTOPSIG(*again) != SIGTRAP) {
+    if (ThreadState* t = Find(tid)) t->pending_signal = WSTOPSIG(*again);
+  }
+  if (ThreadState* t = Find(tid)) ptrace(PTRACE_GETREGS, tid, nullptr, &t->regs);
+  return Err("thread {} of process {} did not stop within {} ms (state {}{}); nothing was changed in it",
+             tid, pid_, budget.count(), state, state == "D" ? ": uninterruptible sleep, e.g. slow I/O" : "");
 }
 
 Status StoppedProcess::Seize(const std::vector<pid_t>& tids, std::vector<pid_t>& seized) {
@@ -75,39 +116,58 @@ Status StoppedProcess::Seize(const std::vector<pid_t>& tids, std::vector<pid_t>&
 }
 
 Status StoppedProcess::WaitInterrupted(const std::vector<pid_t>& seized) {
+  Status result = OkStatus();
   for (pid_t tid : seized) {
     ThreadState t;
     t.tid = tid;
+    // Held from here on, so that whatever happens Resume() lets it go.
+    threads_.push_back(t);
     // Wait for the interrupt stop; a signal may be reported first: keep it for later.
+    bool gone = false;
     for (;;) {
       auto st = WaitStop(tid);
       if (!st.ok()) {
         if (!ProcessExists(pid_)) return st.error();
-        break;  // this thread exited; others go on
+        gone = !ProcessExists(tid);
+        if (!gone && result.ok()) result = st.error();  // too slow: give up this stop
+        break;
       }
       int s = *st;
       if ((s >> 16) == PTRACE_EVENT_STOP) {
-        t.event_stop = true;
+        Find(tid)->event_stop = true;
         break;
       }
       int sig = WSTOPSIG(s);
-      if (sig != SIGTRAP) t.pending_signal = sig;
+      if (sig != SIGTRAP) Find(tid)->pending_signal = sig;
       // Let it go on (without delivering) to reach the interrupt stop.
       ptrace(PTRACE_CONT, tid, nullptr, nullptr);
     }
-    if (!t.event_stop) continue;
-    if (ptrace(PTRACE_GETREGS, tid, nullptr, &t.regs) != 0)
-      return Err("thread {}: cannot read registers: {}", tid, std::strerror(errno));
-    threads_.push_back(t);
+    ThreadState* held = Find(tid);
+    if (gone && held) {
+      threads_.erase(threads_.begin() + (held - threads_.data()));
+      continue;
+    }
+    if (held && ptrace(PTRACE_GETREGS, tid, nullptr, &held->regs) != 0 && result.ok())
+      result = Err("thread {}: cannot read registers: {}", tid, std::strerror(errno));
   }
-  return OkStatus();
+  return result;
+}
+
+// The kernel's count of the group's threads (zombie leader included).
+bool StoppedProcess::CountMatches(size_t zombies) const {
+  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("Threads:", 0) == 0) return std::stoul(line.substr(8)) == threads_.size() + zombies;
+  return false;
 }
 
 Status StoppedProcess::Stop() {
   std::set<pid_t> seen;
   stopped_ = true;
-  for (int pass = 0; pass < 100; pass++) {
-    std::vector<pid_t> tasks = ListTasks(pid_);
+  for (int pass = 0; pass < 1000; pass++) {
+    size_t zombies = 0;
+    std::vector<pid_t> tasks = ListTasks(pid_, &zombies);
     if (tasks.empty() && threads_.empty())
       return Err("process {} does not exist: it exited (or graft may not see it)", pid_);
     std::vector<pid_t> fresh, seized;
@@ -115,14 +175,19 @@ Status StoppedProcess::Stop() {
       if (seen.insert(tid).second) fresh.push_back(tid);
     if (fresh.empty()) {
       if (threads_.empty()) return Err("process {} exited while graft was stopping it", pid_);
-      return OkStatus();
+      // Every thread we hold is stopped and cannot clone; if the kernel
+      // counts more, a listing missed one (or one is still exiting).
+      if (CountMatches(zombies)) return OkStatus();
+      sched_yield();
+      continue;
     }
     Status s = Seize(fresh, seized);
     Status w = WaitInterrupted(seized);  // always reap what was seized
     GRAFT_TRY(s);
     GRAFT_TRY(w);
   }
-  return Err("process {} keeps creating threads; could not stop them all", pid_);
+  return Err("process {} keeps creating or ending threads faster than graft can stop them; nothing was "
+             "changed, try again", pid_);
 }
 
 Status StoppedProcess::StopOne() {
@@ -139,6 +204,12 @@ Status StoppedProcess::StopOne() {
 void StoppedProcess::Resume() {
   if (!stopped_) return;
   for (ThreadState& t : threads_) ptrace(PTRACE_DETACH, t.tid, nullptr, t.pending_signal);
+  // A thread that never reached its stop may have reached it since.
+  for (pid_t tid : unreleased_) {
+    int status;
+    if (waitpid(tid, &status, __WALL | WNOHANG) == tid && WIFSTOPPED(status)) ptrace(PTRACE_DETACH, tid, nullptr, 0);
+  }
+  unreleased_.clear();
   threads_.clear();
   stopped_ = false;
 }

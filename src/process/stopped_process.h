@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include <chrono>
 #include <map>
 #include <vector>
 
@@ -42,15 +43,23 @@ class StoppedProcess {
   pid_t pid() const { return pid_; }
   std::vector<ThreadState>& threads() { return threads_; }
   ThreadState* Find(pid_t tid);
-  // Waits for the next stop of `tid`; remembers signals that show up first.
-  Result<int> WaitStop(pid_t tid);
+  // Waits for the next stop of `tid`, at most `budget`. On timeout the
+  // thread is interrupted so that it can be let go where it is (a thread in
+  // uninterruptible sleep may not stop even then: it is released when the
+  // tracing process exits, which is why graft works in a short-lived worker).
+  Result<int> WaitStop(pid_t tid, std::chrono::milliseconds budget = kStopBudget);
+  // How long a thread may take to reach a stop graft asked for.
+  static constexpr std::chrono::milliseconds kStopBudget{3000};
 
  private:
   Status Seize(const std::vector<pid_t>& tids, std::vector<pid_t>& seized);
   Status WaitInterrupted(const std::vector<pid_t>& seized);
+  Result<int> PollStop(pid_t tid, std::chrono::steady_clock::time_point deadline);
+  bool CountMatches(size_t zombies) const;
 
   pid_t pid_;
   std::vector<ThreadState> threads_;
+  std::vector<pid_t> unreleased_;  // seized but never stopped: let go by our exit
   bool stopped_ = false;
 };
 

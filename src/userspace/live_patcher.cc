@@ -25,6 +25,7 @@
 #include <cstring>
 #include <thread>
 
+#include "base/interrupt.h"
 #include "process/remote_syscall.h"
 #include "process/stack_unwinder.h"
 #include "process/stopped_process.h"
@@ -78,12 +79,13 @@ Result<BusyThread> FindBusyThread(process::StoppedProcess& proc, process::StackU
 // single-stepped, alone, until it leaves: far likelier to succeed than waiting
 // for every thread of a busy process to be elsewhere at one instant.
 bool StepOut(process::StoppedProcess& proc, pid_t tid, const std::vector<BusyRange>& ranges, int max_steps) {
-  process::ThreadState* t = proc.Find(tid);
-  if (!t) return false;
   for (int i = 0; i < max_steps; i++) {
     if (ptrace(PTRACE_SINGLESTEP, tid, nullptr, nullptr) != 0) return false;
-    auto st = proc.WaitStop(tid);
-    if (!st.ok()) return false;
+    // A step into a blocking system call may not end soon: then the thread
+    // is interrupted where it is and counts as busy.
+    auto st = proc.WaitStop(tid, std::chrono::milliseconds(50));
+    process::ThreadState* t = proc.Find(tid);
+    if (!st.ok() || !t) return false;
     if (WSTOPSIG(*st) != SIGTRAP) t->pending_signal = WSTOPSIG(*st);
     if (ptrace(PTRACE_GETREGS, tid, nullptr, &t->regs) != 0) return false;
     t->event_stop = false;
@@ -314,6 +316,9 @@ Result<std::string> SwitchWhenIdle(pid_t pid, process::StackUnwinder& unwinder, 
     out.pause_ms = std::max(out.pause_ms, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     if (!st.ok()) return st.error();
     if (why.empty() || opt.dry_run || Clock::now() + backoff > deadline) return why;
+    if (opt.cancelled && opt.cancelled())
+      return Err("process {}: interrupted while waiting ({}); nothing was changed", pid, why)
+          .WithKind(ErrorKind::kInterrupted);
     if (opt.progress) opt.progress(fmt::format("process {}: busy ({}); retrying", pid, why));
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::microseconds(100000));
@@ -321,6 +326,8 @@ Result<std::string> SwitchWhenIdle(pid_t pid, process::StackUnwinder& unwinder, 
 }
 
 }  // namespace
+
+static volatile sig_atomic_t g_worker = 0;  // the child RunDetached waits for
 
 Result<std::string> RunDetached(const std::function<Result<std::string>()>& work) {
   int fds[2];
@@ -331,15 +338,24 @@ Result<std::string> RunDetached(const std::function<Result<std::string>()>& work
     close(fds[0]);
     setsid();
     signal(SIGPIPE, SIG_IGN);
-    signal(SIGINT, SIG_IGN);
-    signal(SIGTERM, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
+    CatchInterrupts();
     auto r = work();
-    std::string msg = (r.ok() ? "O" : "E") + (r.ok() ? *r : r.error().message());
+    std::string msg = r.ok() ? "O" + *r : std::string("E") + static_cast<char>(r.error().kind()) + r.error().message();
     (void)!write(fds[1], msg.data(), msg.size());
     _exit(0);
   }
   close(fds[1]);
+  // The child is in its own session, so a terminal's ^C reaches only us:
+  // pass the request on and keep waiting for the child's answer.
+  g_worker = child;
+  struct sigaction sa = {}, old[3];
+  sa.sa_handler = [](int sig) {
+    NoteInterrupt(sig);
+    if (g_worker > 0) kill(g_worker, sig);
+  };
+  sigemptyset(&sa.sa_mask);
+  const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+  for (int i = 0; i < 3; i++) sigaction(sigs[i], &sa, &old[i]);
   std::string msg;
   char buf[4096];
   for (;;) {
@@ -349,9 +365,12 @@ Result<std::string> RunDetached(const std::function<Result<std::string>()>& work
     msg.append(buf, n);
   }
   close(fds[0]);
-  waitpid(child, nullptr, 0);
+  while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  g_worker = 0;
+  for (int i = 0; i < 3; i++) sigaction(sigs[i], &old[i], nullptr);
   if (msg.empty()) return Err("the graft worker died without a result");
-  if (msg[0] == 'E') return Error(msg.substr(1));
+  if (msg[0] == 'E' && msg.size() >= 2) return Error(msg.substr(2), static_cast<ErrorKind>(msg[1]));
   return msg.substr(1);
 }
 
@@ -406,9 +425,9 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
         for (const PatchedFunction& g : ap.record.functions)
           if (g.address == f.address)
             return Err("function {} in process {} is already replaced by patch {}; revert it first", f.name, pid,
-                       ap.record.id);
+                       ap.record.id).WithKind(ErrorKind::kTargetChanged);
       return Err("run-pre failed in process {}: function {} at {:#x} is not the code the patch was built for",
-                 pid, f.name, f.address);
+                 pid, f.name, f.address).WithKind(ErrorKind::kTargetChanged);
     }
     return OkStatus();
   };
@@ -422,7 +441,8 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
     if (opt.dry_run) return Err("process {}: would wait: {}", pid, *why);
     unmap();
     return Err("process {}: gave up after {} attempts in {:.1f} s: {}; nothing was changed. Try again "
-               "when the process is less busy, or raise --timeout", pid, out.attempts, opt.timeout_seconds, *why);
+               "when the process is less busy, or raise --timeout", pid, out.attempts, opt.timeout_seconds, *why)
+        .WithKind(ErrorKind::kBusy);
   }
   out.record = lp.record;
   return out;
@@ -454,7 +474,7 @@ Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const P
       GRAFT_ASSIGN(auto now, mem.Read(f.site, f.jump.size()));
       if (now != f.jump && now != f.original)
         return Err("function {} in process {} was changed by someone else since patch {} was applied; "
-                   "refusing to revert", f.name, pid, id);
+                   "refusing to revert", f.name, pid, id).WithKind(ErrorKind::kTargetChanged);
     }
     return OkStatus();
   };
@@ -474,11 +494,15 @@ Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const P
   if (!why.empty()) {
     if (opt.dry_run) return Err("process {}: would wait: {}", pid, why);
     return Err("process {}: gave up reverting {} after {} attempts: {}; the patch stays applied", pid, id,
-               out.attempts, why);
+               out.attempts, why).WithKind(ErrorKind::kBusy);
   }
   if (!unmap_in_stop && !opt.dry_run) {
-    GRAFT_TRY(DeregisterUnwindTables(pid, gadgets, image, *unwinder, rec));
-    GRAFT_TRY(UnmapInTarget(pid, gadgets, rec.code_start, rec.code_size + rec.data_size));
+    Status st = DeregisterUnwindTables(pid, gadgets, image, *unwinder, rec);
+    if (st.ok()) st = UnmapInTarget(pid, gadgets, rec.code_start, rec.code_size + rec.data_size);
+    if (!st.ok())
+      return Err("process {}: patch {} is reverted (the original code runs), but its memory is still mapped: {}; "
+                 "run `graft revert {} --pid {}` again to remove it", pid, id, st.error().message(), id, pid)
+          .WithKind(ErrorKind::kPartial);
   }
   return out;
 }

@@ -17,6 +17,9 @@ struct PatchOptions {
   double timeout_seconds = 10;  // total time to wait for patched functions to go idle
   bool dry_run = false;         // `graft check`: everything but the writes
   std::function<void(const std::string&)> progress;  // optional progress lines
+  // Polled between attempts and while waiting: true stops the work at the
+  // next safe point, undoing what was started (nothing changed).
+  std::function<bool()> cancelled;
 };
 
 struct PatchOutcome {
@@ -31,7 +34,10 @@ Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const P
 
 // Runs `work` in a child process in its own session and returns what it
 // returns: if graft is killed, the child still finishes the transaction so
-// the target never stays half-switched.
+// the target never stays half-switched. SIGINT/SIGTERM/SIGHUP to graft are
+// passed on to the child, which stops at its next safe point and undoes what
+// it started (InterruptRequested() is true there); the child also exits,
+// which lets go of any thread that never reached a stop.
 Result<std::string> RunDetached(const std::function<Result<std::string>()>& work);
 
 }  // namespace graft::userspace
