@@ -23,6 +23,7 @@ static json ToJson(const Bundle& b) {
   j["id"] = b.id;
   j["description"] = b.description;
   j["cves"] = b.cves;
+  j["supersedes"] = b.supersedes;
   j["arch"] = b.arch;
   j["target_name"] = b.target_name;
   j["target_build_id"] = b.target_build_id;
@@ -55,6 +56,7 @@ static Result<Bundle> FromJson(const json& j) {
     b.id = j.at("id");
     b.description = j.at("description");
     b.cves = j.at("cves").get<std::vector<std::string>>();
+    if (j.contains("supersedes")) b.supersedes = j.at("supersedes").get<std::vector<std::string>>();
     b.arch = j.at("arch");
     b.target_name = j.at("target_name");
     b.target_build_id = j.at("target_build_id");

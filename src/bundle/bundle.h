@@ -54,6 +54,10 @@ struct Bundle {
   std::string target_build_id;  // hex GNU build-id; apply matches mappings by it
   std::vector<Section> sections;
   std::vector<Function> functions;
+  // Patch levels: ids of earlier patches for the same target that this one
+  // replaces. Applying it where one of them is active swaps their functions
+  // for this one's in a single stop and removes them.
+  std::vector<std::string> supersedes;
   std::vector<std::string> added;
   std::vector<std::string> new_data;
   // Unwind tables of the new code (an .eh_frame section) and the zeroed

@@ -66,6 +66,10 @@ void RegisterBuildCommand(CLI::App& app) {
   cmd->add_option("-o,--output", req->output, "Bundle file to write")->required();
   cmd->add_option("--id", req->id, "Patch id (default: output file name without extension)");
   cmd->add_option("--cve", req->cves, "CVE the patch fixes (repeatable)");
+  cmd->add_option("--supersedes", req->supersedes,
+                  "Id of an earlier patch for the same target that this one replaces (repeatable): a patch\n"
+                  "level. Build it from the original source with every fix so far (cumulative); applying it\n"
+                  "where the earlier one is active switches in one stop");
   cmd->add_option("--description", req->description, "Free text shown by graft info and list");
   cmd->add_option("--allow-layout-change", req->allowed_layout_changes,
                   "Accept that the fix changes this type's layout, e.g. 'struct foo' (repeatable): only when no "

@@ -39,7 +39,8 @@ json RecordJson(const userspace::PatchRecord& r) {
     fns.push_back({{"name", f.name}, {"address", fmt::format("{:#x}", f.address)},
                    {"new_address", fmt::format("{:#x}", f.target)}});
   return {{"id", r.id}, {"cves", r.cves}, {"description", r.description}, {"target", r.target_name},
-          {"target_build_id", r.target_build_id}, {"applied_at", r.applied_at}, {"functions", fns}};
+          {"target_build_id", r.target_build_id}, {"applied_at", r.applied_at}, {"functions", fns},
+          {"supersedes", r.supersedes}};
 }
 
 void RunOnProcesses(const std::string& verb, const Targets& t, const std::string& build_id,
@@ -216,6 +217,7 @@ void RegisterUserspaceCommands(CLI::App& app) {
       for (const auto& s : b.sections) bytes += s.size;
       json j = {{"id", b.id}, {"description", b.description}, {"cves", b.cves}, {"arch", b.arch},
                 {"target", b.target_name}, {"target_build_id", b.target_build_id}, {"replaces", fns},
+                {"supersedes", b.supersedes},
                 {"adds", b.added}, {"new_data", b.new_data}, {"bytes", bytes}};
       if (*as_json) {
         fmt::print("{}\n", j.dump(2));
@@ -225,6 +227,7 @@ void RegisterUserspaceCommands(CLI::App& app) {
       if (!b.description.empty()) fmt::print("description  {}\n", b.description);
       fmt::print("cves         {}\n", b.cves.empty() ? "-" : fmt::format("{}", fmt::join(b.cves, ", ")));
       fmt::print("target       {} (build-id {}, {})\n", b.target_name, b.target_build_id, b.arch);
+      for (const auto& id : b.supersedes) fmt::print("supersedes   {}\n", id);
       for (const auto& f : b.functions) fmt::print("replaces     {} ({:#x}, {} bytes)\n", f.name, f.address, f.size);
       for (const auto& f : b.added) fmt::print("adds         {}\n", f);
       for (const auto& d : b.new_data) fmt::print("new data     {}\n", d);

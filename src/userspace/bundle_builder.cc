@@ -227,6 +227,7 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
   GRAFT_TRY(bundle::ValidateId(b.id));
   b.description = req.description;
   b.cves = req.cves;
+  b.supersedes = req.supersedes;
   b.target_name = std::filesystem::path(req.target).filename().string();
   b.target_build_id = target->build_id();
   b.added = plan.added;

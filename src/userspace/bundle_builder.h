@@ -18,6 +18,7 @@ struct BundleRequest {
   std::string output;                         // bundle path to write
   std::string id;                             // patch id; derived from output's name when empty
   std::vector<std::string> cves;
+  std::vector<std::string> supersedes;  // earlier patches (ids) this one replaces in one switch
   std::string description;
   // Types ("struct foo") whose layout the fix may change: the operator knows
   // no object of that type outlives the patch (stack-only, or rebuilt).

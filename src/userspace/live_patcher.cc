@@ -269,17 +269,31 @@ Status DeregisterUnwindTables(pid_t pid, const process::SyscallGadgets& g, Proce
   return OkStatus();
 }
 
-// Writes every function's jump (or original bytes) while the threads are
-// stopped; a failed write puts back the ones already written: all or nothing.
-Status WriteAllOrNothing(const process::ProcessMemory& mem, const std::vector<PatchedFunction>& fns, bool install) {
-  for (size_t i = 0; i < fns.size(); i++) {
-    Status w = mem.Write(fns[i].site, install ? fns[i].jump : fns[i].original);
+// One code write of a switch: `now` goes in, `before` is what it replaces.
+struct SiteWrite {
+  uint64_t site;
+  std::vector<uint8_t> now, before;
+};
+
+// Writes every jump (or original bytes) while the threads are stopped; a
+// failed write puts back the ones already written: all or nothing.
+Status WriteAllOrNothing(const process::ProcessMemory& mem, const std::vector<SiteWrite>& writes) {
+  for (size_t i = 0; i < writes.size(); i++) {
+    Status w = mem.Write(writes[i].site, writes[i].now);
     if (!w.ok()) {
-      for (size_t j = 0; j < i; j++) (void)mem.Write(fns[j].site, install ? fns[j].original : fns[j].jump);
+      for (size_t j = 0; j < i; j++) (void)mem.Write(writes[j].site, writes[j].before);
       return w;
     }
   }
   return OkStatus();
+}
+
+// Removes a patch's memory once no jump leads into it: its unwind tables
+// first (they point into it), then the mapping.
+Status RemovePatchMemory(pid_t pid, const process::SyscallGadgets& g, ProcessImage& image,
+                         process::StackUnwinder& unwinder, const PatchRecord& rec) {
+  GRAFT_TRY(DeregisterUnwindTables(pid, g, image, unwinder, rec));
+  return UnmapInTarget(pid, g, rec.code_start, rec.code_size + rec.data_size);
 }
 
 struct SwitchPlan {
@@ -382,7 +396,23 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
     return Err("process {} ({}) does not run {} with build-id {}; the patch is not for it", pid,
                process::ProcessName(pid), b.target_name, b.target_build_id);
   GRAFT_ASSIGN(auto applied, ReadAppliedPatches(pid));
+  // Patch levels: the active patches this bundle supersedes go out in the
+  // same stop that brings it in.
+  std::vector<const PatchRecord*> superseded;
   for (const AppliedPatch& ap : applied) {
+    auto names = [](const std::vector<std::string>& v, const std::string& id) {
+      return std::find(v.begin(), v.end(), id) != v.end();
+    };
+    if (names(ap.record.supersedes, b.id))
+      return Err("process {} runs patch {}, which supersedes {}; an older level cannot go back in (revert {} "
+                 "first)", pid, ap.record.id, b.id, ap.record.id);
+    if (names(b.supersedes, ap.record.id)) {
+      if (!ap.active)
+        return Err("process {} holds patch {} in state {}; run `graft revert {} --pid {}` first", pid,
+                   ap.record.id, ap.state, ap.record.id, pid);
+      superseded.push_back(&ap.record);
+      continue;
+    }
     if (ap.record.id != b.id) continue;
     if (ap.active) return Err("patch {} is already applied to process {}", b.id, pid);
     return Err("process {} holds an interrupted, inactive copy of patch {}; run `graft revert {} --pid {}` "
@@ -396,6 +426,16 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
 
   std::vector<BusyRange> busy;
   for (const PatchedFunction& f : lp.record.functions) busy.push_back({f.address, f.address + f.size, f.name});
+  // The superseded patches' code is removed after the switch: nobody may be in it.
+  for (const PatchRecord* old : superseded)
+    busy.push_back({old->code_start, old->code_start + old->code_size, "patch " + old->id + "'s code"});
+  // What a superseded patch wrote at a site, if anything.
+  auto superseded_jump = [&](uint64_t site) -> const PatchedFunction* {
+    for (const PatchRecord* old : superseded)
+      for (const PatchedFunction& g : old->functions)
+        if (g.site == site) return &g;
+    return nullptr;
+  };
 
   PatchOutcome out;
   out.pid = pid;
@@ -420,6 +460,12 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
     for (size_t i = 0; i < b.functions.size(); i++) {
       const PatchedFunction& f = lp.record.functions[i];
       GRAFT_ASSIGN(auto now, mem.Read(f.address, f.size));
+      // Under a superseded patch's jump lies the original code.
+      if (const PatchedFunction* g = superseded_jump(f.site)) {
+        size_t at = g->site - f.address;
+        if (at + g->jump.size() <= now.size() && std::equal(g->jump.begin(), g->jump.end(), now.begin() + at))
+          std::copy(g->original.begin(), g->original.end(), now.begin() + at);
+      }
       if (now == b.functions[i].expected) continue;
       for (const AppliedPatch& ap : applied)
         for (const PatchedFunction& g : ap.record.functions)
@@ -431,7 +477,36 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
     }
     return OkStatus();
   };
-  plan.commit = [&](process::StoppedProcess&) { return WriteAllOrNothing(mem, lp.record.functions, true); };
+  for (const PatchRecord* old : superseded)
+    for (const PatchedFunction& g : old->functions) {
+      bool replaced_again = false;
+      for (const PatchedFunction& f : lp.record.functions) replaced_again |= f.site == g.site;
+      if (replaced_again) continue;
+      // Dropped by the new level: it must still hold the old level's jump.
+      auto verify_before = plan.verify;
+      plan.verify = [&mem, &g, pid, old, verify_before](process::StoppedProcess& p) -> Status {
+        GRAFT_TRY(verify_before(p));
+        GRAFT_ASSIGN(auto now, mem.Read(g.site, g.jump.size()));
+        if (now != g.jump)
+          return Err("function {} in process {} no longer holds patch {}'s jump; refusing to supersede it", g.name,
+                     pid, old->id).WithKind(ErrorKind::kTargetChanged);
+        return OkStatus();
+      };
+    }
+  plan.commit = [&](process::StoppedProcess&) {
+    std::vector<SiteWrite> writes;
+    for (const PatchedFunction& f : lp.record.functions) {
+      const PatchedFunction* g = superseded_jump(f.site);
+      writes.push_back({f.site, f.jump, g ? g->jump : f.original});
+    }
+    for (const PatchRecord* old : superseded)
+      for (const PatchedFunction& g : old->functions) {
+        bool replaced_again = false;
+        for (const PatchedFunction& f : lp.record.functions) replaced_again |= f.site == g.site;
+        if (!replaced_again) writes.push_back({g.site, g.original, g.jump});
+      }
+    return WriteAllOrNothing(mem, writes);
+  };
   auto why = SwitchWhenIdle(pid, *unwinder, plan, opt, out);
   if (!why.ok()) {
     unmap();
@@ -445,6 +520,14 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
         .WithKind(ErrorKind::kBusy);
   }
   out.record = lp.record;
+  for (const PatchRecord* old : superseded) {
+    if (opt.progress) opt.progress(fmt::format("process {}: removing superseded patch {}", pid, old->id));
+    Status st = RemovePatchMemory(pid, gadgets, image, *unwinder, *old);
+    if (!st.ok())
+      return Err("process {}: patch {} is active and patch {} no longer runs, but {}'s memory is still mapped: "
+                 "{}; run `graft revert {} --pid {}` to remove it", pid, b.id, old->id, old->id,
+                 st.error().message(), old->id, pid).WithKind(ErrorKind::kPartial);
+  }
   return out;
 }
 
@@ -469,10 +552,19 @@ Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const P
   out.record = rec;
   SwitchPlan plan;
   plan.busy = busy;
+  // A patch superseded by a newer level may have the newer one's jumps at
+  // its sites: those are not its own and stay.
+  auto others_jump = [&](uint64_t site, const std::vector<uint8_t>& now) {
+    for (const AppliedPatch& a : applied)
+      if (a.record.id != id)
+        for (const PatchedFunction& g : a.record.functions)
+          if (g.site == site && g.jump == now) return true;
+    return false;
+  };
   plan.verify = [&](process::StoppedProcess&) -> Status {
     for (const PatchedFunction& f : rec.functions) {
       GRAFT_ASSIGN(auto now, mem.Read(f.site, f.jump.size()));
-      if (now != f.jump && now != f.original)
+      if (now != f.jump && now != f.original && !others_jump(f.site, now))
         return Err("function {} in process {} was changed by someone else since patch {} was applied; "
                    "refusing to revert", f.name, pid, id).WithKind(ErrorKind::kTargetChanged);
     }
@@ -483,7 +575,12 @@ Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const P
   // nothing can enter the code once the jumps are gone.
   bool unmap_in_stop = rec.eh_frame == 0;
   plan.commit = [&](process::StoppedProcess& proc) -> Status {
-    GRAFT_TRY(WriteAllOrNothing(mem, rec.functions, false));
+    std::vector<SiteWrite> writes;
+    for (const PatchedFunction& f : rec.functions) {
+      GRAFT_ASSIGN(auto now, mem.Read(f.site, f.jump.size()));
+      if (now == f.jump) writes.push_back({f.site, f.original, f.jump});
+    }
+    GRAFT_TRY(WriteAllOrNothing(mem, writes));
     if (!unmap_in_stop) return OkStatus();
     // Still stopped: nobody can be in the patch's code now, unmap it in the same stop.
     GRAFT_ASSIGN(auto rs, process::RemoteSyscall::Prepare(proc, proc.threads()[0].tid, gadgets));
@@ -497,8 +594,7 @@ Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const P
                out.attempts, why).WithKind(ErrorKind::kBusy);
   }
   if (!unmap_in_stop && !opt.dry_run) {
-    Status st = DeregisterUnwindTables(pid, gadgets, image, *unwinder, rec);
-    if (st.ok()) st = UnmapInTarget(pid, gadgets, rec.code_start, rec.code_size + rec.data_size);
+    Status st = RemovePatchMemory(pid, gadgets, image, *unwinder, rec);
     if (!st.ok())
       return Err("process {}: patch {} is reverted (the original code runs), but its memory is still mapped: {}; "
                  "run `graft revert {} --pid {}` again to remove it", pid, id, st.error().message(), id, pid)

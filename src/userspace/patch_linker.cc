@@ -47,6 +47,7 @@ Result<LinkedPatch> LinkPatch(const bundle::Bundle& b, ProcessImage& image, cons
   rec.id = b.id;
   rec.description = b.description;
   rec.cves = b.cves;
+  rec.supersedes = b.supersedes;
   rec.target_name = b.target_name;
   rec.target_build_id = b.target_build_id;
   rec.applied_at = std::time(nullptr);

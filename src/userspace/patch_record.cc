@@ -19,7 +19,7 @@ static std::vector<uint8_t> Unhex(const std::string& s) {
 }
 
 std::vector<uint8_t> EncodeRecord(const PatchRecord& r) {
-  json j = {{"id", r.id}, {"description", r.description}, {"cves", r.cves}, {"target_name", r.target_name},
+  json j = {{"id", r.id}, {"description", r.description}, {"cves", r.cves}, {"supersedes", r.supersedes}, {"target_name", r.target_name},
             {"target_build_id", r.target_build_id}, {"code", {r.code_start, r.code_size}},
             {"data", {r.data_start, r.data_size}}, {"applied_at", r.applied_at},
             {"unwind", {r.eh_frame, r.unwind_object}}};
@@ -49,6 +49,7 @@ Result<PatchRecord> DecodeRecord(const std::vector<uint8_t>& bytes) {
     r.id = j.at("id");
     r.description = j.at("description");
     r.cves = j.at("cves").get<std::vector<std::string>>();
+    if (j.contains("supersedes")) r.supersedes = j.at("supersedes").get<std::vector<std::string>>();
     r.target_name = j.at("target_name");
     r.target_build_id = j.at("target_build_id");
     r.code_start = j.at("code").at(0);

@@ -30,6 +30,7 @@ struct PatchRecord {
   std::string id;
   std::string description;
   std::vector<std::string> cves;
+  std::vector<std::string> supersedes;
   std::string target_name;
   std::string target_build_id;
   uint64_t code_start = 0, code_size = 0, data_start = 0, data_size = 0;
