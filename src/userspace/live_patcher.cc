@@ -159,19 +159,19 @@ Status MapPatch(pid_t pid, const process::SyscallGadgets& g, const LinkedPatch& 
     if (!code.ok()) {
       mapped = code.error();
     } else if (static_cast<uint64_t>(*code) != lp.base) {
-      rs.Call(SYS_munmap, {uint64_t(*code), lp.code_size});
+      (void)rs.Call(SYS_munmap, {uint64_t(*code), lp.code_size});
       mapped = Err("the kernel placed the patch at {:#x} instead of {:#x}", *code, lp.base);
     } else if (lp.data_size) {
       auto data = Check(rs.Call(SYS_mmap, {lp.base + lp.code_size, lp.data_size, PROT_READ | PROT_WRITE,
                                            MAP_PRIVATE | MAP_FIXED_NOREPLACE, uint64_t(fd), lp.code_size}),
                         "mmap (data)");
       if (!data.ok()) {
-        rs.Call(SYS_munmap, {lp.base, lp.code_size});
+        (void)rs.Call(SYS_munmap, {lp.base, lp.code_size});
         mapped = data.error();
       }
     }
   }
-  rs.Call(SYS_close, {uint64_t(fd)});
+  (void)rs.Call(SYS_close, {uint64_t(fd)});
   return mapped;
 }
 

@@ -29,10 +29,11 @@ std::vector<uint8_t> EncodeRecord(const PatchRecord& r) {
                    {"target", f.target}, {"original", elf::HexBytes(f.original)}, {"jump", elf::HexBytes(f.jump)}});
   j["functions"] = fns;
   std::string text = j.dump();
-  std::vector<uint8_t> out(kMagic, kMagic + 8);
   uint32_t n = text.size();
-  out.insert(out.end(), reinterpret_cast<uint8_t*>(&n), reinterpret_cast<uint8_t*>(&n) + 4);
-  out.insert(out.end(), text.begin(), text.end());
+  std::vector<uint8_t> out(12 + text.size());
+  std::memcpy(out.data(), kMagic, 8);
+  std::memcpy(out.data() + 8, &n, 4);
+  std::memcpy(out.data() + 12, text.data(), text.size());
   out.resize((out.size() + 4095) & ~size_t(4095), 0);
   return out;
 }
