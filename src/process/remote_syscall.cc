@@ -153,7 +153,14 @@ Status RemoteSyscall::CallFunction(uint64_t function, std::vector<uint64_t> args
   for (;;) {
     if (ptrace(PTRACE_SYSCALL, tid_, nullptr, nullptr) != 0)
       return Err("thread {}: cannot resume for a call: {}", tid_, std::strerror(errno));
-    GRAFT_ASSIGN(int st, proc_.WaitStop(tid_));
+    // A function can block on a lock a stopped thread holds. After the
+    // deadline graft lets go: the thread finishes the call by itself once the
+    // others run, and returns through the safety frame to where it was.
+    auto waited = proc_.WaitStop(tid_);
+    if (!waited.ok())
+      return Err("thread {}: the call to {:#x} did not return in time ({}); it completes on its own once the "
+                 "process runs", tid_, function, waited.error().message()).WithKind(ErrorKind::kPartial);
+    int st = *waited;
     if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
       user_regs_struct now;
       if (ptrace(PTRACE_GETREGS, tid_, nullptr, &now) != 0)

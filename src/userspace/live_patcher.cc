@@ -449,6 +449,11 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
     if (opt.progress) opt.progress(fmt::format("process {}: mapping patch at {:#x}", pid, lp.base));
     GRAFT_TRY(MapPatch(pid, gadgets, lp));
     if (Status st = RegisterUnwindTables(pid, gadgets, image, *unwinder, lp.record); !st.ok()) {
+      // A registration still under way will point into the mapping: keep it.
+      if (st.error().kind() == ErrorKind::kPartial)
+        return Err("process {}: {}; nothing was switched, and patch {}'s memory stays mapped (inactive): run "
+                   "`graft revert {} --pid {}` to remove it", pid, st.error().message(), b.id, b.id, pid)
+            .WithKind(ErrorKind::kPartial);
       unmap();
       return st.error();
     }
