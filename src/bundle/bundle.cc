@@ -105,6 +105,12 @@ static Result<Bundle> FromJson(const json& j) {
       fn.section = f.at("section");
       fn.expected = f.at("expected").get_binary();
       if (fn.section >= b.sections.size()) return Err("function {} names a missing section", fn.name);
+      if (b.sections[fn.section].kind != Section::Kind::kText)
+        return Err("function {}: its new code is in section {}, which is not code", fn.name,
+                   b.sections[fn.section].name);
+      if (fn.expected.size() != fn.size)
+        return Err("function {}: {} bytes of expected code for a {}-byte function", fn.name, fn.expected.size(),
+                   fn.size);
       b.functions.push_back(std::move(fn));
     }
     for (const Section& s : b.sections)
@@ -115,9 +121,20 @@ static Result<Bundle> FromJson(const json& j) {
     return Err("malformed bundle contents: {}", e.what());
   }
   GRAFT_TRY(ValidateId(b.id));
+  for (const std::string& id : b.supersedes) GRAFT_TRY(ValidateId(id));
+  if (b.arch != "x86_64") return Err("the bundle is for architecture '{}'; this graft patches x86_64", b.arch);
+  if (b.functions.empty() && b.added.empty()) return Err("the bundle replaces and adds nothing");
   for (int32_t u : {b.eh_frame_section, b.unwind_object_section})
     if (u < -1 || u >= static_cast<int32_t>(b.sections.size())) return Err("unwind tables name a missing section");
   if ((b.eh_frame_section < 0) != (b.unwind_object_section < 0)) return Err("unwind tables without storage");
+  if (b.eh_frame_section >= 0) {
+    const Section& eh = b.sections[b.eh_frame_section];
+    const Section& obj = b.sections[b.unwind_object_section];
+    if (eh.kind != Section::Kind::kRodata || eh.size < 4)
+      return Err("unwind tables: section {} is not a read-only .eh_frame", eh.name);
+    if ((obj.kind != Section::Kind::kBss && obj.kind != Section::Kind::kData) || obj.size < 64)
+      return Err("unwind tables: their storage {} is not 64 writable bytes", obj.name);
+  }
   return b;
 }
 

@@ -82,5 +82,39 @@ TEST(Bundle, ValidatesIds) {
   EXPECT_FALSE(ValidateId(std::string(49, 'a')).ok());
 }
 
+
+// Each field is checked before use: a bundle that decodes but would make
+// apply read or write out of bounds is refused, naming the field.
+TEST(Bundle, ValidatesFieldsBeforeUse) {
+  auto refused = [](Bundle b, const std::string& words) {
+    auto r = Decode(Encode(b), "mem");
+    ASSERT_FALSE(r.ok()) << "accepted a bundle that should mention: " << words;
+    EXPECT_NE(r.error().message().find(words), std::string::npos) << r.error().message();
+  };
+  Bundle b = Sample();
+  b.arch = "aarch64";
+  refused(b, "architecture 'aarch64'");
+  b = Sample();
+  b.functions[0].expected.resize(12);
+  refused(b, "12 bytes of expected code for a 40-byte function");
+  b = Sample();
+  b.sections[0].kind = Section::Kind::kData;
+  refused(b, "which is not code");
+  b = Sample();
+  b.sections[0].relocs[0].offset = 9;
+  refused(b, "lies outside it");
+  b = Sample();
+  b.sections[0].relocs[0].kind = Reloc::Kind::kSection;
+  b.sections[0].relocs[0].section = 7;
+  refused(b, "missing section 7");
+  b = Sample();
+  b.supersedes = {"../up"};
+  refused(b, "may only contain");
+  b = Sample();
+  b.eh_frame_section = 0;
+  b.unwind_object_section = 0;
+  refused(b, "not a read-only .eh_frame");
+}
+
 }  // namespace
 }  // namespace graft::bundle
