@@ -54,6 +54,20 @@ class Arch {
   // If `code` at `at` is a direct jump written by EncodeJump, its destination.
   virtual bool DecodeJump(std::span<const uint8_t> code, uint64_t at, uint64_t* to) const = 0;
 
+  // A return trap: code at `at` that a busy thread's return address is
+  // pointed at so that it stops right after leaving a function, without a
+  // breakpoint: it saves the return-value register into `save`, makes the
+  // harmless system call ReturnTrapSyscall() (a tracer stops there), puts the
+  // register back and jumps to the address stored in `resume`. If the tracer
+  // is gone it does the same and the program goes on unharmed.
+  static constexpr size_t kReturnTrapSize = 32;
+  virtual Result<std::vector<uint8_t>> EncodeReturnTrap(uint64_t at, uint64_t save, uint64_t resume) const = 0;
+  virtual long ReturnTrapSyscall() const = 0;
+  // Offset in the trap just past its system call instruction, and past the
+  // instruction that saves the register.
+  virtual size_t ReturnTrapSyscallEnd() const = 0;
+  virtual size_t ReturnTrapSaved() const = 0;
+
   // An indirect jump through an 8-byte literal that follows it (veneer for
   // calls into other shared libraries); *literal_offset is where the address goes.
   virtual std::vector<uint8_t> AbsoluteJumpVeneer(size_t* literal_offset) const = 0;

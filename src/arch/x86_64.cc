@@ -131,6 +131,27 @@ class X86_64 final : public Arch {
     return true;
   }
 
+  Result<std::vector<uint8_t>> EncodeReturnTrap(uint64_t at, uint64_t save, uint64_t resume) const override {
+    // mov %rax,save(%rip); mov $24,%eax (sched_yield); syscall; mov save(%rip),%rax; jmp *resume(%rip)
+    std::vector<uint8_t> t = {0x48, 0x89, 0x05, 0, 0, 0, 0, 0xb8, 24, 0, 0, 0, 0x0f, 0x05,
+                              0x48, 0x8b, 0x05, 0, 0, 0, 0, 0xff, 0x25, 0, 0, 0, 0};
+    auto rel = [&](size_t field, uint64_t end, uint64_t to) -> Status {
+      int64_t d = static_cast<int64_t>(to - (at + end));
+      if (d < INT32_MIN || d > INT32_MAX) return Err("return trap at {:#x}: {:#x} is out of rel32 reach", at, to);
+      int32_t d32 = static_cast<int32_t>(d);
+      std::memcpy(&t[field], &d32, 4);
+      return OkStatus();
+    };
+    GRAFT_TRY(rel(3, 7, save));
+    GRAFT_TRY(rel(17, 21, save));
+    GRAFT_TRY(rel(23, 27, resume));
+    t.resize(kReturnTrapSize, 0xcc);  // never reached: the jmp above leaves
+    return t;
+  }
+  long ReturnTrapSyscall() const override { return 24; }  // SYS_sched_yield
+  size_t ReturnTrapSyscallEnd() const override { return 14; }
+  size_t ReturnTrapSaved() const override { return 7; }
+
   std::vector<uint8_t> AbsoluteJumpVeneer(size_t* literal_offset) const override {
     // jmp *0(%rip); .quad target
     *literal_offset = 6;

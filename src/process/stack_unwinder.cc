@@ -159,6 +159,11 @@ static int CollectFrame(Dwfl_Frame* state, void* arg) {
   }
   uint64_t at = activation ? pc : pc - 1;
   st->pcs.push_back(at);
+  st->activation.push_back(activation);
+  Dwarf_Word sp = 0;
+  // DWARF register 7 is %rsp on x86-64.
+  if (dwfl_frame_reg(state, 7, &sp) != 0) sp = 0;
+  st->sps.push_back(sp);
   if (!HasCfi(dwfl_thread_dwfl(dwfl_frame_thread(state)), at)) {
     st->error = fmt::format("no frame description for pc {:#x} (code without unwind tables: JIT code, "
                             "hand-written assembly, or memory graft does not know)", at);

@@ -23,6 +23,10 @@ namespace graft::process {
 struct ThreadStack {
   pid_t tid = 0;
   std::vector<uint64_t> pcs;  // innermost first; outer entries are return addresses minus one
+  // The stack pointer in each frame (0: unknown). A caller's is its callee's
+  // CFA, so the callee's return address is stored at sps[i + 1] - 8.
+  std::vector<uint64_t> sps;
+  std::vector<bool> activation;  // frame i was interrupted (signal frame), not a call
   bool complete = false;      // reached the outermost frame through CFI alone
   std::string error;          // why it is not complete
 };

@@ -163,7 +163,7 @@ bool StoppedProcess::CountMatches(size_t zombies) const {
 }
 
 Status StoppedProcess::Stop() {
-  std::set<pid_t> seen;
+  std::set<pid_t>& seen = seen_;
   stopped_ = true;
   for (int pass = 0; pass < 1000; pass++) {
     size_t zombies = 0;
@@ -201,8 +201,74 @@ Status StoppedProcess::StopOne() {
   return Err("process {} does not exist: it exited (or graft may not see it)", pid_);
 }
 
+Status StoppedProcess::Release(pid_t tid, bool trace_syscalls) {
+  ThreadState* t = Find(tid);
+  if (!t) return Err("thread {} is not held by graft", tid);
+  if (ptrace(trace_syscalls ? PTRACE_SYSCALL : PTRACE_CONT, tid, nullptr, t->pending_signal) != 0)
+    return Err("thread {}: cannot resume it: {}", tid, std::strerror(errno));
+  t->pending_signal = 0;
+  t->running = true;
+  t->event_stop = false;
+  return OkStatus();
+}
+
+void StoppedProcess::Forget(pid_t tid) {
+  threads_.erase(std::remove_if(threads_.begin(), threads_.end(), [&](auto& t) { return t.tid == tid; }),
+                 threads_.end());
+}
+
+Status StoppedProcess::Halt(const std::function<bool(pid_t, int)>& on_stop) {
+  std::vector<pid_t> running;
+  for (ThreadState& t : threads_)
+    if (t.running) running.push_back(t.tid);
+  for (pid_t tid : running) ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+  Status result = OkStatus();
+  for (pid_t tid : running) {
+    for (;;) {
+      auto st = WaitStop(tid);
+      ThreadState* t = Find(tid);
+      if (!st.ok()) {
+        if (!ProcessExists(pid_)) return st.error();
+        if (!ProcessExists(tid)) Forget(tid);
+        else if (result.ok()) result = st.error();
+        break;
+      }
+      if (!t) break;
+      int s = *st;
+      if ((s >> 16) == PTRACE_EVENT_STOP) {
+        t->event_stop = true;
+        t->running = false;
+        break;
+      }
+      if (on_stop && on_stop(tid, s)) {
+        // Held where it is; the interrupt still pending is dropped at detach.
+        t->running = false;
+        break;
+      }
+      int sig = WSTOPSIG(s);
+      if (sig == (SIGTRAP | 0x80)) {
+        // A thread traced at system calls reports the interrupt as a
+        // system-call stop. Held there, an injected call would be confused
+        // with the pending one: ask again, so it comes to an interrupt stop
+        // (a blocking call it enters is interrupted and restarts later).
+        ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+      } else if (sig != SIGTRAP) {
+        t->pending_signal = sig;
+      }
+      ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+    }
+    if (ThreadState* t = Find(tid); t && !t->running) ptrace(PTRACE_GETREGS, tid, nullptr, &t->regs);
+  }
+  if (!result.ok()) return result;
+  return Stop();  // threads created while they ran
+}
+
 void StoppedProcess::Resume() {
   if (!stopped_) return;
+  // Nothing may stay released: a running tracee cannot be detached.
+  bool any_running = false;
+  for (ThreadState& t : threads_) any_running |= t.running;
+  if (any_running) (void)Halt(nullptr);
   for (ThreadState& t : threads_) ptrace(PTRACE_DETACH, t.tid, nullptr, t.pending_signal);
   // A thread that never reached its stop may have reached it since.
   for (pid_t tid : unreleased_) {

@@ -9,6 +9,8 @@
 #include <sys/user.h>
 
 #include <chrono>
+#include <functional>
+#include <set>
 #include <map>
 #include <vector>
 
@@ -20,6 +22,7 @@ struct ThreadState {
   pid_t tid = 0;
   int pending_signal = 0;  // signal that arrived while stopping; re-delivered on resume
   bool event_stop = false; // in PTRACE_EVENT_STOP (safe to run injected syscalls)
+  bool running = false;    // let go for a while (still seized): see Release()/Halt()
   user_regs_struct regs{};
 };
 
@@ -32,8 +35,18 @@ class StoppedProcess {
 
   // Seizes and stops every thread, including ones created meanwhile. All
   // threads of a pass are interrupted before any is waited for, so they stop
-  // in parallel and the first stopped waits least.
+  // in parallel and the first stopped waits least. Called again after some
+  // threads ran (Halt), it takes in threads created in the meantime.
   Status Stop();
+  // Lets a held thread run on, still seized: with `trace_syscalls` it stops
+  // at each system call. A signal kept for it is delivered now.
+  Status Release(pid_t tid, bool trace_syscalls);
+  // Interrupts every released thread and waits until it is held again;
+  // `on_stop` sees each other stop on the way (a system call, a signal) and
+  // returns true when that stop is where the thread should stay.
+  Status Halt(const std::function<bool(pid_t, int)>& on_stop);
+  // A released thread that ended.
+  void Forget(pid_t tid);
   // Seizes and stops only the thread-group leader (or the first live thread):
   // enough for injected system calls that do not touch code others run.
   Status StopOne();
@@ -60,6 +73,7 @@ class StoppedProcess {
   pid_t pid_;
   std::vector<ThreadState> threads_;
   std::vector<pid_t> unreleased_;  // seized but never stopped: let go by our exit
+  std::set<pid_t> seen_;           // every thread Stop() has met
   bool stopped_ = false;
 };
 

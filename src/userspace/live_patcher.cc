@@ -25,12 +25,14 @@
 #include <cstring>
 #include <thread>
 
+#include "arch/arch.h"
 #include "base/interrupt.h"
 #include "process/remote_syscall.h"
 #include "process/stack_unwinder.h"
 #include "process/stopped_process.h"
 #include "userspace/patch_linker.h"
 #include "userspace/process_image.h"
+#include "userspace/run_until_safe.h"
 
 namespace graft::userspace {
 namespace {
@@ -46,54 +48,57 @@ constexpr size_t kUnreliable = ~size_t(0);
 
 struct BusyThread {
   pid_t tid = 0;
-  size_t frame = 0;  // the innermost busy frame; kUnreliable: the stack could not be read
-  std::string why;  // empty: nobody is busy
+  size_t frame = 0;      // the innermost busy frame; kUnreliable: the stack could not be read
+  size_t outermost = 0;  // the outermost busy frame: running out of it makes the thread clear
+  std::string why;       // empty: nobody is busy
+  process::ThreadStack stack;
 };
 
 // ThreadStackCheck: no thread's PC or return address may lie in a range, and
 // a stack that could not be unwound to its outermost frame counts as busy
 // (it might return into anything), as the kernel's transition code treats an
-// unreliable stack: "not yet", never "nothing found".
-Result<BusyThread> FindBusyThread(process::StoppedProcess& proc, process::StackUnwinder& unwinder,
-                                  const std::vector<BusyRange>& ranges) {
+// unreliable stack: "not yet", never "nothing found". Returns every busy
+// thread, in thread order.
+Result<std::vector<BusyThread>> FindBusyThreads(process::StoppedProcess& proc, process::StackUnwinder& unwinder,
+                                                const std::vector<BusyRange>& ranges) {
   std::vector<pid_t> tids;
   for (auto& t : proc.threads()) tids.push_back(t.tid);
   GRAFT_ASSIGN(auto stacks, unwinder.Unwind(tids));
-  for (const process::ThreadStack& st : stacks) {
+  std::vector<BusyThread> out;
+  for (process::ThreadStack& st : stacks) {
+    BusyThread bt;
+    bt.tid = st.tid;
     for (size_t i = 0; i < st.pcs.size(); i++)
       for (const BusyRange& r : ranges)
-        if (st.pcs[i] >= r.lo && st.pcs[i] < r.hi)
-          return BusyThread{st.tid, i,
-                            fmt::format("thread {} {} {} (pc {:#x}, frame {})", st.tid,
-                                        i == 0 ? "is running in" : "returns into", r.what, st.pcs[i], i)};
+        if (st.pcs[i] >= r.lo && st.pcs[i] < r.hi) {
+          if (bt.why.empty()) {
+            bt.frame = i;
+            bt.why = fmt::format("thread {} {} {} (pc {:#x}, frame {})", st.tid,
+                                 i == 0 ? "is running in" : "returns into", r.what, st.pcs[i], i);
+          }
+          bt.outermost = i;
+        }
+    if (bt.why.empty() && !st.complete) {
+      bt.frame = bt.outermost = kUnreliable;
+      bt.why = fmt::format("thread {}'s stack cannot be read reliably past frame {} ({}), so it may be inside a "
+                           "function being switched", st.tid, st.pcs.size(), st.error);
+    }
+    if (bt.why.empty()) continue;
+    bt.stack = std::move(st);
+    out.push_back(std::move(bt));
   }
-  for (const process::ThreadStack& st : stacks)
-    if (!st.complete)
-      return BusyThread{st.tid, kUnreliable,
-                        fmt::format("thread {}'s stack cannot be read reliably past frame {} ({}), so it "
-                                    "may be inside a function being switched", st.tid, st.pcs.size(), st.error)};
-  return BusyThread{};
+  // A definite "inside" names the function; an unreliable stack comes after.
+  std::stable_sort(out.begin(), out.end(), [](const BusyThread& a, const BusyThread& b) {
+    return a.frame != kUnreliable && b.frame == kUnreliable;
+  });
+  return out;
 }
 
-// A thread whose innermost frame is in a replaced function (a hot leaf) is
-// single-stepped, alone, until it leaves: far likelier to succeed than waiting
-// for every thread of a busy process to be elsewhere at one instant.
-bool StepOut(process::StoppedProcess& proc, pid_t tid, const std::vector<BusyRange>& ranges, int max_steps) {
-  for (int i = 0; i < max_steps; i++) {
-    if (ptrace(PTRACE_SINGLESTEP, tid, nullptr, nullptr) != 0) return false;
-    // A step into a blocking system call may not end soon: then the thread
-    // is interrupted where it is and counts as busy.
-    auto st = proc.WaitStop(tid, std::chrono::milliseconds(50));
-    process::ThreadState* t = proc.Find(tid);
-    if (!st.ok() || !t) return false;
-    if (WSTOPSIG(*st) != SIGTRAP) t->pending_signal = WSTOPSIG(*st);
-    if (ptrace(PTRACE_GETREGS, tid, nullptr, &t->regs) != 0) return false;
-    t->event_stop = false;
-    bool inside = false;
-    for (const BusyRange& r : ranges) inside |= t->regs.rip >= r.lo && t->regs.rip < r.hi;
-    if (!inside) return true;
-  }
-  return false;
+Result<BusyThread> FindBusyThread(process::StoppedProcess& proc, process::StackUnwinder& unwinder,
+                                  const std::vector<BusyRange>& ranges) {
+  GRAFT_ASSIGN(auto busy, FindBusyThreads(proc, unwinder, ranges));
+  if (busy.empty()) return BusyThread{};
+  return std::move(busy[0]);
 }
 
 Result<long> Check(Result<long> r, const char* what) {
@@ -298,6 +303,9 @@ Status RemovePatchMemory(pid_t pid, const process::SyscallGadgets& g, ProcessIma
 
 struct SwitchPlan {
   std::vector<BusyRange> busy;
+  // Where busy threads can be run out of their functions (run_until_safe.h);
+  // count 0: not here, retry at other moments instead.
+  TrapArea traps;
   std::function<Status(process::StoppedProcess&)> verify;  // first thing in every stop
   std::function<Status(process::StoppedProcess&)> commit;  // once nobody is busy
 };
@@ -308,7 +316,8 @@ struct SwitchPlan {
 // Returns why it gave up, or "" when committed (or, dry run, when it could).
 Result<std::string> SwitchWhenIdle(pid_t pid, process::StackUnwinder& unwinder, const SwitchPlan& plan,
                                    const PatchOptions& opt, PatchOutcome& out) {
-  auto deadline = Clock::now() + std::chrono::duration<double>(opt.timeout_seconds);
+  auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(opt.timeout_seconds));
   std::chrono::microseconds backoff(500);
   for (;;) {
     out.attempts++;
@@ -318,14 +327,41 @@ Result<std::string> SwitchWhenIdle(pid_t pid, process::StackUnwinder& unwinder, 
       process::StoppedProcess proc(pid);
       GRAFT_TRY(proc.Stop());
       GRAFT_TRY(plan.verify(proc));
-      GRAFT_ASSIGN(BusyThread bt, FindBusyThread(proc, unwinder, plan.busy));
-      for (int tries = 0; !bt.why.empty() && bt.frame == 0 && !opt.dry_run && tries < 16; tries++) {
-        if (!StepOut(proc, bt.tid, plan.busy, 64)) break;
-        GRAFT_ASSIGN(bt, FindBusyThread(proc, unwinder, plan.busy));
+      GRAFT_ASSIGN(process::ProcessMemory mem, process::ProcessMemory::Open(pid));
+      ReturnTrapper trapper(proc, mem, arch::HostArch(), plan.traps);
+      // Busy threads are run out of their functions while the others go on;
+      // each parks at its return address. One attempt runs out for at most a
+      // second, then everything is put back and the next attempt starts over.
+      auto run_out_until = std::min(deadline, Clock::now() + std::chrono::seconds(1));
+      for (;;) {
+        GRAFT_ASSIGN(auto busy, FindBusyThreads(proc, unwinder, plan.busy));
+        if (busy.empty()) {
+          why.clear();
+          if (opt.dry_run) return OkStatus();
+          return plan.commit(proc);
+        }
+        why = busy[0].why;
+        if (opt.dry_run || !plan.traps.count || Clock::now() >= run_out_until) break;
+        if (opt.cancelled && opt.cancelled()) break;
+        bool armed = true;
+        for (const BusyThread& bt : busy) {
+          if (trapper.IsArmed(bt.tid)) continue;
+          Status a = bt.frame == kUnreliable ? Status(Err("its stack cannot be read to the end"))
+                                             : trapper.Arm(bt.stack, bt.outermost);
+          if (!a.ok()) {
+            why = bt.tid == busy[0].tid
+                      ? fmt::format("{}; it cannot be run out of it: {}", bt.why, a.error().message())
+                      : fmt::format("{}; also {}, and it cannot be run out: {}", busy[0].why, bt.why,
+                                    a.error().message());
+            armed = false;
+            break;
+          }
+        }
+        if (!armed) break;
+        GRAFT_TRY(trapper.Run(run_out_until));
+        GRAFT_TRY(plan.verify(proc));
       }
-      why = bt.why;
-      if (!why.empty() || opt.dry_run) return OkStatus();
-      return plan.commit(proc);
+      return trapper.DisarmAll();
     }();
     out.pause_ms = std::max(out.pause_ms, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     if (!st.ok()) return st.error();
@@ -460,6 +496,8 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
   }
   SwitchPlan plan;
   plan.busy = busy;
+  if (!opt.dry_run && LibgccCode(image).empty())
+    plan.traps = {lp.record.trap_code, lp.record.trap_data, lp.record.trap_count};
   // Run-pre on memory: the code that runs must be the code the bundle was built for.
   plan.verify = [&](process::StoppedProcess&) -> Status {
     for (size_t i = 0; i < b.functions.size(); i++) {
@@ -557,6 +595,7 @@ Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const P
   out.record = rec;
   SwitchPlan plan;
   plan.busy = busy;
+  if (!opt.dry_run && LibgccCode(image).empty()) plan.traps = {rec.trap_code, rec.trap_data, rec.trap_count};
   // A patch superseded by a newer level may have the newer one's jumps at
   // its sites: those are not its own and stay.
   auto others_jump = [&](uint64_t site, const std::vector<uint8_t>& now) {

@@ -63,7 +63,8 @@ Result<LinkedPatch> LinkPatch(const bundle::Bundle& b, ProcessImage& image, cons
     sizing.functions.push_back(pf);
   }
   sizing.code_start = sizing.code_size = sizing.data_start = sizing.data_size = sizing.eh_frame =
-      sizing.unwind_object = std::numeric_limits<uint64_t>::max();
+      sizing.unwind_object = sizing.trap_code = sizing.trap_data = sizing.trap_count =
+          std::numeric_limits<uint64_t>::max();
   uint64_t record_size = EncodeRecord(sizing).size();
 
   std::vector<uint64_t> offset(b.sections.size());
@@ -77,6 +78,10 @@ Result<LinkedPatch> LinkPatch(const bundle::Bundle& b, ProcessImage& image, cons
       offset[i] = code;
       code += b.sections[i].size;
     }
+  // Return traps for running busy threads out of functions (run_until_safe.h).
+  code = AlignUp(code, arch::Arch::kReturnTrapSize);
+  const uint64_t trap_code = code;
+  code += kReturnTraps * arch::Arch::kReturnTrapSize;
   code = AlignUp(code, 4096);
   uint64_t data = 0;
   for (size_t i = 0; i < b.sections.size(); i++) {
@@ -86,6 +91,9 @@ Result<LinkedPatch> LinkPatch(const bundle::Bundle& b, ProcessImage& image, cons
     offset[i] = code + data;
     data += b.sections[i].size;
   }
+  data = AlignUp(data, 16);
+  const uint64_t trap_data = code + data;
+  data += kReturnTraps * 16;
   data = AlignUp(data, 4096);
 
   LinkedPatch lp;
@@ -119,6 +127,15 @@ Result<LinkedPatch> LinkPatch(const bundle::Bundle& b, ProcessImage& image, cons
                                               r.symbol, r.offset));
     }
   }
+  for (uint64_t i = 0; i < kReturnTraps; i++) {
+    uint64_t at = lp.base + trap_code + i * arch::Arch::kReturnTrapSize;
+    uint64_t cell = lp.base + trap_data + i * 16;
+    GRAFT_ASSIGN(auto trap, arch.EncodeReturnTrap(at, cell + 8, cell));
+    std::copy(trap.begin(), trap.end(), lp.image.begin() + trap_code + i * arch::Arch::kReturnTrapSize);
+  }
+  rec.trap_code = lp.base + trap_code;
+  rec.trap_data = lp.base + trap_data;
+  rec.trap_count = kReturnTraps;
   rec.code_start = lp.base;
   rec.code_size = code;
   rec.data_start = lp.base + code;

@@ -12,6 +12,10 @@
 
 namespace graft::userspace {
 
+// Return traps each patch mapping carries: as many busy threads can be run
+// out of functions at once.
+inline constexpr uint64_t kReturnTraps = 64;
+
 struct LinkedPatch {
   uint64_t base = 0;
   uint64_t code_size = 0, data_size = 0;  // page multiples; data follows code

@@ -22,7 +22,7 @@ std::vector<uint8_t> EncodeRecord(const PatchRecord& r) {
   json j = {{"id", r.id}, {"description", r.description}, {"cves", r.cves}, {"supersedes", r.supersedes}, {"target_name", r.target_name},
             {"target_build_id", r.target_build_id}, {"code", {r.code_start, r.code_size}},
             {"data", {r.data_start, r.data_size}}, {"applied_at", r.applied_at},
-            {"unwind", {r.eh_frame, r.unwind_object}}};
+            {"unwind", {r.eh_frame, r.unwind_object}}, {"traps", {r.trap_code, r.trap_data, r.trap_count}}};
   json fns = json::array();
   for (const PatchedFunction& f : r.functions)
     fns.push_back({{"name", f.name}, {"site", f.site}, {"address", f.address}, {"size", f.size},
@@ -61,6 +61,11 @@ Result<PatchRecord> DecodeRecord(const std::vector<uint8_t>& bytes) {
     if (j.contains("unwind")) {
       r.eh_frame = j.at("unwind").at(0);
       r.unwind_object = j.at("unwind").at(1);
+    }
+    if (j.contains("traps")) {
+      r.trap_code = j.at("traps").at(0);
+      r.trap_data = j.at("traps").at(1);
+      r.trap_count = j.at("traps").at(2);
     }
     for (const json& f : j.at("functions")) {
       PatchedFunction pf;

@@ -39,6 +39,10 @@ struct PatchRecord {
   // the process's unwinder (libgcc's __register_frame_info); 0: none. The
   // storage is zero until registration, so it also says whether it happened.
   uint64_t eh_frame = 0, unwind_object = 0;
+  // Return traps (see run_until_safe.h): `trap_count` pieces of code of
+  // arch::Arch::kReturnTrapSize bytes at trap_code, each with 16 bytes of
+  // data (resume address, saved register) at trap_data. 0: none.
+  uint64_t trap_code = 0, trap_data = 0, trap_count = 0;
   std::vector<PatchedFunction> functions;
 };
 
