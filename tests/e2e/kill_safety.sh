@@ -1,8 +1,10 @@
-# SIGKILL graft at random moments during apply and revert, many times. After
-# each kill the target must keep running, not be left stopped, answer every
-# request, and run either all old or all new code: graft list shows the patch
-# active or absent (an interrupted apply may leave an inactive mapping, which
-# revert cleans up).
+# SIGKILL graft at random moments during apply and revert, many times; every
+# other time its worker process too (the one that holds the target stopped,
+# runs threads out of busy functions and writes the jumps). After each kill
+# the target must keep running, not be left stopped, answer every request,
+# and run either all old or all new code: graft list shows the patch active
+# or absent (an interrupted apply may leave an inactive mapping, which revert
+# cleans up).
 . "$(dirname "$0")/lib.sh"
 build svc svc.c
 gcc -O2 -o "$W/client" "$PROGRAMS/client.c" -pthread
@@ -21,6 +23,7 @@ for i in $(seq 1 "$KILLS"); do
   fi
   G=$!
   sleep "0.0$((RANDOM % 60))"
+  [ $((i % 2)) = 0 ] && pkill -9 -P "$G" 2>/dev/null || true
   kill -9 "$G" 2>/dev/null || true
   wait "$G" 2>/dev/null || true
   # A surviving worker finishes the transaction; wait for it (it holds the lock).
