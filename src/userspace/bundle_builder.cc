@@ -17,6 +17,7 @@
 #include "diff/type_layout.h"
 #include "elf/target_symbols.h"
 #include "userspace/run_pre.h"
+#include "userspace/tls_binding.h"
 
 namespace graft::userspace {
 namespace {
@@ -25,9 +26,9 @@ using bundle::Reloc;
 
 class BundleResolver {
  public:
-  BundleResolver(const diff::PatchPlan& plan, const elf::TargetSymbols& syms, const arch::Arch& arch,
-                 bundle::Bundle& out)
-      : plan_(plan), syms_(syms), arch_(arch), out_(out) {}
+  BundleResolver(const diff::PatchPlan& plan, const elf::TargetSymbols& syms, TlsBinder& tls,
+                 const arch::Arch& arch, bundle::Bundle& out)
+      : plan_(plan), syms_(syms), tls_(tls), arch_(arch), out_(out) {}
 
   Status Resolve() {
     for (const diff::PlanSection& ps : plan_.sections) {
@@ -41,6 +42,12 @@ class BundleResolver {
     }
     for (size_t i = 0; i < plan_.sections.size(); i++) {
       for (const diff::PlanReloc& pr : plan_.sections[i].relocs) {
+        if (arch_.Classify(pr.type) == arch::RelocClass::kTls) {
+          auto r = tls_.Bind(i, pr);
+          if (!r.ok()) return r.error().context(fmt::format("'{}'", plan_.sections[i].name));
+          if (*r) out_.sections[i].relocs.push_back(std::move(**r));
+          continue;
+        }
         GRAFT_ASSIGN(Reloc r, Bind(plan_.sections[i], pr));
         GRAFT_TRY(Indirect(i, r));
         out_.sections[i].relocs.push_back(std::move(r));
@@ -155,6 +162,7 @@ class BundleResolver {
 
   const diff::PatchPlan& plan_;
   const elf::TargetSymbols& syms_;
+  TlsBinder& tls_;
   const arch::Arch& arch_;
   bundle::Bundle& out_;
   std::map<std::string, uint32_t> indirect_;
@@ -287,7 +295,9 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
                "target's code, so the patch was not built for this binary (other sources, compiler "
                "or flags?):{}", req.target, list);
   }
-  BundleResolver resolver(plan, syms, *arch, b);
+  elf::TargetTls tls(*target);
+  TlsBinder tls_binder(req.target, syms, tls, *arch, b);
+  BundleResolver resolver(plan, syms, tls_binder, *arch, b);
   GRAFT_TRY(resolver.Resolve());
   b.eh_frame_section = plan.eh_frame_section;
   b.unwind_object_section = plan.unwind_object_section;

@@ -6,6 +6,7 @@
 #include <elf.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <set>
 
 namespace graft::userspace {
@@ -89,6 +90,18 @@ Result<uint64_t> ProcessImage::LookupDynamic(const std::string& name) {
   }
   if (weak) return *weak;
   return Err("process {}: symbol '{}' is not exported by any loaded library", pid_, name);
+}
+
+Result<uint64_t> ProcessImage::ReadWord(uint64_t address) {
+  if (!memory_) {
+    GRAFT_ASSIGN(process::ProcessMemory mem, process::ProcessMemory::Open(pid_));
+    memory_ = std::make_unique<process::ProcessMemory>(std::move(mem));
+  }
+  GRAFT_ASSIGN(std::vector<uint8_t> bytes, memory_->Read(address, 8));
+  if (bytes.size() != 8) return Err("process {}: cannot read 8 bytes at {:#x}", pid_, address);
+  uint64_t v;
+  std::memcpy(&v, bytes.data(), 8);
+  return v;
 }
 
 std::vector<pid_t> ProcessesMapping(const std::string& build_id) {

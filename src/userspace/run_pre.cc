@@ -60,6 +60,8 @@ bool RunPreVerifier::VerifyField(const Entity& e, const elf::Relocation& r, std:
       as_type = R_X86_64_PC32;
     }
   }
+  // A thread-local offset names no address to check; the instruction around it still must match.
+  if (cls == arch::RelocClass::kTls && arch.TlsAccessOf(r.type) != arch::TlsAccess::kUnsupported) return true;
   if (cls == arch::RelocClass::kTls || cls == arch::RelocClass::kUnsupported) {
     *why = fmt::format("relocation {} at +{:#x} is not supported", arch.RelocName(r.type), r.offset);
     return false;
