@@ -94,12 +94,14 @@ class BundleResolver {
         if (ambiguous)
           return Err("several static '{}' exist in files named {} in the target; cannot tell which one "
                      "the patch means", to.name, to.file);
+        if (sym->type == STT_GNU_IFUNC) return BindIfunc(std::move(r));
         r.kind = Reloc::Kind::kTarget;
         r.address = sym->value;
         return r;
       }
       case diff::Referent::Kind::kExternal: {
         if (auto def = syms_.FindGlobal(to.name)) {
+          if (def->type == STT_GNU_IFUNC) return BindIfunc(std::move(r));
           r.kind = Reloc::Kind::kTarget;
           r.address = def->value;
           return r;
@@ -116,6 +118,25 @@ class BundleResolver {
     return Err("unreachable referent kind");
   }
 
+  // An IFUNC's symbol is its resolver: the patch must reach what the
+  // resolver chose, through the target's PLT stub for it or the GOT slot ld.so
+  // filled with it (IRELATIVE).
+  Result<Reloc> BindIfunc(Reloc r) {
+    if (auto plt = syms_.PltStub(r.symbol)) {
+      r.kind = Reloc::Kind::kTarget;
+      r.address = *plt;
+      return r;
+    }
+    if (auto slot = syms_.IfuncSlot(r.symbol)) {
+      r.kind = Reloc::Kind::kTargetWord;
+      r.address = *slot;
+      return r;
+    }
+    return Err("'{}' is an IFUNC of the target that the target itself never calls, so no resolved address of it "
+               "exists in the running program and graft does not run resolvers; call the implementation the "
+               "resolver picks directly", r.symbol);
+  }
+
   // GOT loads get a slot of the bundle's own; calls to imports the target has
   // no PLT stub for get a veneer that jumps through an absolute address.
   Status Indirect(size_t section, Reloc& r) {
@@ -123,7 +144,12 @@ class BundleResolver {
     bool branch = out_.sections[section].kind == bundle::Section::Kind::kText &&
                   arch_.IsBranchOperand(out_.sections[section].bytes, r.offset);
     bool needs_got = cls == arch::RelocClass::kGotRelative;
-    bool needs_veneer = !needs_got && branch && r.kind == Reloc::Kind::kExternal;
+    bool far = r.kind == Reloc::Kind::kExternal || r.kind == Reloc::Kind::kTargetWord;
+    bool needs_veneer = !needs_got && branch && far;
+    if (r.kind == Reloc::Kind::kTargetWord && !needs_got && !needs_veneer)
+      return Err("{}: takes the address of IFUNC '{}' with {}, which cannot read the resolved address from "
+                 "a GOT slot; compile the patch with -fPIC", out_.sections[section].name, r.symbol,
+                 arch_.RelocName(r.type));
     if (!needs_got && !needs_veneer) return OkStatus();
     std::string key = fmt::format("{}:{}:{}:{}:{}", needs_got ? "got" : "veneer", int(r.kind), r.section,
                                   r.address, r.symbol);

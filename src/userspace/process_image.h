@@ -36,6 +36,7 @@ class ProcessImage {
 
  private:
   Result<std::vector<LoadedObject>> Objects();
+  Result<uint64_t> ResolveIfunc(const std::string& name, const LoadedObject& def, const elf::Symbol& sym);
   Result<const elf::ObjectFile*> File(const std::string& path);
 
   pid_t pid_ = 0;

@@ -255,7 +255,7 @@ bool RunPreVerifier::VerifyReference(const Entity& e, const elf::Relocation& r, 
       }
       if (sym->value + (ref.offset - r.addend - static_cast<int64_t>(t.symbol_offset)) == denoted) return true;
       // A preemptible global of a shared library is called through its own PLT stub.
-      if (!t.local && syms_.PltStub(t.symbol) == denoted) return true;
+      if ((!t.local || sym->type == STT_GNU_IFUNC) && syms_.PltStub(t.symbol) == denoted) return true;
       if (ref.entity == layout_entity_ && e.kind != EntityKind::kFunction) {
         pending_labels_.push_back({m_.EntityOfSection(e.section), r.offset, pc, r.addend,
                                    static_cast<int64_t>(denoted - sym->value)});
