@@ -27,8 +27,8 @@ using bundle::Reloc;
 class BundleResolver {
  public:
   BundleResolver(const diff::PatchPlan& plan, const elf::TargetSymbols& syms, TlsBinder& tls,
-                 const arch::Arch& arch, bundle::Bundle& out)
-      : plan_(plan), syms_(syms), tls_(tls), arch_(arch), out_(out) {}
+                 bool executable, const arch::Arch& arch, bundle::Bundle& out)
+      : plan_(plan), syms_(syms), tls_(tls), executable_(executable), arch_(arch), out_(out) {}
 
   Status Resolve() {
     for (const diff::PlanSection& ps : plan_.sections) {
@@ -111,6 +111,14 @@ class BundleResolver {
           r.address = *plt;
           return r;
         }
+        // Libraries are mapped far from a program, beyond what a 32-bit field reaches.
+        if (executable_ && !branch && arch_.Classify(pr.type) != arch::RelocClass::kGotRelative &&
+            arch_.FieldSize(pr.type) < 8)
+          return Err("'{}' refers to '{}' with {}, but the target has no copy of it (it never used it), so it "
+                     "lives in a shared library, out of reach of a 32-bit reference from the patch. Code built with "
+                     "-fPIC reaches '{}' through the GOT, which a patch can (a program built that way can be "
+                     "patched so); otherwise reach it through a pointer the program already has",
+                     from.name, to.name, arch_.RelocName(pr.type), to.name);
         r.kind = Reloc::Kind::kExternal;
         return r;
       }
@@ -189,6 +197,7 @@ class BundleResolver {
   const diff::PatchPlan& plan_;
   const elf::TargetSymbols& syms_;
   TlsBinder& tls_;
+  bool executable_;  // the main program: shared libraries are mapped far from it
   const arch::Arch& arch_;
   bundle::Bundle& out_;
   std::map<std::string, uint32_t> indirect_;
@@ -323,7 +332,7 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
   }
   elf::TargetTls tls(*target);
   TlsBinder tls_binder(req.target, syms, tls, *arch, b);
-  BundleResolver resolver(plan, syms, tls_binder, *arch, b);
+  BundleResolver resolver(plan, syms, tls_binder, tls.main_executable(), *arch, b);
   GRAFT_TRY(resolver.Resolve());
   b.eh_frame_section = plan.eh_frame_section;
   b.unwind_object_section = plan.unwind_object_section;
