@@ -220,8 +220,12 @@ TEST(PlanBuilder, LineNumberOnlyChangesAreNamedAndCanBeLeftOut) {
   EXPECT_EQ(Replaced(*d.plan), (std::vector<std::string>{"bounded", "logged"}));
   EXPECT_EQ(d.plan->ignored, std::vector<std::string>{"main (12 -> 14)"});
   for (const PlanFunction& f : d.plan->replaced) {
-    if (f.name == "logged") EXPECT_EQ(f.constants_only, (std::vector<std::pair<int64_t, int64_t>>{{8, 10}}));
-    if (f.name == "bounded") EXPECT_TRUE(f.constants_only.empty());
+    if (f.name == "logged") {
+      EXPECT_EQ(f.constants_only, (std::vector<std::pair<int64_t, int64_t>>{{8, 10}}));
+    }
+    if (f.name == "bounded") {
+      EXPECT_TRUE(f.constants_only.empty());
+    }
   }
   auto both = Diff(s, kLines, fixed, kObjectFlags, {"main", "logged"});
   ASSERT_TRUE(both.plan.ok()) << both.plan.error().message();
