@@ -17,8 +17,21 @@ enum class RelocClass {
   kAbsolute,     // S + A
   kPcRelative,   // S + A - P
   kGotRelative,  // G + A - P: needs a GOT slot holding S
-  kTls,          // thread-local storage: not patchable
+  kTls,          // thread-local storage: see TlsAccess
   kUnsupported,
+};
+
+// How a thread-local reference reaches the variable. The offsets are those of
+// the module's TLS block the running program already has: patch code must
+// use the threads' existing storage, never storage of its own.
+enum class TlsAccess {
+  kNone,            // not a thread-local relocation
+  kLocalExec,       // field = TP offset of the variable + A (executables only)
+  kInitialExec,     // PC-relative field to a word holding the TP offset
+  kGeneralDynamic,  // PC-relative field to a {module id, offset} pair for __tls_get_addr
+  kLocalDynamic,    // PC-relative field to a {module id, 0} pair for __tls_get_addr
+  kModuleOffset,    // field = offset of the variable in its module's block + A
+  kUnsupported,     // a TLS form graft does not rewrite (descriptors, 64-bit offsets)
 };
 
 // One decoded instruction, as layout-tolerant run-pre compares them.
@@ -39,7 +52,9 @@ class Arch {
   virtual RelocClass Classify(uint32_t type) const = 0;
   virtual std::string_view RelocName(uint32_t type) const = 0;
   virtual size_t FieldSize(uint32_t type) const = 0;
+  virtual TlsAccess TlsAccessOf(uint32_t type) const = 0;
   // Writes the relocated value into `field`; errors when it does not fit.
+  // For kLocalExec and kModuleOffset types S is the offset itself.
   virtual Status Apply(uint32_t type, uint8_t* field, uint64_t P, uint64_t S, int64_t A) const = 0;
   // Reads the value a linker wrote in `field` back as the target address it
   // denotes, assuming the relocation resolved directly (P-relative for PC types).

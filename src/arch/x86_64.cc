@@ -37,6 +37,8 @@ class X86_64 final : public Arch {
       case R_X86_64_DTPOFF32:
       case R_X86_64_DTPOFF64:
       case R_X86_64_TPOFF64:
+      case R_X86_64_GOTPC32_TLSDESC:
+      case R_X86_64_TLSDESC_CALL:
         return RelocClass::kTls;
       default:
         return RelocClass::kUnsupported;
@@ -58,6 +60,11 @@ class X86_64 final : public Arch {
       case R_X86_64_GOTTPOFF: return "R_X86_64_GOTTPOFF";
       case R_X86_64_TLSGD: return "R_X86_64_TLSGD";
       case R_X86_64_TLSLD: return "R_X86_64_TLSLD";
+      case R_X86_64_DTPOFF32: return "R_X86_64_DTPOFF32";
+      case R_X86_64_DTPOFF64: return "R_X86_64_DTPOFF64";
+      case R_X86_64_TPOFF64: return "R_X86_64_TPOFF64";
+      case R_X86_64_GOTPC32_TLSDESC: return "R_X86_64_GOTPC32_TLSDESC";
+      case R_X86_64_TLSDESC_CALL: return "R_X86_64_TLSDESC_CALL";
       default: return "R_X86_64_(other)";
     }
   }
@@ -66,11 +73,30 @@ class X86_64 final : public Arch {
     return (type == R_X86_64_64 || type == R_X86_64_PC64) ? 8 : 4;
   }
 
+  TlsAccess TlsAccessOf(uint32_t type) const override {
+    switch (type) {
+      case R_X86_64_TPOFF32: return TlsAccess::kLocalExec;
+      case R_X86_64_GOTTPOFF: return TlsAccess::kInitialExec;
+      case R_X86_64_TLSGD: return TlsAccess::kGeneralDynamic;
+      case R_X86_64_TLSLD: return TlsAccess::kLocalDynamic;
+      case R_X86_64_DTPOFF32: return TlsAccess::kModuleOffset;
+      case R_X86_64_DTPOFF64:
+      case R_X86_64_TPOFF64:
+      case R_X86_64_GOTPC32_TLSDESC:
+      case R_X86_64_TLSDESC_CALL:
+        return TlsAccess::kUnsupported;
+      default:
+        return TlsAccess::kNone;
+    }
+  }
+
   Status Apply(uint32_t type, uint8_t* field, uint64_t P, uint64_t S, int64_t A) const override {
     RelocClass c = Classify(type);
-    if (c == RelocClass::kTls || c == RelocClass::kUnsupported)
+    TlsAccess tls = TlsAccessOf(type);
+    bool offset = tls == TlsAccess::kLocalExec || tls == TlsAccess::kModuleOffset;
+    if ((c == RelocClass::kTls && !offset) || c == RelocClass::kUnsupported)
       return Err("relocation {} is not supported", RelocName(type));
-    uint64_t v = (c == RelocClass::kAbsolute) ? S + A : S + A - P;
+    uint64_t v = (c == RelocClass::kAbsolute || offset) ? S + A : S + A - P;
     if (FieldSize(type) == 8) {
       std::memcpy(field, &v, 8);
       return OkStatus();

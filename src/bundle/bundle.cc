@@ -86,7 +86,8 @@ static Result<Bundle> FromJson(const json& j) {
         rel.type = r.at(1);
         rel.addend = r.at(2);
         int rk = r.at(3);
-        if (rk < 0 || rk > 2) return Err("section {}: relocation has unknown kind {}", sec.name, rk);
+        if (rk < 0 || rk > static_cast<int>(Reloc::Kind::kTargetWord))
+          return Err("section {}: relocation has unknown kind {}", sec.name, rk);
         rel.kind = static_cast<Reloc::Kind>(rk);
         rel.section = r.at(4);
         rel.address = r.at(5);

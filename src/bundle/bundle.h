@@ -16,6 +16,10 @@ struct Reloc {
     kSection,   // another section of this bundle
     kTarget,    // link-time address in the target ELF (apply adds the load bias)
     kExternal,  // a symbol from another loaded library, looked up in the process
+    // The 8-byte word at a link-time address of the target as the process
+    // holds it: a GOT slot the dynamic linker filled (a TLS module id or
+    // offset), plus the addend.
+    kTargetWord,
   };
   uint64_t offset = 0;
   uint32_t type = 0;

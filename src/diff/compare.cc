@@ -112,6 +112,32 @@ bool EntityComparator::Same(int ea, int eb, std::string* why) {
   return same;
 }
 
+// The compiler gives every literal and constant of a pool its own label and
+// never edits one in place (a changed value is a new entry), so an entry is
+// known by its bytes up to the next label; padding zeros may differ in length,
+// but whatever code reads lies within both entries and so reads the same bytes.
+std::optional<std::vector<uint8_t>> EntityComparator::PoolItemAt(const ObjectModel& m, int entity,
+                                                                 int64_t offset) {
+  const Entity& pool = m.entities()[entity];
+  const elf::Section& sec = m.SectionOf(pool);
+  if (sec.write() || sec.nobits() || !m.RelocsOf(pool).empty()) return std::nullopt;
+  auto [it, fresh] = referenced_.try_emplace({&m, entity});
+  if (fresh) {
+    for (const Entity& e : m.entities())
+      for (const elf::Relocation& r : m.RelocsOf(e)) {
+        Reference ref = m.Resolve(r);
+        if (ref.external || ref.entity != entity) continue;
+        bool pc = m.arch().Classify(r.type) != arch::RelocClass::kAbsolute;
+        it->second.insert(ref.offset + (pc && e.kind == EntityKind::kFunction ? m.PcAdjust(e, r.offset) : 0));
+      }
+  }
+  auto next = it->second.upper_bound(offset);
+  size_t end = next == it->second.end() ? sec.data.size() : static_cast<size_t>(*next);
+  if (offset < 0 || static_cast<size_t>(offset) >= end || end > sec.data.size()) return std::nullopt;
+  while (end > static_cast<size_t>(offset) && sec.data[end - 1] == 0) end--;
+  return std::vector<uint8_t>(sec.data.begin() + offset, sec.data.begin() + end);
+}
+
 bool EntityComparator::SameReference(const Entity& in_a, const elf::Relocation& ra, const Entity& in_b,
                                      const elf::Relocation& rb, std::string* why) {
   Reference x = a_.Resolve(ra), y = b_.Resolve(rb);
@@ -136,9 +162,15 @@ bool EntityComparator::SameReference(const Entity& in_a, const elf::Relocation& 
       if (a_.StringAt(tx, ox) != b_.StringAt(ty, oy)) return differ("another string literal");
       return true;
     }
-    case EntityKind::kAnonymous:
-      if (x.offset != y.offset || !Same(x.entity, y.entity)) return differ("changed compiler data " + ty.key);
-      return true;
+    case EntityKind::kAnonymous: {
+      if (x.offset == y.offset && Same(x.entity, y.entity)) return true;
+      // An unchanged literal or constant in a pool where others changed (or moved).
+      int64_t ox = x.offset + (pc && in_a.kind == EntityKind::kFunction ? a_.PcAdjust(in_a, ra.offset) : 0);
+      int64_t oy = y.offset + (pc && in_b.kind == EntityKind::kFunction ? b_.PcAdjust(in_b, rb.offset) : 0);
+      auto ix = PoolItemAt(a_, x.entity, ox), iy = PoolItemAt(b_, y.entity, oy);
+      if (ix && iy && *ix == *iy) return true;
+      return differ("changed compiler data " + ty.key);
+    }
     default:
       if (tx.key != ty.key || x.offset - int64_t(tx.symbol_offset) != y.offset - int64_t(ty.symbol_offset))
         return differ(ty.key);

@@ -4,6 +4,7 @@
 // string literals and compiler-made tables whose labels renumber).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -34,9 +35,15 @@ class EntityComparator {
  private:
   bool SameReference(const Entity& in_a, const elf::Relocation& ra, const Entity& in_b,
                      const elf::Relocation& rb, std::string* why);
+  // What an unmerged pool of literals and constants (.rodata at -O0 or with
+  // -fno-merge-constants) holds from `offset` to the next offset anything
+  // references, trailing zeros (NULs, padding) left out; nullopt for a
+  // writable pool or one with relocations (tables), which compare whole.
+  std::optional<std::vector<uint8_t>> PoolItemAt(const ObjectModel& m, int entity, int64_t offset);
   const ObjectModel& a_;
   const ObjectModel& b_;
   std::set<std::pair<int, int>> assumed_;  // pairs under comparison: cycles count as equal
+  std::map<std::pair<const ObjectModel*, int>, std::set<int64_t>> referenced_;  // offsets into pools
 };
 
 }  // namespace graft::diff

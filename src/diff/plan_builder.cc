@@ -200,9 +200,9 @@ Result<Referent> PlanBuilder::Bind(size_t p, const Entity& from, const elf::Relo
   const ObjectModel& n = *st.patched;
   const std::string& obj = n.object().path();
   arch::RelocClass cls = arch_.Classify(r.type);
-  if (cls == arch::RelocClass::kTls)
-    return Err("{}: '{}' uses thread-local storage ({}); thread-local variables cannot be patched yet",
-               obj, from.symbol, arch_.RelocName(r.type));
+  if (arch_.TlsAccessOf(r.type) == arch::TlsAccess::kUnsupported)
+    return Err("{}: '{}' reaches thread-local storage through {}, which graft does not rewrite; compile "
+               "with -mtls-dialect=gnu (no TLS descriptors)", obj, from.symbol, arch_.RelocName(r.type));
   if (cls == arch::RelocClass::kUnsupported)
     return Err("{}: '{}' has relocation type {} which graft does not handle", obj, from.symbol, r.type);
   Reference ref = n.Resolve(r);
@@ -231,6 +231,10 @@ Result<Referent> PlanBuilder::Bind(size_t p, const Entity& from, const elf::Relo
   *addend = ref.offset - static_cast<int64_t>(t.symbol_offset);
   bool copy = os.added.count(entity) || t.kind == EntityKind::kStrings || t.kind == EntityKind::kAnonymous ||
               (os.changed.count(entity) && t.kind != EntityKind::kFunction);
+  if (copy && (os.patched->SectionOf(t).flags & SHF_TLS))
+    return Err("{}: '{}' uses thread-local variable '{}', which the running program does not have: threads "
+               "that already exist have no storage for a new one. Keep the fix to existing thread-local "
+               "variables (or a new global guarded by a lock)", obj, from.symbol, t.symbol);
   if (copy) {
     if (!os.copied.count(entity)) work_.push_back({static_cast<size_t>(owner), entity});
     GRAFT_ASSIGN(uint32_t idx, Copy(owner, entity));

@@ -236,11 +236,34 @@ TEST(PlanBuilder, LineNumberOnlyChangesAreNamedAndCanBeLeftOut) {
       << wrong.plan.error().message();
 }
 
-TEST(PlanBuilder, RefusesThreadLocalStorage) {
+TEST(PlanBuilder, ThreadLocalVariablesBindToTheThreadsOwnStorage) {
   Scratch s;
   auto d = Diff(s, "__thread int tl;\nint f(int x) { return x + tl; }\n", "__thread int tl;\nint f(int x) { return x * 2 + tl; }\n");
+  ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+  const PlanSection* code = SectionNamed(*d.plan, "f");
+  ASSERT_NE(code, nullptr);
+  ASSERT_EQ(code->relocs.size(), 1u);
+  EXPECT_EQ(code->relocs[0].to.kind, Referent::Kind::kExisting);
+  EXPECT_EQ(code->relocs[0].to.name, "tl");
+  EXPECT_EQ(d.plan->new_data.size(), 0u) << "a thread-local variable must never be copied";
+}
+
+TEST(PlanBuilder, RefusesNewThreadLocalVariable) {
+  Scratch s;
+  auto d = Diff(s, "__thread int tl;\nint f(int x) { return x + tl; }\n",
+                "__thread int tl, fresh;\nint f(int x) { return x + tl + fresh++; }\n");
   ASSERT_FALSE(d.plan.ok());
-  EXPECT_NE(d.plan.error().message().find("thread-local"), std::string::npos) << d.plan.error().message();
+  EXPECT_NE(d.plan.error().message().find("thread-local variable 'fresh'"), std::string::npos) << d.plan.error().message();
+}
+
+TEST(PlanBuilder, MovedLiteralInAnUnmergedPoolIsUnchanged) {
+  Scratch s;
+  const char* before = "int puts(const char*);\nconst char *banner = \"service\";\n"
+                       "void f(void) { puts(\"short\"); }\nvoid g(void) { puts(banner); }\n";
+  auto d = Diff(s, before, Edited(before, "short", "a much longer text"),
+                std::string(kObjectFlags) + " -fno-merge-constants");
+  ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+  EXPECT_EQ(Replaced(*d.plan), std::vector<std::string>{"f"});
 }
 
 TEST(PlanBuilder, RefusesObjectsWithoutFunctionSections) {

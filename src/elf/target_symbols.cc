@@ -37,6 +37,20 @@ TargetSymbols::TargetSymbols(const ObjectFile& file) : file_(file) {
     if (r.symbol >= file.dynamic_symbols().size()) continue;
     got_.emplace(file.dynamic_symbols()[r.symbol].name, r.offset);
   }
+  // An IFUNC called inside its own file goes through a PLT stub whose slot
+  // has an IRELATIVE relocation naming the resolver, not the symbol.
+  std::unordered_map<uint64_t, std::vector<std::string>> ifunc_names;  // resolver -> IFUNC symbols
+  for (const auto* table : {&file.symbols(), &file.dynamic_symbols()})
+    for (const Symbol& s : *table)
+      if (s.type == STT_GNU_IFUNC && s.defined()) ifunc_names[s.value].push_back(s.name);
+  std::unordered_map<uint64_t, std::vector<std::string>> ifunc_slot;
+  for (const Relocation& r : file.dynamic_relocations()) {
+    if (r.type != R_X86_64_IRELATIVE) continue;
+    auto it = ifunc_names.find(static_cast<uint64_t>(r.addend));
+    if (it == ifunc_names.end()) continue;
+    for (const std::string& name : it->second) ifunc_got_.emplace(name, r.offset);
+    ifunc_slot[r.offset] = it->second;
+  }
   std::unordered_map<uint64_t, std::string> slot_name;
   for (auto& [name, slot] : got_) slot_name[slot] = name;
   for (const Section& s : file.sections()) {
@@ -47,9 +61,11 @@ TargetSymbols::TargetSymbols(const ObjectFile& file) : file_(file) {
       int32_t disp;
       std::memcpy(&disp, &s.data[i + 2], 4);
       uint64_t slot = s.addr + i + 6 + disp;
+      uint64_t stub = s.addr + (i / ent) * ent;
+      if (auto ifunc = ifunc_slot.find(slot); ifunc != ifunc_slot.end())
+        for (const std::string& name : ifunc->second) ifunc_plt_.emplace(name, stub);
       auto it = slot_name.find(slot);
       if (it == slot_name.end()) continue;
-      uint64_t stub = s.addr + (i / ent) * ent;
       plt_.emplace(it->second, stub);
     }
   }
@@ -83,7 +99,15 @@ std::optional<Symbol> TargetSymbols::FindGlobal(const std::string& name) const {
 
 std::optional<uint64_t> TargetSymbols::PltStub(const std::string& name) const {
   auto it = plt_.find(name);
-  if (it == plt_.end()) return std::nullopt;
+  if (it != plt_.end()) return it->second;
+  it = ifunc_plt_.find(name);
+  if (it != ifunc_plt_.end()) return it->second;
+  return std::nullopt;
+}
+
+std::optional<uint64_t> TargetSymbols::IfuncSlot(const std::string& name) const {
+  auto it = ifunc_got_.find(name);
+  if (it == ifunc_got_.end()) return std::nullopt;
   return it->second;
 }
 

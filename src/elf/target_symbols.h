@@ -25,8 +25,13 @@ class TargetSymbols {
   // A global/weak definition, or else the only local of that name: hidden and
   // internal symbols (GCC's visibility attributes) become locals when linked.
   std::optional<Symbol> FindGlobal(const std::string& name) const;
-  // Link-time address of the PLT stub that calls `name`, if the linker made one.
+  // Link-time address of the PLT stub that calls `name`, if the linker made
+  // one (for an IFUNC of this file: the stub that jumps to its resolved
+  // implementation, which is also its address as the program sees it).
   std::optional<uint64_t> PltStub(const std::string& name) const;
+  // For an IFUNC defined in this file: the GOT slot in which ld.so leaves
+  // its resolved implementation (R_X86_64_IRELATIVE), if the linker made one.
+  std::optional<uint64_t> IfuncSlot(const std::string& name) const;
   // Link-time address of the GOT slot holding `name`'s address, if any.
   std::optional<uint64_t> GotSlot(const std::string& name) const;
   // Function symbol covering link-time address `addr`, if any.
@@ -40,6 +45,7 @@ class TargetSymbols {
   std::unordered_multimap<std::string, const Symbol*> locals_;  // key: file + '\0' + name
   std::unordered_multimap<std::string, const Symbol*> locals_by_name_;
   std::unordered_map<std::string, uint64_t> plt_, got_;
+  std::unordered_map<std::string, uint64_t> ifunc_plt_, ifunc_got_;
   std::vector<const Symbol*> functions_;  // sorted by address
 };
 

@@ -17,6 +17,7 @@
 #include "diff/type_layout.h"
 #include "elf/target_symbols.h"
 #include "userspace/run_pre.h"
+#include "userspace/tls_binding.h"
 
 namespace graft::userspace {
 namespace {
@@ -25,9 +26,9 @@ using bundle::Reloc;
 
 class BundleResolver {
  public:
-  BundleResolver(const diff::PatchPlan& plan, const elf::TargetSymbols& syms, const arch::Arch& arch,
-                 bundle::Bundle& out)
-      : plan_(plan), syms_(syms), arch_(arch), out_(out) {}
+  BundleResolver(const diff::PatchPlan& plan, const elf::TargetSymbols& syms, TlsBinder& tls,
+                 bool executable, const arch::Arch& arch, bundle::Bundle& out)
+      : plan_(plan), syms_(syms), tls_(tls), executable_(executable), arch_(arch), out_(out) {}
 
   Status Resolve() {
     for (const diff::PlanSection& ps : plan_.sections) {
@@ -41,6 +42,12 @@ class BundleResolver {
     }
     for (size_t i = 0; i < plan_.sections.size(); i++) {
       for (const diff::PlanReloc& pr : plan_.sections[i].relocs) {
+        if (arch_.Classify(pr.type) == arch::RelocClass::kTls) {
+          auto r = tls_.Bind(i, pr);
+          if (!r.ok()) return r.error().context(fmt::format("'{}'", plan_.sections[i].name));
+          if (*r) out_.sections[i].relocs.push_back(std::move(**r));
+          continue;
+        }
         GRAFT_ASSIGN(Reloc r, Bind(plan_.sections[i], pr));
         GRAFT_TRY(Indirect(i, r));
         out_.sections[i].relocs.push_back(std::move(r));
@@ -87,12 +94,14 @@ class BundleResolver {
         if (ambiguous)
           return Err("several static '{}' exist in files named {} in the target; cannot tell which one "
                      "the patch means", to.name, to.file);
+        if (sym->type == STT_GNU_IFUNC) return BindIfunc(std::move(r));
         r.kind = Reloc::Kind::kTarget;
         r.address = sym->value;
         return r;
       }
       case diff::Referent::Kind::kExternal: {
         if (auto def = syms_.FindGlobal(to.name)) {
+          if (def->type == STT_GNU_IFUNC) return BindIfunc(std::move(r));
           r.kind = Reloc::Kind::kTarget;
           r.address = def->value;
           return r;
@@ -102,11 +111,38 @@ class BundleResolver {
           r.address = *plt;
           return r;
         }
+        // Libraries are mapped far from a program, beyond what a 32-bit field reaches.
+        if (executable_ && !branch && arch_.Classify(pr.type) != arch::RelocClass::kGotRelative &&
+            arch_.FieldSize(pr.type) < 8)
+          return Err("'{}' refers to '{}' with {}, but the target has no copy of it (it never used it), so it "
+                     "lives in a shared library, out of reach of a 32-bit reference from the patch. Code built with "
+                     "-fPIC reaches '{}' through the GOT, which a patch can (a program built that way can be "
+                     "patched so); otherwise reach it through a pointer the program already has",
+                     from.name, to.name, arch_.RelocName(pr.type), to.name);
         r.kind = Reloc::Kind::kExternal;
         return r;
       }
     }
     return Err("unreachable referent kind");
+  }
+
+  // An IFUNC's symbol is its resolver: the patch must reach what the
+  // resolver chose, through the target's PLT stub for it or the GOT slot ld.so
+  // filled with it (IRELATIVE).
+  Result<Reloc> BindIfunc(Reloc r) {
+    if (auto plt = syms_.PltStub(r.symbol)) {
+      r.kind = Reloc::Kind::kTarget;
+      r.address = *plt;
+      return r;
+    }
+    if (auto slot = syms_.IfuncSlot(r.symbol)) {
+      r.kind = Reloc::Kind::kTargetWord;
+      r.address = *slot;
+      return r;
+    }
+    return Err("'{}' is an IFUNC of the target that the target itself never calls, so no resolved address of it "
+               "exists in the running program and graft does not run resolvers; call the implementation the "
+               "resolver picks directly", r.symbol);
   }
 
   // GOT loads get a slot of the bundle's own; calls to imports the target has
@@ -116,7 +152,12 @@ class BundleResolver {
     bool branch = out_.sections[section].kind == bundle::Section::Kind::kText &&
                   arch_.IsBranchOperand(out_.sections[section].bytes, r.offset);
     bool needs_got = cls == arch::RelocClass::kGotRelative;
-    bool needs_veneer = !needs_got && branch && r.kind == Reloc::Kind::kExternal;
+    bool far = r.kind == Reloc::Kind::kExternal || r.kind == Reloc::Kind::kTargetWord;
+    bool needs_veneer = !needs_got && branch && far;
+    if (r.kind == Reloc::Kind::kTargetWord && !needs_got && !needs_veneer)
+      return Err("{}: takes the address of IFUNC '{}' with {}, which cannot read the resolved address from "
+                 "a GOT slot; compile the patch with -fPIC", out_.sections[section].name, r.symbol,
+                 arch_.RelocName(r.type));
     if (!needs_got && !needs_veneer) return OkStatus();
     std::string key = fmt::format("{}:{}:{}:{}:{}", needs_got ? "got" : "veneer", int(r.kind), r.section,
                                   r.address, r.symbol);
@@ -155,6 +196,8 @@ class BundleResolver {
 
   const diff::PatchPlan& plan_;
   const elf::TargetSymbols& syms_;
+  TlsBinder& tls_;
+  bool executable_;  // the main program: shared libraries are mapped far from it
   const arch::Arch& arch_;
   bundle::Bundle& out_;
   std::map<std::string, uint32_t> indirect_;
@@ -288,7 +331,9 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
                "target's code, so the patch was not built for this binary (other sources, compiler "
                "or flags?):{}", req.target, list);
   }
-  BundleResolver resolver(plan, syms, *arch, b);
+  elf::TargetTls tls(*target);
+  TlsBinder tls_binder(req.target, syms, tls, *arch, b);
+  BundleResolver resolver(plan, syms, tls_binder, tls.main_executable(), *arch, b);
   GRAFT_TRY(resolver.Resolve());
   b.eh_frame_section = plan.eh_frame_section;
   b.unwind_object_section = plan.unwind_object_section;

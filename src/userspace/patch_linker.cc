@@ -111,6 +111,12 @@ Result<LinkedPatch> LinkPatch(const bundle::Bundle& b, ProcessImage& image, cons
       switch (r.kind) {
         case bundle::Reloc::Kind::kSection: S = lp.base + offset[r.section]; break;
         case bundle::Reloc::Kind::kTarget: S = r.address + target.bias; break;
+        case bundle::Reloc::Kind::kTargetWord: {
+          auto w = image.ReadWord(r.address + target.bias);
+          if (!w.ok()) return w.error().context(fmt::format("section {}, {}", b.sections[i].name, r.symbol));
+          S = *w;
+          break;
+        }
         case bundle::Reloc::Kind::kExternal: {
           auto a = image.LookupDynamic(r.symbol);
           if (!a.ok()) return a.error().context(fmt::format("section {}", b.sections[i].name));

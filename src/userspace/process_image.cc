@@ -3,9 +3,12 @@
 #include "userspace/process_image.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
+#include <link.h>
 #include <elf.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <set>
 
 namespace graft::userspace {
@@ -81,14 +84,67 @@ Result<uint64_t> ProcessImage::LookupDynamic(const std::string& name) {
     for (const elf::Symbol& s : f->dynamic_symbols()) {
       if (s.name != name || !s.defined() || s.visibility == STV_HIDDEN || s.hidden_version) continue;
       if (s.type != STT_FUNC && s.type != STT_OBJECT && s.type != STT_GNU_IFUNC && s.type != STT_NOTYPE) continue;
-      if (s.type == STT_GNU_IFUNC)
-        return Err("'{}' in {} is an IFUNC; graft cannot call it without its resolver yet", name, o.path);
+      if (s.type == STT_GNU_IFUNC) return ResolveIfunc(name, o, s);
       if (s.bind == STB_GLOBAL) return s.value + o.bias;
       if (!weak) weak = s.value + o.bias;
     }
   }
   if (weak) return *weak;
   return Err("process {}: symbol '{}' is not exported by any loaded library", pid_, name);
+}
+
+// The symbol of an IFUNC is its resolver. What the resolver picked is found
+// where ld.so already stored it in this process (a GOT slot of any loaded
+// object for that name, or the defining object's IRELATIVE slot), else by
+// graft's own dynamic linker when graft has the very same file loaded: its
+// resolver ran on the same CPU (only GLIBC_TUNABLES could make the process
+// prefer another, equally valid, implementation).
+Result<uint64_t> ProcessImage::ResolveIfunc(const std::string& name, const LoadedObject& def,
+                                            const elf::Symbol& sym) {
+  GRAFT_ASSIGN(const elf::ObjectFile* def_file, File(def.path));
+  auto in_def_code = [&](uint64_t a) {
+    if (a < def.lo || a >= def.hi || a == sym.value + def.bias) return false;
+    for (const elf::Section& s : def_file->sections())  // a lazy slot still points at a PLT stub
+      if (s.name.rfind(".plt", 0) == 0 && a - def.bias >= s.addr && a - def.bias < s.addr + s.size) return false;
+    return true;
+  };
+  GRAFT_ASSIGN(auto objs, Objects());
+  for (const LoadedObject& o : objs) {
+    GRAFT_ASSIGN(const elf::ObjectFile* f, File(o.path));
+    for (const elf::Relocation& r : f->dynamic_relocations()) {
+      bool named = (r.type == R_X86_64_GLOB_DAT || r.type == R_X86_64_JUMP_SLOT) &&
+                   r.symbol < f->dynamic_symbols().size() && f->dynamic_symbols()[r.symbol].name == name;
+      bool own = r.type == R_X86_64_IRELATIVE && o.path == def.path && static_cast<uint64_t>(r.addend) == sym.value;
+      if (!named && !own) continue;
+      auto word = ReadWord(r.offset + o.bias);
+      if (word.ok() && in_def_code(*word)) return *word;
+    }
+  }
+  void* mine = dlsym(RTLD_DEFAULT, name.c_str());
+  Dl_info info;
+  link_map* map = nullptr;
+  if (mine && dladdr1(mine, &info, reinterpret_cast<void**>(&map), RTLD_DL_LINKMAP) && map && info.dli_fname) {
+    auto own_file = elf::ObjectFile::Open(info.dli_fname);
+    if (own_file.ok() && !def_file->build_id().empty() && (*own_file)->build_id() == def_file->build_id()) {
+      uint64_t resolved = reinterpret_cast<uint64_t>(mine) - map->l_addr + def.bias;
+      if (in_def_code(resolved)) return resolved;
+    }
+  }
+  return Err("process {}: '{}' in {} is an IFUNC that the process has not resolved (nothing in it calls it "
+             "through a GOT slot) and graft does not have that library loaded to resolve it the same way; "
+             "call the implementation the resolver picks directly", pid_, name, def.path);
+}
+
+Result<uint64_t> ProcessImage::ReadWord(uint64_t address) {
+  if (!memory_) {
+    GRAFT_ASSIGN(process::ProcessMemory mem, process::ProcessMemory::Open(pid_));
+    memory_ = std::make_unique<process::ProcessMemory>(std::move(mem));
+  }
+  GRAFT_ASSIGN(std::vector<uint8_t> bytes, memory_->Read(address, 8));
+  if (bytes.size() != 8) return Err("process {}: cannot read 8 bytes at {:#x}", pid_, address);
+  uint64_t v;
+  std::memcpy(&v, bytes.data(), 8);
+  return v;
 }
 
 std::vector<pid_t> ProcessesMapping(const std::string& build_id) {

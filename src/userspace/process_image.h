@@ -31,14 +31,18 @@ class ProcessImage {
   Result<std::optional<LoadedObject>> FindByBuildId(const std::string& build_id);
   // Runtime address of a default-version dynamic symbol from any loaded object.
   Result<uint64_t> LookupDynamic(const std::string& name);
+  // The 8-byte word at `address` in the process (a GOT slot ld.so filled).
+  Result<uint64_t> ReadWord(uint64_t address);
 
  private:
   Result<std::vector<LoadedObject>> Objects();
+  Result<uint64_t> ResolveIfunc(const std::string& name, const LoadedObject& def, const elf::Symbol& sym);
   Result<const elf::ObjectFile*> File(const std::string& path);
 
   pid_t pid_ = 0;
   std::vector<process::Mapping> maps_;
   std::map<std::string, std::unique_ptr<elf::ObjectFile>> files_;
+  std::unique_ptr<process::ProcessMemory> memory_;  // opened on first read
 };
 
 // Processes that map an object with this build-id (for --all).

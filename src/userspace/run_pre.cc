@@ -60,6 +60,8 @@ bool RunPreVerifier::VerifyField(const Entity& e, const elf::Relocation& r, std:
       as_type = R_X86_64_PC32;
     }
   }
+  // A thread-local offset names no address to check; the instruction around it still must match.
+  if (cls == arch::RelocClass::kTls && arch.TlsAccessOf(r.type) != arch::TlsAccess::kUnsupported) return true;
   if (cls == arch::RelocClass::kTls || cls == arch::RelocClass::kUnsupported) {
     *why = fmt::format("relocation {} at +{:#x} is not supported", arch.RelocName(r.type), r.offset);
     return false;
@@ -253,7 +255,7 @@ bool RunPreVerifier::VerifyReference(const Entity& e, const elf::Relocation& r, 
       }
       if (sym->value + (ref.offset - r.addend - static_cast<int64_t>(t.symbol_offset)) == denoted) return true;
       // A preemptible global of a shared library is called through its own PLT stub.
-      if (!t.local && syms_.PltStub(t.symbol) == denoted) return true;
+      if ((!t.local || sym->type == STT_GNU_IFUNC) && syms_.PltStub(t.symbol) == denoted) return true;
       if (ref.entity == layout_entity_ && e.kind != EntityKind::kFunction) {
         pending_labels_.push_back({m_.EntityOfSection(e.section), r.offset, pc, r.addend,
                                    static_cast<int64_t>(denoted - sym->value)});
