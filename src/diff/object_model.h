@@ -65,6 +65,7 @@ class ObjectModel {
  private:
   ObjectModel(const elf::ObjectFile& obj, const arch::Arch& arch) : obj_(obj), arch_(arch) {}
   Status Load();
+  bool IsLabelTable(const elf::Section& s, const std::map<uint32_t, const elf::Symbol*>& primary) const;
 
   const elf::ObjectFile& obj_;
   const arch::Arch& arch_;

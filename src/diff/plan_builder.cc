@@ -36,7 +36,10 @@ class PlanBuilder {
 
  private:
   Result<uint32_t> Copy(size_t pair, int entity);
-  Result<Referent> Bind(size_t pair, const Entity& from, const elf::Relocation& r, int64_t* addend);
+  // `field_in_code`: the relocation is in `from`'s own section (false for its
+  // unwind table), so a PC-relative operand counts from its instruction's end.
+  Result<Referent> Bind(size_t pair, const Entity& from, const elf::Relocation& r, int64_t* addend,
+                        bool field_in_code = true);
   bool Included(size_t pair, int entity) const {
     return pairs_[pair].changed.count(entity) || pairs_[pair].added.count(entity);
   }
@@ -50,6 +53,17 @@ class PlanBuilder {
   const std::set<std::string>& ignore_;
   std::vector<std::pair<size_t, int>> work_;
 };
+
+// Where in its target a relocation points, as the code means it: from the
+// target's symbol, after the PC adjustment of an instruction operand (`call f`
+// carries f-4 and means f). Table entries need none: `.long .Lcase-.Ltable`
+// is nonzero for every case, `.quad .Lcase` is the case's offset.
+static int64_t MeantOffset(const ObjectModel& m, const Entity& from, const elf::Relocation& r, int64_t offset,
+                           bool field_in_code) {
+  bool operand = field_in_code && from.kind == EntityKind::kFunction &&
+                 m.arch().Classify(r.type) != arch::RelocClass::kAbsolute;
+  return offset + (operand ? m.PcAdjust(from, r.offset) : 0);
+}
 
 Status PlanBuilder::Diff(size_t p) {
   PairState& st = pairs_[p];
@@ -89,22 +103,40 @@ Status PlanBuilder::Diff(size_t p) {
         break;
     }
   }
-  // A function that reads a changed constant behaves differently even if its code did not change.
-  for (size_t i = 0; i < n.entities().size(); i++) {
-    const Entity& e = n.entities()[i];
-    if (e.kind != EntityKind::kFunction) continue;
-    for (const elf::Relocation& r : n.RelocsOf(e)) {
-      Reference ref = n.Resolve(r);
-      if (!ref.external && changed_constants.count(ref.entity) && !st.added.count(i)) st.changed.insert(i);
+  // A function that reads a changed constant behaves differently even if its
+  // code did not change. A constant holding places inside a changed function
+  // (a computed goto's label table) must point into the new code: it is
+  // carried too, with the functions reading it. Cold parts travel with their
+  // parent (it jumps into them, they jump back). Until nothing more changes.
+  for (bool more = true; more;) {
+    more = false;
+    for (size_t i = 0; i < n.entities().size(); i++) {
+      const Entity& e = n.entities()[i];
+      if (st.added.count(i) || changed_constants.count(i)) continue;
+      if (st.changed.count(i)) {
+        const Entity* parent = e.parent.empty() ? nullptr : n.Find(e.parent);
+        if (parent && st.changed.insert(parent - n.entities().data()).second) more = true;
+        continue;
+      }
+      for (const elf::Relocation& r : n.RelocsOf(e)) {
+        Reference ref = n.Resolve(r);
+        if (ref.external || ref.entity < 0) continue;
+        bool reads = e.kind == EntityKind::kFunction && changed_constants.count(ref.entity);
+        bool into = (e.kind == EntityKind::kConstant || e.kind == EntityKind::kData) &&
+                    st.changed.count(ref.entity) &&
+                    MeantOffset(n, e, r, ref.offset - n.entities()[ref.entity].symbol_offset, false) != 0;
+        if (into && e.kind == EntityKind::kData)
+          return Err("{}: variable '{}' holds addresses inside '{}' (labels), whose code the patch replaces; the "
+                     "running program's copy would keep sending the new code into the old. Make the table const",
+                     obj, e.symbol, n.entities()[ref.entity].symbol);
+        if (!reads && !into) continue;
+        (e.kind == EntityKind::kFunction ? st.changed : changed_constants).insert(i);
+        more = true;
+        break;
+      }
     }
   }
   for (int c : changed_constants) st.added.insert(c);  // carried as a fresh copy
-  // Cold parts travel with their parent: the parent jumps into them and they jump back.
-  for (size_t i = 0; i < n.entities().size(); i++) {
-    const Entity& e = n.entities()[i];
-    if (e.parent.empty() || !st.changed.count(i)) continue;
-    if (const Entity* parent = n.Find(e.parent)) st.changed.insert(parent - n.entities().data());
-  }
   for (size_t i = 0; i < n.entities().size(); i++) {
     const Entity& e = n.entities()[i];
     if (e.parent.empty()) continue;
@@ -195,7 +227,8 @@ static std::pair<int, int> DefinedIn(const std::vector<PairState>& pairs, const 
   return {-1, -1};
 }
 
-Result<Referent> PlanBuilder::Bind(size_t p, const Entity& from, const elf::Relocation& r, int64_t* addend) {
+Result<Referent> PlanBuilder::Bind(size_t p, const Entity& from, const elf::Relocation& r, int64_t* addend,
+                                   bool field_in_code) {
   PairState& st = pairs_[p];
   const ObjectModel& n = *st.patched;
   const std::string& obj = n.object().path();
@@ -229,8 +262,14 @@ Result<Referent> PlanBuilder::Bind(size_t p, const Entity& from, const elf::Relo
   PairState& os = pairs_[owner];
   const Entity& t = os.patched->entities()[entity];
   *addend = ref.offset - static_cast<int64_t>(t.symbol_offset);
+  // A place inside a replaced function (a jump-table entry, a computed-goto
+  // label, a branch back from its cold part) exists only in the new copy's
+  // layout; the old code at that offset is other instructions, or the old
+  // behaviour. Only the entry keeps the old address (function pointers).
+  bool interior = t.kind == EntityKind::kFunction && os.changed.count(entity) &&
+                  MeantOffset(n, from, r, *addend, field_in_code) != 0;
   bool copy = os.added.count(entity) || t.kind == EntityKind::kStrings || t.kind == EntityKind::kAnonymous ||
-              (os.changed.count(entity) && t.kind != EntityKind::kFunction);
+              (os.changed.count(entity) && t.kind != EntityKind::kFunction) || interior;
   if (copy) {
     if (!os.copied.count(entity)) work_.push_back({static_cast<size_t>(owner), entity});
     GRAFT_ASSIGN(uint32_t idx, Copy(owner, entity));
@@ -300,7 +339,7 @@ Status PlanBuilder::CarryUnwindTables() {
           continue;
         }
         int64_t addend = rel.addend;
-        auto to = Bind(p, owner, rel, &addend);
+        auto to = Bind(p, owner, rel, &addend, /*field_in_code=*/false);
         if (!to.ok()) return to.error().context(fmt::format("unwind table of {}", owner.symbol));
         out.relocs.push_back({where, rel.type, addend, *to});
       }

@@ -220,8 +220,12 @@ TEST(PlanBuilder, LineNumberOnlyChangesAreNamedAndCanBeLeftOut) {
   EXPECT_EQ(Replaced(*d.plan), (std::vector<std::string>{"bounded", "logged"}));
   EXPECT_EQ(d.plan->ignored, std::vector<std::string>{"main (12 -> 14)"});
   for (const PlanFunction& f : d.plan->replaced) {
-    if (f.name == "logged") EXPECT_EQ(f.constants_only, (std::vector<std::pair<int64_t, int64_t>>{{8, 10}}));
-    if (f.name == "bounded") EXPECT_TRUE(f.constants_only.empty());
+    if (f.name == "logged") {
+      EXPECT_EQ(f.constants_only, (std::vector<std::pair<int64_t, int64_t>>{{8, 10}}));
+    }
+    if (f.name == "bounded") {
+      EXPECT_TRUE(f.constants_only.empty());
+    }
   }
   auto both = Diff(s, kLines, fixed, kObjectFlags, {"main", "logged"});
   ASSERT_TRUE(both.plan.ok()) << both.plan.error().message();
@@ -230,6 +234,87 @@ TEST(PlanBuilder, LineNumberOnlyChangesAreNamedAndCanBeLeftOut) {
   ASSERT_FALSE(wrong.plan.ok());
   EXPECT_NE(wrong.plan.error().message().find("'bounded' changed in more than constants"), std::string::npos)
       << wrong.plan.error().message();
+}
+
+// A switch compiled to a jump table: its entries are places inside the
+// function, which only the new copy has; the function's own address (taken
+// in the code) stays the old one, as for any function pointer.
+const std::string kSwitch = R"(
+long pick(int op, long x) {
+  switch (op) {
+    case 0: return x + 11; case 1: return x * 3 - 1; case 2: return x ^ 0x55; case 3: return x << 3;
+    case 4: return (x >> 1) + 40; case 5: return x * 7 + 2; case 6: return -x; case 7: return x % 13 + 600;
+    case 8: return x * x; case 9: return (long)pick;
+    default: return -1;
+  }
+}
+)";
+
+TEST(PlanBuilder, JumpTableEntriesBindToTheNewCopy) {
+  for (const char* pic : {"-fPIC", "-fno-pic"}) {
+    Scratch s;
+    auto d = Diff(s, kSwitch, Edited(kSwitch, "x * 7 + 2", "x * 100 + 1"), std::string(kObjectFlags) + " " + pic);
+    ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+    ASSERT_EQ(Replaced(*d.plan), std::vector<std::string>{"pick"});
+    const PlanSection* code = SectionNamed(*d.plan, "pick");
+    ASSERT_NE(code, nullptr);
+    uint32_t copy = code - d.plan->sections.data();
+    bool address_of = false;
+    for (const PlanReloc& r : code->relocs) address_of |= r.to.kind == Referent::Kind::kExisting && r.to.name == "pick";
+    EXPECT_TRUE(address_of) << pic << ": (long)pick must stay the old address";
+    const PlanSection* table = nullptr;
+    for (const PlanSection& sec : d.plan->sections)
+      if (sec.kind == PlanSection::Kind::kRodata && sec.relocs.size() >= 8) table = &sec;
+    ASSERT_NE(table, nullptr) << pic << ": no jump table copied";
+    for (const PlanReloc& r : table->relocs) {
+      EXPECT_EQ(r.to.kind, Referent::Kind::kCopied) << pic << ": entry at +" << r.offset << " binds to " << r.to.name;
+      EXPECT_EQ(r.to.section, copy) << pic << ": entry at +" << r.offset;
+    }
+  }
+}
+
+// A computed goto's label table, when the fix changes an operand but moves no
+// label: the table is byte for byte the same, yet the running program's copy
+// points into the old code. It travels with the function (in .data.rel.ro
+// under -fPIC, .rodata otherwise); a writable one is refused.
+const std::string kLabels = R"(
+long run(const unsigned char *prog, long x) {
+  static const void *const ops[] = {&&add, &&mul, &&end};
+  goto *ops[*prog++];
+add:
+  x += 5;
+  goto *ops[*prog++];
+mul:
+  x *= 3;
+  goto *ops[*prog++];
+end:
+  return x;
+}
+)";
+
+TEST(PlanBuilder, LabelTableTravelsWithItsFunction) {
+  for (const char* pic : {"-fPIC", "-fno-pic"}) {
+    Scratch s;
+    auto d = Diff(s, kLabels, Edited(kLabels, "x += 5", "x += 6"), std::string(kObjectFlags) + " " + pic);
+    ASSERT_TRUE(d.plan.ok()) << pic << ": " << d.plan.error().message();
+    ASSERT_EQ(Replaced(*d.plan), std::vector<std::string>{"run"});
+    const PlanSection* code = SectionNamed(*d.plan, "run");
+    const PlanSection* table = SectionNamed(*d.plan, "ops.0");
+    ASSERT_NE(code, nullptr);
+    ASSERT_NE(table, nullptr) << pic << ": the label table was not carried";
+    ASSERT_EQ(table->relocs.size(), 3u);
+    for (const PlanReloc& r : table->relocs) {
+      EXPECT_EQ(r.to.kind, Referent::Kind::kCopied) << pic << ": label at +" << r.offset << " binds to " << r.to.name;
+      EXPECT_EQ(r.to.section, static_cast<uint32_t>(code - d.plan->sections.data()));
+    }
+  }
+  Scratch s;
+  std::string writable = Edited(kLabels, "static const void *const ops[] = {&&add, &&mul, &&end};",
+                                "static const void *ops[] = {&&add, &&mul, &&end};\n  if (!prog) ops[1] = &&add;");
+  auto d = Diff(s, writable, Edited(writable, "x += 5", "x += 6"));
+  ASSERT_FALSE(d.plan.ok());
+  EXPECT_NE(d.plan.error().message().find("variable 'ops.0' holds addresses inside 'run'"), std::string::npos)
+      << d.plan.error().message();
 }
 
 TEST(PlanBuilder, RefusesThreadLocalStorage) {
