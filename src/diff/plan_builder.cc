@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "diff/compare.h"
 #include "diff/eh_frame.h"
@@ -296,12 +297,14 @@ Result<Referent> PlanBuilder::Bind(size_t p, const Entity& from, const elf::Relo
   return to;
 }
 
+// In the order found (pairs, then entities in section order), so the
+// plan's sections come out the same on every run.
 Status PlanBuilder::Close() {
-  while (!work_.empty()) {
-    auto [p, e] = work_.back();
-    work_.pop_back();
+  for (size_t next = 0; next < work_.size(); next++) {
+    auto [p, e] = work_[next];
     GRAFT_TRY(Copy(p, e));
   }
+  work_.clear();
   return OkStatus();
 }
 
@@ -384,9 +387,16 @@ Status PlanBuilder::CarryUnwindTables() {
 
 Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch::Arch& arch,
                                 const std::set<std::string>& ignore) {
+  // Callers pass the objects in the order a parallel build happened to
+  // compile them; by path, the plan (the functions `graft build` lists, the
+  // bundle's layout) is the same for every build of the same fix.
+  std::vector<ObjectPair> sorted = pairs;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const ObjectPair& x, const ObjectPair& y) {
+    return std::tie(x.patched->path(), x.original->path()) < std::tie(y.patched->path(), y.original->path());
+  });
   PatchPlan plan;
   PlanBuilder b(plan, arch, ignore);
-  for (const ObjectPair& op : pairs) {
+  for (const ObjectPair& op : sorted) {
     GRAFT_ASSIGN(auto o, ObjectModel::Build(*op.original, arch));
     GRAFT_ASSIGN(auto n, ObjectModel::Build(*op.patched, arch));
     b.pairs_.push_back({o.get(), n.get(), {}, {}, {}, {}});
@@ -396,6 +406,9 @@ Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch
   for (size_t p = 0; p < pairs.size(); p++) GRAFT_TRY(b.Diff(p));
   GRAFT_TRY(b.Close());
   GRAFT_TRY(b.CarryUnwindTables());
+  std::stable_sort(plan.replaced.begin(), plan.replaced.end(), [](const PlanFunction& x, const PlanFunction& y) {
+    return std::tie(x.pair, x.name, x.file) < std::tie(y.pair, y.name, y.file);
+  });
   if (plan.replaced.empty() && plan.added.empty())
     return Err("no function changed between the original and patched objects: nothing to patch");
   return plan;

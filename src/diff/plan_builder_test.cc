@@ -317,6 +317,39 @@ TEST(PlanBuilder, LabelTableTravelsWithItsFunction) {
       << d.plan.error().message();
 }
 
+// A parallel build compiles translation units in any order, and the source
+// build passes them on in that order: the plan (what `graft build` prints as
+// "replaces", the bundle's functions and sections) must not depend on it.
+TEST(PlanBuilder, OrderDoesNotDependOnTheOrderObjectsAreGiven) {
+  Scratch s;
+  auto compile = [&](const std::string& name, const std::string& text) {
+    s.Write(name + ".c", text);
+    s.Compile(name + ".c", name + ".o", kObjectFlags);
+    return elf::ObjectFile::Open(s.Path(name + ".o")).value();
+  };
+  const std::string two = "int zebra(int x) { return x + 1; }\nint apple(int x) { return x + 2; }\n";
+  auto b_orig = compile("b_orig", two);
+  auto b_fixed = compile("b_fixed", Edited(Edited(two, "x + 1", "x - 1"), "x + 2", "x - 2"));
+  auto a_orig = compile("a_orig", "int middle(int x) { return x * 2; }\n");
+  auto a_fixed = compile("a_fixed", "int middle(int x) { return x * 4; }\n");
+  ObjectPair a{a_orig.get(), a_fixed.get()}, b{b_orig.get(), b_fixed.get()};
+  auto names = [](const PatchPlan& p) {
+    std::vector<std::string> v;
+    for (const auto& f : p.replaced) v.push_back(f.name);
+    for (const auto& sec : p.sections) v.push_back("section " + sec.name);
+    return v;
+  };
+  auto ab = MakePatchPlan({a, b}, arch::HostArch());
+  auto ba = MakePatchPlan({b, a}, arch::HostArch());
+  ASSERT_TRUE(ab.ok()) << ab.error().message();
+  ASSERT_TRUE(ba.ok()) << ba.error().message();
+  EXPECT_EQ(names(*ab), names(*ba));
+  // By object path, then by name: a_fixed.o's middle, then b_fixed.o's apple and zebra.
+  std::vector<std::string> replaced;
+  for (const auto& f : ba->replaced) replaced.push_back(f.name);
+  EXPECT_EQ(replaced, (std::vector<std::string>{"middle", "apple", "zebra"}));
+}
+
 TEST(PlanBuilder, RefusesThreadLocalStorage) {
   Scratch s;
   auto d = Diff(s, "__thread int tl;\nint f(int x) { return x + tl; }\n", "__thread int tl;\nint f(int x) { return x * 2 + tl; }\n");
