@@ -109,6 +109,10 @@ Status PlanBuilder::Diff(size_t p) {
   // (a computed goto's label table) must point into the new code: it is
   // carried too, with the functions reading it. Cold parts travel with their
   // parent (it jumps into them, they jump back). Until nothing more changes.
+  auto replaced = [&](int x) {
+    const Entity* parent = n.entities()[x].parent.empty() ? nullptr : n.Find(n.entities()[x].parent);
+    return st.changed.count(x) || (parent && st.changed.count(parent - n.entities().data()));
+  };
   for (bool more = true; more;) {
     more = false;
     for (size_t i = 0; i < n.entities().size(); i++) {
@@ -123,13 +127,14 @@ Status PlanBuilder::Diff(size_t p) {
         Reference ref = n.Resolve(r);
         if (ref.external || ref.entity < 0) continue;
         bool reads = e.kind == EntityKind::kFunction && changed_constants.count(ref.entity);
-        bool into = (e.kind == EntityKind::kConstant || e.kind == EntityKind::kData) &&
-                    st.changed.count(ref.entity) &&
-                    MeantOffset(n, e, r, ref.offset - n.entities()[ref.entity].symbol_offset, false) != 0;
+        const Entity& t = n.entities()[ref.entity];
+        // Every place in a cold part is inside its function; nobody takes its address.
+        bool into = (e.kind == EntityKind::kConstant || e.kind == EntityKind::kData) && replaced(ref.entity) &&
+                    (!t.parent.empty() || MeantOffset(n, e, r, ref.offset - t.symbol_offset, false) != 0);
         if (into && e.kind == EntityKind::kData)
           return Err("{}: variable '{}' holds addresses inside '{}' (labels), whose code the patch replaces; the "
                      "running program's copy would keep sending the new code into the old. Make the table const",
-                     obj, e.symbol, n.entities()[ref.entity].symbol);
+                     obj, e.symbol, t.symbol);
         if (!reads && !into) continue;
         (e.kind == EntityKind::kFunction ? st.changed : changed_constants).insert(i);
         more = true;
