@@ -137,6 +137,14 @@ bool EntityComparator::SameReference(const Entity& in_a, const elf::Relocation& 
       return true;
     }
     case EntityKind::kAnonymous:
+      // Equal constants are one to the linker wherever they sit in the pool:
+      // a constant the fix adds elsewhere must not make this code differ.
+      if (a_.SectionOf(tx).merge_constants() && b_.SectionOf(ty).merge_constants()) {
+        int64_t ox = x.offset + (pc ? a_.PcAdjust(in_a, ra.offset) : 0);
+        int64_t oy = y.offset + (pc ? b_.PcAdjust(in_b, rb.offset) : 0);
+        if (a_.ConstantAt(tx, ox) != b_.ConstantAt(ty, oy)) return differ("another constant in " + ty.key);
+        return true;
+      }
       if (x.offset != y.offset || !Same(x.entity, y.entity)) return differ("changed compiler data " + ty.key);
       return true;
     default:

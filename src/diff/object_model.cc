@@ -222,4 +222,13 @@ std::string ObjectModel::StringAt(const Entity& e, int64_t offset) const {
   return std::string(data.begin() + start, data.begin() + end) + "@" + std::to_string(offset - start);
 }
 
+std::string ObjectModel::ConstantAt(const Entity& e, int64_t offset) const {
+  const elf::Section& s = SectionOf(e);
+  if (offset < 0 || static_cast<uint64_t>(offset) >= s.data.size() || !s.entsize) return "<out of range>";
+  uint64_t into = static_cast<uint64_t>(offset) % s.entsize;
+  uint64_t start = offset - into;
+  return elf::HexBytes(s.data.subspan(start, std::min<uint64_t>(s.entsize, s.data.size() - start))) + "@" +
+         std::to_string(into);
+}
+
 }  // namespace graft::diff

@@ -350,6 +350,18 @@ TEST(PlanBuilder, OrderDoesNotDependOnTheOrderObjectsAreGiven) {
   EXPECT_EQ(replaced, (std::vector<std::string>{"middle", "apple", "zebra"}));
 }
 
+// A constant the fix adds to one function shifts the others in the object's
+// constant pool (.rodata.cst8); functions whose own constants are the same
+// did not change, since the linker places each constant by its value anyway.
+TEST(PlanBuilder, ConstantPoolShiftsDoNotMakeOtherFunctionsDiffer) {
+  Scratch s;
+  const std::string before = "double area(double r) { return r * r * 3.25; }\n"
+                             "double volume(double r) { return r * r * r * 4.5; }\n";
+  auto d = Diff(s, before, Edited(before, "r * r * 3.25", "r * r * 3.5 + 0.125"));
+  ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+  EXPECT_EQ(Replaced(*d.plan), std::vector<std::string>{"area"});
+}
+
 TEST(PlanBuilder, RefusesThreadLocalStorage) {
   Scratch s;
   auto d = Diff(s, "__thread int tl;\nint f(int x) { return x + tl; }\n", "__thread int tl;\nint f(int x) { return x * 2 + tl; }\n");

@@ -254,7 +254,7 @@ bool RunPreVerifier::VerifyReference(const Entity& e, const elf::Relocation& r, 
     }
     case EntityKind::kAnonymous: {
       const elf::Section& ts = m_.SectionOf(t);
-      if ((ts.flags & SHF_MERGE) && ts.entsize > 0) {
+      if (ts.merge_constants()) {
         int64_t adjust = pc && e.kind == EntityKind::kFunction ? m_.PcAdjust(e, r.offset) : 0;
         return VerifyMergedConstant(t, ref.offset + adjust, denoted + r.addend + adjust, why);
       }
