@@ -111,6 +111,7 @@ Result<std::map<std::string, TypeLayout>> ReadTypeLayouts(const std::string& pat
       .find_elf = dwfl_build_id_find_elf,
       .find_debuginfo = dwfl_standard_find_debuginfo,
       .section_address = dwfl_offline_section_address,
+      .debuginfo_path = nullptr,  // the default search path
   };
   std::map<std::string, TypeLayout> out;
   Dwfl* dwfl = dwfl_begin(&callbacks);
