@@ -196,6 +196,7 @@ Result<std::vector<std::string>> CheckLayoutChanges(const std::vector<std::pair<
         refused.push_back(fmt::format("{} ({})", c, name));
     }
   }
+  std::sort(notes.begin(), notes.end());  // the same on every run, whatever order the build compiled in
   if (refused.empty()) return notes;
   std::sort(refused.begin(), refused.end());
   refused.erase(std::unique(refused.begin(), refused.end()), refused.end());
