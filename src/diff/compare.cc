@@ -164,9 +164,15 @@ bool EntityComparator::SameReference(const Entity& in_a, const elf::Relocation& 
     }
     case EntityKind::kAnonymous: {
       if (x.offset == y.offset && Same(x.entity, y.entity)) return true;
-      // An unchanged literal or constant in a pool where others changed (or moved).
       int64_t ox = x.offset + (pc && in_a.kind == EntityKind::kFunction ? a_.PcAdjust(in_a, ra.offset) : 0);
       int64_t oy = y.offset + (pc && in_b.kind == EntityKind::kFunction ? b_.PcAdjust(in_b, rb.offset) : 0);
+      // Equal constants are one to the linker wherever they sit in the pool:
+      // a constant the fix adds elsewhere must not make this code differ.
+      if (a_.SectionOf(tx).merge_constants() && b_.SectionOf(ty).merge_constants()) {
+        if (a_.ConstantAt(tx, ox) != b_.ConstantAt(ty, oy)) return differ("another constant in " + ty.key);
+        return true;
+      }
+      // An unchanged literal or constant in a pool where others changed (or moved).
       auto ix = PoolItemAt(a_, x.entity, ox), iy = PoolItemAt(b_, y.entity, oy);
       if (ix && iy && *ix == *iy) return true;
       return differ("changed compiler data " + ty.key);

@@ -47,6 +47,26 @@ static std::string StripNumericSuffix(const std::string& name) {
 
 static bool StartsWith(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
 
+// `static const void *ops[] = {&&a, &&b}` in position-independent code: the
+// compiler puts it in .data.rel.ro (writable only until the loader has
+// relocated it), and every entry is a place inside a function, not its
+// entry. Nothing writes it at run time, so it is a constant, carried with the
+// function whose labels it holds instead of refused as changed state.
+bool ObjectModel::IsLabelTable(const elf::Section& s, const std::map<uint32_t, const elf::Symbol*>& primary) const {
+  if (!StartsWith(s.name, ".data.rel.ro")) return false;
+  const auto& relocs = obj_.relocations_for(s.index);
+  if (relocs.empty()) return false;
+  for (const elf::Relocation& r : relocs) {
+    if (r.symbol >= obj_.symbols().size()) return false;
+    const elf::Symbol& t = obj_.symbols()[r.symbol];
+    if (!t.defined() || t.shndx >= obj_.sections().size() || !obj_.sections()[t.shndx].exec()) return false;
+    auto fn = primary.find(t.shndx);
+    int64_t at = (t.type == STT_SECTION ? 0 : static_cast<int64_t>(t.value)) + r.addend;
+    if (fn == primary.end() || at == static_cast<int64_t>(fn->second->value)) return false;
+  }
+  return true;
+}
+
 Result<std::unique_ptr<ObjectModel>> ObjectModel::Build(const elf::ObjectFile& obj, const arch::Arch& arch) {
   if (!obj.relocatable()) return Err("{}: not a relocatable object (.o)", obj.path());
   std::unique_ptr<ObjectModel> m(new ObjectModel(obj, arch));
@@ -94,6 +114,8 @@ Status ObjectModel::Load() {
       e.kind = EntityKind::kFunction;
     } else if (s.merge_strings()) {
       e.kind = EntityKind::kStrings;
+    } else if (s.write() && p != primary.end() && IsLabelTable(s, primary)) {
+      e.kind = EntityKind::kConstant;
     } else if (s.write()) {
       e.kind = p == primary.end() ? EntityKind::kAnonymous : EntityKind::kData;
       if (p == primary.end())
@@ -198,6 +220,15 @@ std::string ObjectModel::StringAt(const Entity& e, int64_t offset) const {
   size_t end = offset;
   while (end < data.size() && data[end] != 0) end++;
   return std::string(data.begin() + start, data.begin() + end) + "@" + std::to_string(offset - start);
+}
+
+std::string ObjectModel::ConstantAt(const Entity& e, int64_t offset) const {
+  const elf::Section& s = SectionOf(e);
+  if (offset < 0 || static_cast<uint64_t>(offset) >= s.data.size() || !s.entsize) return "<out of range>";
+  uint64_t into = static_cast<uint64_t>(offset) % s.entsize;
+  uint64_t start = offset - into;
+  return elf::HexBytes(s.data.subspan(start, std::min<uint64_t>(s.entsize, s.data.size() - start))) + "@" +
+         std::to_string(into);
 }
 
 }  // namespace graft::diff

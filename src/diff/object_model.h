@@ -60,11 +60,15 @@ class ObjectModel {
   uint32_t PcAdjust(const Entity& e, uint64_t field_offset) const;
   // The NUL-terminated literal of a string-pool entity containing `offset`.
   std::string StringAt(const Entity& e, int64_t offset) const;
+  // The entry of a mergeable constant section (.rodata.cst8, ...) containing
+  // `offset`, as hex bytes and the offset into it.
+  std::string ConstantAt(const Entity& e, int64_t offset) const;
   const std::string& file() const { return obj_.source_file(); }
 
  private:
   ObjectModel(const elf::ObjectFile& obj, const arch::Arch& arch) : obj_(obj), arch_(arch) {}
   Status Load();
+  bool IsLabelTable(const elf::Section& s, const std::map<uint32_t, const elf::Symbol*>& primary) const;
 
   const elf::ObjectFile& obj_;
   const arch::Arch& arch_;

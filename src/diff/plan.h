@@ -53,7 +53,7 @@ struct PlanFunction {
   std::string file;
   bool local = false;
   uint32_t section = 0;  // the new code
-  size_t pair = 0;       // which original/patched object pair
+  size_t pair = 0;       // index into PatchPlan::originals / patched (sorted by path)
   int orig_entity = -1;  // in originals[pair]; run-pre checks it against the target
   // Set when only 32-bit constants differ (original, patched): often __LINE__
   // moved by lines the fix added above the function.
@@ -62,7 +62,7 @@ struct PlanFunction {
 
 struct PatchPlan {
   std::vector<PlanSection> sections;
-  std::vector<PlanFunction> replaced;
+  std::vector<PlanFunction> replaced;  // by object path, then name
   std::vector<std::string> added;     // new functions
   std::vector<std::string> new_data;  // new variables and copied constants/literals
   std::vector<std::string> ignored;   // changed only in constants, left out on request
@@ -84,6 +84,7 @@ struct ObjectPair {
 // naming the symbol, object and reason, whatever cannot be patched safely.
 // `ignore` names functions the operator leaves out because only constants
 // (line numbers) changed in them; one that changed otherwise is refused.
+// The plan does not depend on the order of `pairs` (they are taken by path).
 Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch::Arch& arch,
                                 const std::set<std::string>& ignore = {});
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "diff/compare.h"
 #include "diff/eh_frame.h"
@@ -36,7 +37,10 @@ class PlanBuilder {
 
  private:
   Result<uint32_t> Copy(size_t pair, int entity);
-  Result<Referent> Bind(size_t pair, const Entity& from, const elf::Relocation& r, int64_t* addend);
+  // `field_in_code`: the relocation is in `from`'s own section (false for its
+  // unwind table), so a PC-relative operand counts from its instruction's end.
+  Result<Referent> Bind(size_t pair, const Entity& from, const elf::Relocation& r, int64_t* addend,
+                        bool field_in_code = true);
   bool Included(size_t pair, int entity) const {
     return pairs_[pair].changed.count(entity) || pairs_[pair].added.count(entity);
   }
@@ -50,6 +54,17 @@ class PlanBuilder {
   const std::set<std::string>& ignore_;
   std::vector<std::pair<size_t, int>> work_;
 };
+
+// Where in its target a relocation points, as the code means it: from the
+// target's symbol, after the PC adjustment of an instruction operand (`call f`
+// carries f-4 and means f). Table entries need none: `.long .Lcase-.Ltable`
+// is nonzero for every case, `.quad .Lcase` is the case's offset.
+static int64_t MeantOffset(const ObjectModel& m, const Entity& from, const elf::Relocation& r, int64_t offset,
+                           bool field_in_code) {
+  bool operand = field_in_code && from.kind == EntityKind::kFunction &&
+                 m.arch().Classify(r.type) != arch::RelocClass::kAbsolute;
+  return offset + (operand ? m.PcAdjust(from, r.offset) : 0);
+}
 
 Status PlanBuilder::Diff(size_t p) {
   PairState& st = pairs_[p];
@@ -89,22 +104,45 @@ Status PlanBuilder::Diff(size_t p) {
         break;
     }
   }
-  // A function that reads a changed constant behaves differently even if its code did not change.
-  for (size_t i = 0; i < n.entities().size(); i++) {
-    const Entity& e = n.entities()[i];
-    if (e.kind != EntityKind::kFunction) continue;
-    for (const elf::Relocation& r : n.RelocsOf(e)) {
-      Reference ref = n.Resolve(r);
-      if (!ref.external && changed_constants.count(ref.entity) && !st.added.count(i)) st.changed.insert(i);
+  // A function that reads a changed constant behaves differently even if its
+  // code did not change. A constant holding places inside a changed function
+  // (a computed goto's label table) must point into the new code: it is
+  // carried too, with the functions reading it. Cold parts travel with their
+  // parent (it jumps into them, they jump back). Until nothing more changes.
+  auto replaced = [&](int x) {
+    const Entity* parent = n.entities()[x].parent.empty() ? nullptr : n.Find(n.entities()[x].parent);
+    return st.changed.count(x) || (parent && st.changed.count(parent - n.entities().data()));
+  };
+  for (bool more = true; more;) {
+    more = false;
+    for (size_t i = 0; i < n.entities().size(); i++) {
+      const Entity& e = n.entities()[i];
+      if (st.added.count(i) || changed_constants.count(i)) continue;
+      if (st.changed.count(i)) {
+        const Entity* parent = e.parent.empty() ? nullptr : n.Find(e.parent);
+        if (parent && st.changed.insert(parent - n.entities().data()).second) more = true;
+        continue;
+      }
+      for (const elf::Relocation& r : n.RelocsOf(e)) {
+        Reference ref = n.Resolve(r);
+        if (ref.external || ref.entity < 0) continue;
+        bool reads = e.kind == EntityKind::kFunction && changed_constants.count(ref.entity);
+        const Entity& t = n.entities()[ref.entity];
+        // Every place in a cold part is inside its function; nobody takes its address.
+        bool into = (e.kind == EntityKind::kConstant || e.kind == EntityKind::kData) && replaced(ref.entity) &&
+                    (!t.parent.empty() || MeantOffset(n, e, r, ref.offset - t.symbol_offset, false) != 0);
+        if (into && e.kind == EntityKind::kData)
+          return Err("{}: variable '{}' holds addresses inside '{}' (labels), whose code the patch replaces; the "
+                     "running program's copy would keep sending the new code into the old. Make the table const",
+                     obj, e.symbol, t.symbol);
+        if (!reads && !into) continue;
+        (e.kind == EntityKind::kFunction ? st.changed : changed_constants).insert(i);
+        more = true;
+        break;
+      }
     }
   }
   for (int c : changed_constants) st.added.insert(c);  // carried as a fresh copy
-  // Cold parts travel with their parent: the parent jumps into them and they jump back.
-  for (size_t i = 0; i < n.entities().size(); i++) {
-    const Entity& e = n.entities()[i];
-    if (e.parent.empty() || !st.changed.count(i)) continue;
-    if (const Entity* parent = n.Find(e.parent)) st.changed.insert(parent - n.entities().data());
-  }
   for (size_t i = 0; i < n.entities().size(); i++) {
     const Entity& e = n.entities()[i];
     if (e.parent.empty()) continue;
@@ -195,7 +233,8 @@ static std::pair<int, int> DefinedIn(const std::vector<PairState>& pairs, const 
   return {-1, -1};
 }
 
-Result<Referent> PlanBuilder::Bind(size_t p, const Entity& from, const elf::Relocation& r, int64_t* addend) {
+Result<Referent> PlanBuilder::Bind(size_t p, const Entity& from, const elf::Relocation& r, int64_t* addend,
+                                   bool field_in_code) {
   PairState& st = pairs_[p];
   const ObjectModel& n = *st.patched;
   const std::string& obj = n.object().path();
@@ -229,8 +268,14 @@ Result<Referent> PlanBuilder::Bind(size_t p, const Entity& from, const elf::Relo
   PairState& os = pairs_[owner];
   const Entity& t = os.patched->entities()[entity];
   *addend = ref.offset - static_cast<int64_t>(t.symbol_offset);
+  // A place inside a replaced function (a jump-table entry, a computed-goto
+  // label, a branch back from its cold part) exists only in the new copy's
+  // layout; the old code at that offset is other instructions, or the old
+  // behaviour. Only the entry keeps the old address (function pointers).
+  bool interior = t.kind == EntityKind::kFunction && os.changed.count(entity) &&
+                  MeantOffset(n, from, r, *addend, field_in_code) != 0;
   bool copy = os.added.count(entity) || t.kind == EntityKind::kStrings || t.kind == EntityKind::kAnonymous ||
-              (os.changed.count(entity) && t.kind != EntityKind::kFunction);
+              (os.changed.count(entity) && t.kind != EntityKind::kFunction) || interior;
   if (copy && (os.patched->SectionOf(t).flags & SHF_TLS))
     return Err("{}: '{}' uses thread-local variable '{}', which the running program does not have: threads "
                "that already exist have no storage for a new one. Keep the fix to existing thread-local "
@@ -261,12 +306,14 @@ Result<Referent> PlanBuilder::Bind(size_t p, const Entity& from, const elf::Relo
   return to;
 }
 
+// In the order found (pairs, then entities in section order), so the
+// plan's sections come out the same on every run.
 Status PlanBuilder::Close() {
-  while (!work_.empty()) {
-    auto [p, e] = work_.back();
-    work_.pop_back();
+  for (size_t next = 0; next < work_.size(); next++) {
+    auto [p, e] = work_[next];
     GRAFT_TRY(Copy(p, e));
   }
+  work_.clear();
   return OkStatus();
 }
 
@@ -304,7 +351,7 @@ Status PlanBuilder::CarryUnwindTables() {
           continue;
         }
         int64_t addend = rel.addend;
-        auto to = Bind(p, owner, rel, &addend);
+        auto to = Bind(p, owner, rel, &addend, /*field_in_code=*/false);
         if (!to.ok()) return to.error().context(fmt::format("unwind table of {}", owner.symbol));
         out.relocs.push_back({where, rel.type, addend, *to});
       }
@@ -349,9 +396,16 @@ Status PlanBuilder::CarryUnwindTables() {
 
 Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch::Arch& arch,
                                 const std::set<std::string>& ignore) {
+  // Callers pass the objects in the order a parallel build happened to
+  // compile them; by path, the plan (the functions `graft build` lists, the
+  // bundle's layout) is the same for every build of the same fix.
+  std::vector<ObjectPair> sorted = pairs;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const ObjectPair& x, const ObjectPair& y) {
+    return std::tie(x.patched->path(), x.original->path()) < std::tie(y.patched->path(), y.original->path());
+  });
   PatchPlan plan;
   PlanBuilder b(plan, arch, ignore);
-  for (const ObjectPair& op : pairs) {
+  for (const ObjectPair& op : sorted) {
     GRAFT_ASSIGN(auto o, ObjectModel::Build(*op.original, arch));
     GRAFT_ASSIGN(auto n, ObjectModel::Build(*op.patched, arch));
     b.pairs_.push_back({o.get(), n.get(), {}, {}, {}, {}});
@@ -361,6 +415,9 @@ Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch
   for (size_t p = 0; p < pairs.size(); p++) GRAFT_TRY(b.Diff(p));
   GRAFT_TRY(b.Close());
   GRAFT_TRY(b.CarryUnwindTables());
+  std::stable_sort(plan.replaced.begin(), plan.replaced.end(), [](const PlanFunction& x, const PlanFunction& y) {
+    return std::tie(x.pair, x.name, x.file) < std::tie(y.pair, y.name, y.file);
+  });
   if (plan.replaced.empty() && plan.added.empty())
     return Err("no function changed between the original and patched objects: nothing to patch");
   return plan;

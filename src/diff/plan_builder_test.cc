@@ -236,6 +236,132 @@ TEST(PlanBuilder, LineNumberOnlyChangesAreNamedAndCanBeLeftOut) {
       << wrong.plan.error().message();
 }
 
+// A switch compiled to a jump table: its entries are places inside the
+// function, which only the new copy has; the function's own address (taken
+// in the code) stays the old one, as for any function pointer.
+const std::string kSwitch = R"(
+long pick(int op, long x) {
+  switch (op) {
+    case 0: return x + 11; case 1: return x * 3 - 1; case 2: return x ^ 0x55; case 3: return x << 3;
+    case 4: return (x >> 1) + 40; case 5: return x * 7 + 2; case 6: return -x; case 7: return x % 13 + 600;
+    case 8: return x * x; case 9: return (long)pick;
+    default: return -1;
+  }
+}
+)";
+
+TEST(PlanBuilder, JumpTableEntriesBindToTheNewCopy) {
+  for (const char* pic : {"-fPIC", "-fno-pic"}) {
+    Scratch s;
+    auto d = Diff(s, kSwitch, Edited(kSwitch, "x * 7 + 2", "x * 100 + 1"), std::string(kObjectFlags) + " " + pic);
+    ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+    ASSERT_EQ(Replaced(*d.plan), std::vector<std::string>{"pick"});
+    const PlanSection* code = SectionNamed(*d.plan, "pick");
+    ASSERT_NE(code, nullptr);
+    uint32_t copy = code - d.plan->sections.data();
+    bool address_of = false;
+    for (const PlanReloc& r : code->relocs) address_of |= r.to.kind == Referent::Kind::kExisting && r.to.name == "pick";
+    EXPECT_TRUE(address_of) << pic << ": (long)pick must stay the old address";
+    const PlanSection* table = nullptr;
+    for (const PlanSection& sec : d.plan->sections)
+      if (sec.kind == PlanSection::Kind::kRodata && sec.relocs.size() >= 8) table = &sec;
+    ASSERT_NE(table, nullptr) << pic << ": no jump table copied";
+    for (const PlanReloc& r : table->relocs) {
+      EXPECT_EQ(r.to.kind, Referent::Kind::kCopied) << pic << ": entry at +" << r.offset << " binds to " << r.to.name;
+      EXPECT_EQ(r.to.section, copy) << pic << ": entry at +" << r.offset;
+    }
+  }
+}
+
+// A computed goto's label table, when the fix changes an operand but moves no
+// label: the table is byte for byte the same, yet the running program's copy
+// points into the old code. It travels with the function (in .data.rel.ro
+// under -fPIC, .rodata otherwise); a writable one is refused.
+const std::string kLabels = R"(
+long run(const unsigned char *prog, long x) {
+  static const void *const ops[] = {&&add, &&mul, &&end};
+  goto *ops[*prog++];
+add:
+  x += 5;
+  goto *ops[*prog++];
+mul:
+  x *= 3;
+  goto *ops[*prog++];
+end:
+  return x;
+}
+)";
+
+TEST(PlanBuilder, LabelTableTravelsWithItsFunction) {
+  for (const char* pic : {"-fPIC", "-fno-pic"}) {
+    Scratch s;
+    auto d = Diff(s, kLabels, Edited(kLabels, "x += 5", "x += 6"), std::string(kObjectFlags) + " " + pic);
+    ASSERT_TRUE(d.plan.ok()) << pic << ": " << d.plan.error().message();
+    ASSERT_EQ(Replaced(*d.plan), std::vector<std::string>{"run"});
+    const PlanSection* code = SectionNamed(*d.plan, "run");
+    const PlanSection* table = SectionNamed(*d.plan, "ops.0");
+    ASSERT_NE(code, nullptr);
+    ASSERT_NE(table, nullptr) << pic << ": the label table was not carried";
+    ASSERT_EQ(table->relocs.size(), 3u);
+    for (const PlanReloc& r : table->relocs) {
+      EXPECT_EQ(r.to.kind, Referent::Kind::kCopied) << pic << ": label at +" << r.offset << " binds to " << r.to.name;
+      EXPECT_EQ(r.to.section, static_cast<uint32_t>(code - d.plan->sections.data()));
+    }
+  }
+  Scratch s;
+  std::string writable = Edited(kLabels, "static const void *const ops[] = {&&add, &&mul, &&end};",
+                                "static const void *ops[] = {&&add, &&mul, &&end};\n  if (!prog) ops[1] = &&add;");
+  auto d = Diff(s, writable, Edited(writable, "x += 5", "x += 6"));
+  ASSERT_FALSE(d.plan.ok());
+  EXPECT_NE(d.plan.error().message().find("variable 'ops.0' holds addresses inside 'run'"), std::string::npos)
+      << d.plan.error().message();
+}
+
+// A parallel build compiles translation units in any order, and the source
+// build passes them on in that order: the plan (what `graft build` prints as
+// "replaces", the bundle's functions and sections) must not depend on it.
+TEST(PlanBuilder, OrderDoesNotDependOnTheOrderObjectsAreGiven) {
+  Scratch s;
+  auto compile = [&](const std::string& name, const std::string& text) {
+    s.Write(name + ".c", text);
+    s.Compile(name + ".c", name + ".o", kObjectFlags);
+    return elf::ObjectFile::Open(s.Path(name + ".o")).value();
+  };
+  const std::string two = "int zebra(int x) { return x + 1; }\nint apple(int x) { return x + 2; }\n";
+  auto b_orig = compile("b_orig", two);
+  auto b_fixed = compile("b_fixed", Edited(Edited(two, "x + 1", "x - 1"), "x + 2", "x - 2"));
+  auto a_orig = compile("a_orig", "int middle(int x) { return x * 2; }\n");
+  auto a_fixed = compile("a_fixed", "int middle(int x) { return x * 4; }\n");
+  ObjectPair a{a_orig.get(), a_fixed.get()}, b{b_orig.get(), b_fixed.get()};
+  auto names = [](const PatchPlan& p) {
+    std::vector<std::string> v;
+    for (const auto& f : p.replaced) v.push_back(f.name);
+    for (const auto& sec : p.sections) v.push_back("section " + sec.name);
+    return v;
+  };
+  auto ab = MakePatchPlan({a, b}, arch::HostArch());
+  auto ba = MakePatchPlan({b, a}, arch::HostArch());
+  ASSERT_TRUE(ab.ok()) << ab.error().message();
+  ASSERT_TRUE(ba.ok()) << ba.error().message();
+  EXPECT_EQ(names(*ab), names(*ba));
+  // By object path, then by name: a_fixed.o's middle, then b_fixed.o's apple and zebra.
+  std::vector<std::string> replaced;
+  for (const auto& f : ba->replaced) replaced.push_back(f.name);
+  EXPECT_EQ(replaced, (std::vector<std::string>{"middle", "apple", "zebra"}));
+}
+
+// A constant the fix adds to one function shifts the others in the object's
+// constant pool (.rodata.cst8); functions whose own constants are the same
+// did not change, since the linker places each constant by its value anyway.
+TEST(PlanBuilder, ConstantPoolShiftsDoNotMakeOtherFunctionsDiffer) {
+  Scratch s;
+  const std::string before = "double area(double r) { return r * r * 3.25; }\n"
+                             "double volume(double r) { return r * r * r * 4.5; }\n";
+  auto d = Diff(s, before, Edited(before, "r * r * 3.25", "r * r * 3.5 + 0.125"));
+  ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+  EXPECT_EQ(Replaced(*d.plan), std::vector<std::string>{"area"});
+}
+
 TEST(PlanBuilder, ThreadLocalVariablesBindToTheThreadsOwnStorage) {
   Scratch s;
   auto d = Diff(s, "__thread int tl;\nint f(int x) { return x + tl; }\n", "__thread int tl;\nint f(int x) { return x * 2 + tl; }\n");

@@ -111,7 +111,7 @@ Result<std::map<std::string, TypeLayout>> ReadTypeLayouts(const std::string& pat
       .find_elf = dwfl_build_id_find_elf,
       .find_debuginfo = dwfl_standard_find_debuginfo,
       .section_address = dwfl_offline_section_address,
-      .debuginfo_path = nullptr,
+      .debuginfo_path = nullptr,  // the default search path
   };
   std::map<std::string, TypeLayout> out;
   Dwfl* dwfl = dwfl_begin(&callbacks);
@@ -196,6 +196,7 @@ Result<std::vector<std::string>> CheckLayoutChanges(const std::vector<std::pair<
         refused.push_back(fmt::format("{} ({})", c, name));
     }
   }
+  std::sort(notes.begin(), notes.end());  // the same on every run, whatever order the build compiled in
   if (refused.empty()) return notes;
   std::sort(refused.begin(), refused.end());
   refused.erase(std::unique(refused.begin(), refused.end()), refused.end());

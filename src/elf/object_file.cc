@@ -17,6 +17,7 @@ bool Section::exec() const { return flags & SHF_EXECINSTR; }
 bool Section::write() const { return flags & SHF_WRITE; }
 bool Section::nobits() const { return type == SHT_NOBITS; }
 bool Section::merge_strings() const { return (flags & SHF_MERGE) && (flags & SHF_STRINGS); }
+bool Section::merge_constants() const { return (flags & SHF_MERGE) && !(flags & SHF_STRINGS) && entsize > 0; }
 bool Symbol::defined() const { return shndx != SHN_UNDEF; }
 bool Symbol::local() const { return bind == STB_LOCAL; }
 

@@ -34,6 +34,7 @@ struct Section {
   bool write() const;
   bool nobits() const;
   bool merge_strings() const;
+  bool merge_constants() const;  // .rodata.cst4/8/16: fixed-size entries the linker deduplicates
 };
 
 struct Symbol {

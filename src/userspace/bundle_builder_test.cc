@@ -257,6 +257,53 @@ TEST(BundleBuilder, SharedLibraryCallsKeepGoingThroughItsPlt) {
   EXPECT_TRUE(via_plt) << "no reference to lookup in the bundle";
 }
 
+// The linker keeps one copy of equal constants (.rodata.cst4/8/16) and string
+// literals across objects, in its own order: the target's 3.5, 2.5f, fabs()
+// mask and "shared %g\n" are the first file's, and run-pre must find each
+// constant of the second file where its reference lands, one by one.
+TEST(BundleBuilder, RunPreVerifiesMergedConstantsOneByOne) {
+  Scratch s;
+  s.Write("first.c", R"(
+#include <stdio.h>
+double scale_b(double x);
+float half_b(float x);
+double scale_a(double x) { printf("shared %g\n", x); return __builtin_fabs(x) * 1.25 + 3.5; }
+float half_a(float x) { return x * 2.5f + 0.75f; }
+int main(int argc, char **argv) { return (int)(scale_a(argc) + scale_b(argc) + half_a(argc) + half_b(argc)); }
+)");
+  const std::string second = R"(
+#include <stdio.h>
+double scale_b(double x) {
+  if (x > 7.75) printf("big %g\n", x);
+  printf("shared %g\n", x);
+  return __builtin_fabs(x) * 9.125 + 3.5;
+}
+float half_b(float x) { return x * 0.125f + 2.5f; }
+)";
+  s.Write("second.c", second);
+  s.Compile("first.c second.c", "prog", "-O2 -g");
+  s.Compile("second.c", "second.orig.o", "-O2 -g -c -ffunction-sections -fdata-sections");
+  s.Write("second.c", Replaced(second, "x > 7.75", "x > 7.5"));
+  s.Compile("second.c", "second.fixed.o", "-O2 -g -c -ffunction-sections -fdata-sections");
+  BundleRequest req;
+  req.original_objects = {s.Path("second.orig.o")};
+  req.patched_objects = {s.Path("second.fixed.o")};
+  req.target = s.Path("prog");
+  req.output = s.Path("fix.graft");
+  auto r = BuildBundle(req);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->replaced, std::vector<std::string>{"scale_b"});
+
+  // Still a check: a target whose constant differs is refused, naming it.
+  s.Write("first.c", "int main(void) { return 0; }\n");
+  s.Write("second.c", Replaced(second, "9.125", "9.25"));
+  s.Compile("first.c second.c", "prog", "-O2 -g");
+  auto refused = BuildBundle(req);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message().find("scale_b"), std::string::npos) << refused.error().message();
+  EXPECT_NE(refused.error().message().find(".rodata.cst8"), std::string::npos) << refused.error().message();
+}
+
 TEST(BundleBuilder, RefusesStrippedTarget) {
   Built b;
   Prepare(b, "-O2 -s", "-O2");

@@ -198,6 +198,24 @@ bool RunPreVerifier::VerifyLayout(int entity, uint64_t address, uint64_t size, s
   return true;
 }
 
+// The linker keeps one copy of equal entries of mergeable constant sections
+// (.rodata.cst4/8/16) across all objects, in its own order: only the entry
+// referenced is where the reference lands, not the rest of the object's section.
+bool RunPreVerifier::VerifyMergedConstant(const Entity& t, int64_t offset, uint64_t address, std::string* why) {
+  const elf::Section& s = m_.SectionOf(t);
+  if (offset < 0 || static_cast<uint64_t>(offset) >= s.data.size()) {
+    *why = fmt::format("reference to {}+{:#x} is out of range", s.name, offset);
+    return false;
+  }
+  uint64_t into = static_cast<uint64_t>(offset) % s.entsize;
+  auto want = s.data.subspan(offset - into, std::min<uint64_t>(s.entsize, s.data.size() - (offset - into)));
+  auto have = target_.bytes_at(address - into, want.size());
+  if (have.size() == want.size() && std::equal(want.begin(), want.end(), have.begin())) return true;
+  *why = fmt::format("constant {} at {}+{:#x} is not at {:#x} in the target (there: {})", elf::HexBytes(want),
+                     s.name, offset - into, address - into, elf::HexBytes(have));
+  return false;
+}
+
 bool RunPreVerifier::VerifyReference(const Entity& e, const elf::Relocation& r, uint64_t denoted, bool got,
                                      std::string* why) {
   diff::Reference ref = m_.Resolve(r);
@@ -237,6 +255,11 @@ bool RunPreVerifier::VerifyReference(const Entity& e, const elf::Relocation& r, 
       return false;
     }
     case EntityKind::kAnonymous: {
+      const elf::Section& ts = m_.SectionOf(t);
+      if (ts.merge_constants()) {
+        int64_t adjust = pc && e.kind == EntityKind::kFunction ? m_.PcAdjust(e, r.offset) : 0;
+        return VerifyMergedConstant(t, ref.offset + adjust, denoted + r.addend + adjust, why);
+      }
       if (e.kind == EntityKind::kFunction) {
         int64_t adjust = pc ? m_.PcAdjust(e, r.offset) : 0;
         table_starts_[ref.entity].insert(static_cast<uint64_t>(ref.offset + adjust));

@@ -44,6 +44,9 @@ class RunPreVerifier {
                    std::string* why);
   bool VerifyReference(const diff::Entity& e, const elf::Relocation& r, uint64_t denoted, bool got,
                        std::string* why);
+  // The one entry of mergeable constant section `t` at `offset`, as the
+  // target has it at `address`.
+  bool VerifyMergedConstant(const diff::Entity& t, int64_t offset, uint64_t address, std::string* why);
 
   // A reference into a function whose layout is being matched: checked once
   // the function's instruction map is complete.
