@@ -92,6 +92,10 @@ class Arch {
   // from there). Fails on undecodable code.
   virtual Result<std::vector<std::pair<uint64_t, uint32_t>>> FieldToInstructionEnd(
       std::span<const uint8_t> code, const std::vector<uint64_t>& field_offsets) const = 0;
+  // Whether the bytes just before `end` in `code` can be a call instruction,
+  // i.e. `end` can be a return address. Errs on the side of "yes" (it is used
+  // to find saved return addresses, where a false yes only means caution).
+  virtual bool MayEndCall(std::span<const uint8_t> code, size_t end) const = 0;
   // True when the relocation field at `off` is the operand of a direct call or jump.
   virtual bool IsBranchOperand(std::span<const uint8_t> code, uint64_t off) const = 0;
 

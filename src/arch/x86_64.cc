@@ -251,6 +251,19 @@ class X86_64 final : public Arch {
     return out;
   }
 
+  bool MayEndCall(std::span<const uint8_t> code, size_t end) const override {
+    auto at = [&](size_t back) -> int { return end >= back && end - back < code.size() ? code[end - back] : -1; };
+    if (at(5) == 0xe8) return true;  // call rel32
+    // call r/m64 (ff /2): 2 bytes (register, or memory via a base register),
+    // 3 (disp8), 6 (disp32 or rip-relative), 7 (SIB + disp32), plus a REX prefix.
+    for (size_t len : {2u, 3u, 4u, 6u, 7u, 8u}) {
+      if (at(len) != 0xff) continue;
+      int modrm = at(len - 1);
+      if (modrm >= 0 && ((modrm >> 3) & 7) == 2) return true;
+    }
+    return false;
+  }
+
   bool IsBranchOperand(std::span<const uint8_t> code, uint64_t off) const override {
     return off >= 1 && off + 4 <= code.size() && (code[off - 1] == 0xe8 || code[off - 1] == 0xe9);
   }

@@ -98,8 +98,9 @@ void RegisterUserspaceCommands(CLI::App& app) {
                     : "Examples:\n  graft apply fix.graft --pid 1234\n  graft apply fix.graft --all\n"
                       "All threads are stopped briefly; no thread may be inside a replaced function, and a\n"
                       "thread whose stack cannot be read to its end (code without unwind tables: JIT code,\n"
-                      "hand-written assembly; stacks of coroutines that are not running are not seen, see\n"
-                      "docs/safety.md) counts as inside. When one is, graft resumes the process and retries\n"
+                      "hand-written assembly) counts as inside, and so does a return address into a replaced\n"
+                      "function kept in the heap or other anonymous memory (a suspended coroutine's stack;\n"
+                      "see docs/safety.md). When one is, graft resumes the process and retries\n"
                       "with backoff until --timeout.\n" + std::string(kExitStatusHelp));
     auto file = std::make_shared<std::string>();
     auto t = std::make_shared<Targets>();
@@ -109,6 +110,10 @@ void RegisterUserspaceCommands(CLI::App& app) {
     AddTargets(cmd, *t);
     cmd->add_option("--timeout", *timeout, "Seconds to wait for busy functions to go idle (default 10)");
     cmd->add_flag("-v,--verbose", *verbose, "Progress lines on stderr");
+    auto no_suspended = std::make_shared<bool>(false);
+    cmd->add_flag("--no-suspended-check", *no_suspended,
+                  "Do not look for return addresses into the replaced functions kept outside the threads'\n"
+                  "stacks (suspended coroutines); use when a stale copy blocks a patch you know is safe");
     cmd->callback([=] {
       bundle::Bundle b = Check(bundle::ReadFile(*file));
       RunOnProcesses(dry ? "check" : "apply", *t, b.target_build_id, [&](pid_t pid) -> Result<std::string> {
@@ -116,6 +121,7 @@ void RegisterUserspaceCommands(CLI::App& app) {
         opt.timeout_seconds = *timeout;
         opt.dry_run = dry;
         opt.cancelled = InterruptRequested;
+        opt.check_suspended = !*no_suspended;
         if (*verbose) opt.progress = [](const std::string& s) { fmt::print(stderr, "{}\n", s); };
         auto work = [&]() -> Result<std::string> {
           GRAFT_ASSIGN(auto o, userspace::ApplyToProcess(b, pid, opt));
@@ -137,6 +143,10 @@ void RegisterUserspaceCommands(CLI::App& app) {
     cmd->add_option("id", *id, "Patch id (see graft list)")->required();
     AddTargets(cmd, *t);
     cmd->add_option("--timeout", *timeout, "Seconds to wait for the patch's code to go idle (default 10)");
+    auto no_suspended = std::make_shared<bool>(false);
+    cmd->add_flag("--no-suspended-check", *no_suspended,
+                  "Do not look for return addresses into the patch's code kept outside the threads' stacks\n"
+                  "(suspended coroutines); a coroutine suspended there would crash after the revert");
     cmd->callback([=] {
       std::vector<pid_t> pids = t->pids;
       Targets tt = *t;
@@ -154,6 +164,7 @@ void RegisterUserspaceCommands(CLI::App& app) {
         userspace::PatchOptions opt;
         opt.timeout_seconds = *timeout;
         opt.cancelled = InterruptRequested;
+        opt.check_suspended = !*no_suspended;
         return userspace::RunDetached([&]() -> Result<std::string> {
           GRAFT_ASSIGN(auto o, userspace::RevertFromProcess(*id, pid, opt));
           return fmt::format("process {}: reverted {} (threads paused {:.3f} ms)", pid, *id, o.pause_ms);

@@ -33,6 +33,7 @@
 #include "userspace/patch_linker.h"
 #include "userspace/process_image.h"
 #include "userspace/run_until_safe.h"
+#include "userspace/suspended_stacks.h"
 
 namespace graft::userspace {
 namespace {
@@ -335,6 +336,21 @@ Result<std::string> SwitchWhenIdle(pid_t pid, process::StackUnwinder& unwinder, 
       auto run_out_until = std::min(deadline, Clock::now() + std::chrono::seconds(1));
       for (;;) {
         GRAFT_ASSIGN(auto busy, FindBusyThreads(proc, unwinder, plan.busy));
+        if (busy.empty() && opt.check_suspended) {
+          std::vector<CodeRange> code;
+          for (const BusyRange& r : plan.busy) code.push_back({r.lo, r.hi, r.what});
+          bool skipped = false;
+          GRAFT_ASSIGN(auto saved, FindSavedReturn(proc, code, arch::HostArch(), &skipped));
+          if (skipped && opt.progress)
+            opt.progress(fmt::format("process {}: more than {} MiB of anonymous memory; suspended coroutine "
+                                     "stacks were not looked for", pid, kSuspendedScanBudget >> 20));
+          if (saved) {
+            why = fmt::format("a return address into {} ({:#x}) is kept at {:#x} in {}: a suspended coroutine's "
+                              "stack, or a stale copy (--no-suspended-check skips this look)", saved->what,
+                              saved->value, saved->where, saved->mapping);
+            break;
+          }
+        }
         if (busy.empty()) {
           why.clear();
           if (opt.dry_run) return OkStatus();

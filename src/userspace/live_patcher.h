@@ -20,6 +20,9 @@ struct PatchOptions {
   // Polled between attempts and while waiting: true stops the work at the
   // next safe point, undoing what was started (nothing changed).
   std::function<bool()> cancelled;
+  // Look for return addresses into the code being switched saved outside
+  // the threads' stacks (suspended coroutines; suspended_stacks.h).
+  bool check_suspended = true;
 };
 
 struct PatchOutcome {
