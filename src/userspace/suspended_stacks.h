@@ -37,7 +37,7 @@ struct SavedReturn {
 
 // Anonymous memory beyond this is not scanned (the pause would grow); the
 // check then says so through `skipped`.
-inline constexpr uint64_t kSuspendedScanBudget = 1ull << 30;
+inline constexpr uint64_t kSuspendedScanBudget = 256ull << 20;
 
 // REQUIRES: every thread of `proc` stopped (their stack pointers say which
 // memory is a thread's stack).
