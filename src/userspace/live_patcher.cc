@@ -360,6 +360,7 @@ Result<std::string> SwitchWhenIdle(pid_t pid, process::StackUnwinder& unwinder, 
         if (opt.dry_run || !plan.traps.count || Clock::now() >= run_out_until) break;
         if (opt.cancelled && opt.cancelled()) break;
         bool armed = true;
+        for (const BusyThread& bt : busy) trapper.Reserve(bt.stack);
         for (const BusyThread& bt : busy) {
           if (trapper.IsArmed(bt.tid)) continue;
           Status a = bt.frame == kUnreliable ? Status(Err("its stack cannot be read to the end"))

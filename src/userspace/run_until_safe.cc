@@ -39,7 +39,7 @@ Status ReturnTrapper::Arm(const process::ThreadStack& st, size_t k) {
   if (armed_.count(st.tid)) return Err("it is already on its way to a trap");
   // A trap whose code some stack still returns into (armed by an earlier,
   // interrupted graft) is not free.
-  std::set<size_t> used;
+  std::set<size_t> used = reserved_;
   for (auto& [tid, a] : armed_) used.insert(a.trap);
   size_t trap = area_.count;
   for (size_t i = 0; i < area_.count && trap == area_.count; i++)
@@ -55,6 +55,16 @@ Status ReturnTrapper::Arm(const process::ThreadStack& st, size_t k) {
   GRAFT_TRY(Write64(mem_, slot, TrapAt(trap)));
   armed_[st.tid] = Armed{trap, slot, resume};
   return OkStatus();
+}
+
+void ReturnTrapper::Reserve(const process::ThreadStack& st) {
+  if (!area_.count) return;
+  const uint64_t end = TrapAt(area_.count);
+  for (size_t i = 0; i < st.pcs.size(); i++) {
+    // Return addresses are reported minus one; the innermost pc is exact.
+    uint64_t at = i == 0 || st.activation[i] ? st.pcs[i] : st.pcs[i] + 1;
+    if (at >= area_.code && at < end) reserved_.insert((at - area_.code) / arch::Arch::kReturnTrapSize);
+  }
 }
 
 bool ReturnTrapper::AllParked() const {

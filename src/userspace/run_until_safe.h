@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 #include <string>
 
 #include "arch/arch.h"
@@ -40,6 +41,9 @@ class ReturnTrapper {
   // the frame was interrupted by a signal, the return address is not where
   // the frame descriptions say, no trap is free).
   Status Arm(const process::ThreadStack& stack, size_t frame);
+  // Marks traps a stack still returns into or runs in (armed by a graft that
+  // was killed): they keep their resume address and are not handed out.
+  void Reserve(const process::ThreadStack& stack);
   bool IsArmed(pid_t tid) const { return armed_.count(tid) && !armed_.at(tid).parked; }
   bool IsParked(pid_t tid) const { return armed_.count(tid) && armed_.at(tid).parked; }
   bool AllParked() const;
@@ -68,6 +72,7 @@ class ReturnTrapper {
   const arch::Arch& arch_;
   TrapArea area_;
   std::map<pid_t, Armed> armed_;
+  std::set<size_t> reserved_;
 };
 
 }  // namespace graft::userspace
