@@ -50,6 +50,10 @@ static json ToJson(const Bundle& b) {
 static Result<Bundle> FromJson(const json& j) {
   Bundle b;
   try {
+    // Every text must be valid UTF-8: it is printed, and written into the
+    // process's patch record as JSON (found by link_fuzz.cc: a bundle with a
+    // broken description made apply throw).
+    (void)j.dump();
     if (j.at("version").get<uint32_t>() != Bundle::kFormatVersion)
       return Err("bundle format version {} is not supported by this graft (wants {})",
                  j.at("version").get<uint32_t>(), Bundle::kFormatVersion);

@@ -111,6 +111,9 @@ TEST(Bundle, ValidatesFieldsBeforeUse) {
   b.supersedes = {"../up"};
   refused(b, "may only contain");
   b = Sample();
+  b.description = "broken \xcb";
+  refused(b, "UTF-8");
+  b = Sample();
   b.eh_frame_section = 0;
   b.unwind_object_section = 0;
   refused(b, "not a read-only .eh_frame");

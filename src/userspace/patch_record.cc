@@ -28,7 +28,7 @@ std::vector<uint8_t> EncodeRecord(const PatchRecord& r) {
     fns.push_back({{"name", f.name}, {"site", f.site}, {"address", f.address}, {"size", f.size},
                    {"target", f.target}, {"original", elf::HexBytes(f.original)}, {"jump", elf::HexBytes(f.jump)}});
   j["functions"] = fns;
-  std::string text = j.dump();
+  std::string text = j.dump(-1, ' ', false, json::error_handler_t::replace);
   uint32_t n = text.size();
   std::vector<uint8_t> out(12 + text.size());
   std::memcpy(out.data(), kMagic, 8);
