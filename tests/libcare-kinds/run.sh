@@ -340,40 +340,34 @@ case_fail_coro() {
   exe fail_coro.c; bundle prog prog fix
   launch '^coro UNPATCHED 3$'
   run_graft apply "$D/fix.graft" --timeout 1
-  if [ "$RC" != 0 ]; then
-    grep -q coroutine_body <<<"$MSG" || fail "exit $RC without naming coroutine_body: $MSG"
-    mark; settle '^coro UNPATCHED'; healthy
-    gap_closed "apply refused (exit $RC): $(one_line)"
-  fi
-  local applied; applied=$(one_line)
-  mark; settle '^coro UNPATCHED'
-  revert fix; mark; settle '^coro UNPATCHED'; healthy
-  gap "applied (exit 0: \"$applied\") although a suspended coroutine is inside coroutine_body; it ran on in the old code (output stayed UNPATCHED), revert exit 0"
+  [ "$RC" = 0 ] && fail "applied although a suspended coroutine is inside coroutine_body"
+  [ "$RC" = 3 ] || fail "apply exit $RC (want 3, busy): $MSG"
+  grep -q "coroutine_body" <<<"$MSG" || fail "the refusal does not name coroutine_body: $MSG"
+  grep -q "suspended coroutine" <<<"$MSG" || fail "the refusal does not say why: $MSG"
+  mark; settle '^coro UNPATCHED'; healthy
+  pass "refused as expected (exit 3): $(one_line)"
 }
 case_fail_coro_listed() {
   exe fail_coro_listed.c; bundle prog prog fix
   launch '^coro3 UNPATCHED'
   run_graft apply "$D/fix.graft" --timeout 1
-  if [ "$RC" != 0 ]; then
-    grep -q coroutine_body <<<"$MSG" || fail "exit $RC without naming coroutine_body: $MSG"
-    mark; settle 'UNPATCHED'; healthy
-    gap_closed "apply refused (exit $RC): $(one_line)"
-  fi
-  local applied; applied=$(one_line)
+  [ "$RC" = 0 ] && fail "applied although coroutines are suspended inside coroutine_body"
+  [ "$RC" = 3 ] || fail "apply exit $RC (want 3, busy): $MSG"
+  grep -q "coroutine_body" <<<"$MSG" || fail "the refusal does not name coroutine_body: $MSG"
+  local refused; refused=$(one_line)
+  mark; settle 'UNPATCHED'; healthy
+  # The other direction: forced in, new coroutines suspend inside the
+  # patched code, and a revert must not unmap it under them.
+  run_graft apply "$D/fix.graft" --timeout 1 --no-suspended-check
+  [ "$RC" = 0 ] || fail "apply --no-suspended-check exit $RC: $MSG"
   mark; settle '^coro[0-9]+ PATCHED round [0-2]$'
-  # Now coroutines are suspended inside the patched coroutine_body.
   run_graft revert fix --timeout 1
-  local reverted="exit $RC: $(one_line)"
-  sleep 0.3
-  if ! kill -0 "$PID" 2>/dev/null; then
-    wait "$PID"; local status=$?
-    gap "applied although coroutines are suspended in coroutine_body (\"$applied\"); new coroutines then suspended inside the patched code and the revert ($reverted) unmapped it: the process died (status $status$([ $status -gt 128 ] && echo ", signal $((status - 128))"))"
-  fi
-  if [ "$RC" = 0 ]; then
-    mark; settle '^coro[0-9]+ UNPATCHED'; healthy
-    fail "the revert ($reverted) left the process alive with coroutines suspended in unmapped code?"
-  fi
-  gap_closed "revert refused ($reverted) while coroutines were suspended in the patched code"
+  [ "$RC" = 3 ] || fail "revert exit $RC (want 3, busy) with coroutines suspended in the patched code: $MSG"
+  grep -q "patch fix's code" <<<"$MSG" || fail "the revert refusal does not name the patch's code: $MSG"
+  sleep 0.3; alive
+  "$GRAFT" list --pid "$PID" | grep -q "fix .*active" || fail "the patch is no longer active after the refused revert"
+  mark; settle '^coro[0-9]+ PATCHED'; alive
+  pass "refused as expected (exit 3): $refused; revert under suspended coroutines refused too"
 }
 
 run_one() {
