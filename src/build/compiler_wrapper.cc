@@ -1,9 +1,11 @@
-// The wrapper records before it execs, so a compile that fails is recorded
-// too; source_build only trusts outputs that exist afterwards.
+// The wrapper records after the compiler finished, so only steps that
+// succeeded and wrote their output are in the log.
 #include "build/compiler_wrapper.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,52 +13,155 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
 
 namespace graft::build {
 
 namespace fs = std::filesystem;
 
-static std::string FindRealCompiler(const std::string& name, const std::string& skip_dir) {
+bool IsCompilerName(const std::string& name) {
+  static const std::regex re(R"(^([A-Za-z0-9_]+-[A-Za-z0-9_]+-[A-Za-z0-9_]+-)?(cc|gcc|c\+\+|g\+\+|clang|clang\+\+)(-[0-9]+(\.[0-9]+)*)?$)");
+  return std::regex_match(name, re);
+}
+
+static std::vector<std::string> PathDirs() {
   const char* path = std::getenv("PATH");
   std::string p = path ? path : "/usr/bin:/bin";
+  std::vector<std::string> out;
   size_t start = 0;
   while (start <= p.size()) {
     size_t end = p.find(':', start);
     if (end == std::string::npos) end = p.size();
-    std::string dir = p.substr(start, end - start);
+    if (end > start) out.push_back(p.substr(start, end - start));
     start = end + 1;
-    if (dir.empty() || fs::weakly_canonical(dir) == fs::weakly_canonical(skip_dir)) continue;
+  }
+  return out;
+}
+
+std::vector<std::string> CompilerNamesOnPath() {
+  std::set<std::string> names = {"cc", "gcc", "c++", "g++"};
+  for (const std::string& dir : PathDirs()) {
+    DIR* d = opendir(dir.c_str());
+    if (!d) continue;
+    while (dirent* e = readdir(d))
+      if (IsCompilerName(e->d_name) && access((dir + "/" + e->d_name).c_str(), X_OK) == 0) names.insert(e->d_name);
+    closedir(d);
+  }
+  return {names.begin(), names.end()};
+}
+
+std::string CxxCompilerFor(const std::string& c) {
+  for (auto [from, to] : {std::pair{"clang", "clang++"}, std::pair{"gcc", "g++"}, std::pair{"cc", "c++"}}) {
+    size_t at = c.rfind(from);
+    if (at != std::string::npos && c.find("++") == std::string::npos)
+      return c.substr(0, at) + to + c.substr(at + std::strlen(from));
+  }
+  return c;
+}
+
+static std::string FindRealCompiler(const std::string& name, const std::string& skip_dir) {
+  for (const std::string& dir : PathDirs()) {
+    if (fs::weakly_canonical(dir) == fs::weakly_canonical(skip_dir)) continue;
     std::string cand = dir + "/" + name;
     if (access(cand.c_str(), X_OK) == 0) return cand;
   }
   return "";
 }
 
+static uint64_t Fnv(const uint8_t* p, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+uint64_t FileHash(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return 0;
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+  return Fnv(bytes.data(), bytes.size());  // FNV-1a
+}
+
+// Content hashes of the members of an ar archive (a static library is linked
+// by its members); the members of a thin archive are files beside it.
+static std::vector<uint64_t> ArchiveMemberHashes(const std::string& path) {
+  std::vector<uint64_t> out;
+  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> a((std::istreambuf_iterator<char>(in)), {});
+  bool thin = a.size() >= 8 && std::memcmp(a.data(), "!<thin>\n", 8) == 0;
+  if (a.size() < 8 || (!thin && std::memcmp(a.data(), "!<arch>\n", 8) != 0)) return out;
+  std::string names;  // GNU long-name table "//"
+  for (size_t at = 8; at + 60 <= a.size();) {
+    std::string name(reinterpret_cast<const char*>(&a[at]), 16);
+    size_t size = std::strtoul(std::string(reinterpret_cast<const char*>(&a[at + 48]), 10).c_str(), nullptr, 10);
+    size_t data = at + 60;
+    bool special = name.rfind("/ ", 0) == 0 || name.rfind("// ", 0) == 0 || name.rfind("/SYM64/", 0) == 0;
+    if (name.rfind("// ", 0) == 0 && data + size <= a.size())
+      names.assign(reinterpret_cast<const char*>(&a[data]), size);
+    if (!special) {
+      if (thin) {
+        std::string member = name.substr(0, name.find('/'));
+        if (name[0] == '/') {
+          size_t off = std::strtoul(name.c_str() + 1, nullptr, 10);
+          member = off < names.size() ? names.substr(off, names.find("/\n", off) - off) : "";
+        }
+        if (!member.empty()) out.push_back(FileHash((fs::path(path).parent_path() / member).string()));
+      } else if (data + size <= a.size()) {
+        out.push_back(Fnv(&a[data], size));
+      }
+    }
+    // Thin archives hold no member data; regular ones are 2-byte aligned.
+    at = data + ((thin && !special) ? 0 : size);
+    at += at & 1;
+  }
+  return out;
+}
+
+static bool IsObjectName(const std::string& a) {
+  return a.ends_with(".o") || a.ends_with(".lo") || a.ends_with(".obj");
+}
+
+static void Append(const char* log, const nlohmann::json& j) {
+  std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  flock(fd, LOCK_EX);
+  (void)!write(fd, line.data(), line.size());
+  close(fd);
+}
+
 std::optional<int> MaybeRunAsCompilerWrapper(int argc, char** argv) {
   std::string name = fs::path(argv[0]).filename().string();
   const char* log = std::getenv(kWrapLogEnv);
   const char* dir = std::getenv(kWrapDirEnv);
-  if (!log || !dir || std::find(kWrappedCompilers.begin(), kWrappedCompilers.end(), name) == kWrappedCompilers.end())
-    return std::nullopt;
-  std::string real = FindRealCompiler(name, dir);
+  if (!log || !dir || !IsCompilerName(name)) return std::nullopt;
+  // With a chosen compiler, every C name runs it and every C++ name its C++ twin.
+  std::string want = name;
+  if (const char* chosen = std::getenv(kWrapCompilerEnv); chosen && *chosen)
+    want = name.find("++") != std::string::npos ? CxxCompilerFor(chosen) : chosen;
+  std::string real = FindRealCompiler(want, dir);
   if (real.empty()) {
-    fprintf(stderr, "graft compiler wrapper: no real '%s' on PATH\n", name.c_str());
+    fprintf(stderr, "graft compiler wrapper: no real '%s' on PATH\n", want.c_str());
     return 127;
   }
   std::vector<std::string> args(argv + 1, argv + argc);
   bool compile = false;
   std::string output, source;
+  std::vector<std::string> inputs;
   for (size_t i = 0; i < args.size(); i++) {
     const std::string& a = args[i];
     if (a == "-c") compile = true;
-    if (a == "-o" && i + 1 < args.size()) output = args[i + 1];
-    if (a.size() > 2 && a[0] != '-' && (a.ends_with(".c") || a.ends_with(".cc") || a.ends_with(".cpp") ||
-                                        a.ends_with(".cxx") || a.ends_with(".C")))
+    if (a == "-o" && i + 1 < args.size()) output = args[++i];
+    else if (a.size() > 2 && a[0] != '-' && (a.ends_with(".c") || a.ends_with(".cc") || a.ends_with(".cpp") ||
+                                             a.ends_with(".cxx") || a.ends_with(".C")))
       source = a;
+    else if (a[0] != '-' && (IsObjectName(a) || a.ends_with(".a")))
+      inputs.push_back(a);
   }
   std::vector<std::string> exec_args = {real};
   exec_args.insert(exec_args.end(), args.begin(), args.end());
-  if (compile && !source.empty()) {
+  bool compiling = compile && !source.empty();
+  if (compiling) {
     exec_args.push_back("-ffunction-sections");
     exec_args.push_back("-fdata-sections");
     // __FILE__ of a file compiled by absolute path (CMake does that) must
@@ -66,23 +171,53 @@ std::optional<int> MaybeRunAsCompilerWrapper(int argc, char** argv) {
     if (const char* map = std::getenv(kWrapPrefixMapEnv); map && *map)
       exec_args.insert(exec_args.begin() + 1, std::string("-ffile-prefix-map=") + map);
     if (output.empty()) output = fs::path(source).stem().string() + ".o";
-    std::string cwd = fs::current_path().string();
-    nlohmann::json j = {{"directory", cwd}, {"arguments", args}, {"source", source},
-                        {"output", (fs::path(cwd) / output).lexically_normal().string()}};
-    std::string line = j.dump() + "\n";
-    int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-      flock(fd, LOCK_EX);
-      (void)!write(fd, line.data(), line.size());
-      close(fd);
-    }
   }
   std::vector<char*> cargs;
   for (std::string& a : exec_args) cargs.push_back(a.data());
   cargs.push_back(nullptr);
-  execv(real.c_str(), cargs.data());
-  fprintf(stderr, "graft compiler wrapper: cannot run %s: %s\n", real.c_str(), strerror(errno));
-  return 127;
+  pid_t child = fork();
+  if (child < 0) {
+    fprintf(stderr, "graft compiler wrapper: fork: %s\n", strerror(errno));
+    return 127;
+  }
+  if (child == 0) {
+    execv(real.c_str(), cargs.data());
+    fprintf(stderr, "graft compiler wrapper: cannot run %s: %s\n", real.c_str(), strerror(errno));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (rc != 0 || output.empty()) return rc;
+  std::string cwd = fs::current_path().string();
+  std::string out_abs = (fs::path(cwd) / output).lexically_normal().string();
+  std::error_code ec;
+  if (!fs::exists(out_abs, ec)) return rc;
+  if (compiling) {
+    nlohmann::json j = {{"directory", cwd}, {"arguments", args}, {"source", source}, {"output", out_abs},
+                        {"hash", FileHash(out_abs)}};
+    if (const char* snaps = std::getenv(kWrapSnapshotEnv); snaps && *snaps) {
+      // Unique per step: the same output path is written again by later steps.
+      std::string snap = fmt::format("{}/{}-{}-{}", snaps, getpid(), time(nullptr),
+                                     fs::path(out_abs).filename().string());
+      fs::create_directories(snaps, ec);
+      if (fs::copy_file(out_abs, snap, fs::copy_options::overwrite_existing, ec)) j["snapshot"] = snap;
+    }
+    Append(log, j);
+  } else if (!compile && !inputs.empty()) {
+    std::vector<uint64_t> hashes;
+    for (const std::string& in : inputs) {
+      std::string at = (fs::path(cwd) / in).string();
+      if (in.ends_with(".a")) {
+        for (uint64_t h : ArchiveMemberHashes(at)) hashes.push_back(h);
+      } else {
+        hashes.push_back(FileHash(at));
+      }
+    }
+    Append(log, {{"link", true}, {"directory", cwd}, {"output", out_abs}, {"inputs", hashes}});
+  }
+  return rc;
 }
 
 Result<std::vector<Compilation>> ReadCompilationLog(const std::string& path) {
@@ -96,10 +231,14 @@ Result<std::vector<Compilation>> ReadCompilationLog(const std::string& path) {
     auto j = nlohmann::json::parse(line, nullptr, false);
     if (j.is_discarded()) return Err("{}:{}: malformed compilation record", path, n);
     Compilation c;
+    c.link = j.value("link", false);
     c.directory = j.value("directory", "");
     c.arguments = j.value("arguments", std::vector<std::string>{});
     c.output = j.value("output", "");
     c.source = j.value("source", "");
+    c.snapshot = j.value("snapshot", "");
+    c.hash = j.value("hash", uint64_t{0});
+    c.inputs = j.value("inputs", std::vector<uint64_t>{});
     out.push_back(std::move(c));
   }
   return out;

@@ -1,11 +1,16 @@
 // The compiler wrapper of source-tree builds. graft places symlinks named
-// cc, gcc, c++, g++ (pointing at itself) first on PATH; invoked under such a
-// name with GRAFT_WRAP_LOG set, it records the compilation (directory,
-// arguments, output object), adds -ffunction-sections -fdata-sections (and a
-// prefix map naming the original tree) to compile steps, and execs the real
-// compiler found further down PATH.
+// after every C/C++ compiler on PATH (cc, gcc, g++, gcc-12,
+// x86_64-linux-gnu-gcc-12, clang-14, ...; all pointing at itself) first on
+// PATH; invoked under such a name with GRAFT_WRAP_LOG set, it runs the real
+// compiler (or the one GRAFT_WRAP_COMPILER names), adding
+// -ffunction-sections -fdata-sections (and a prefix map naming the original
+// tree) to compile steps, and records each step that succeeded: compiles with
+// a snapshot of the object they wrote (builds move and rename objects:
+// objs/x.o becomes x.lo), links with the content hashes of their inputs, so
+// that the driver knows which objects went into which binary.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,20 +22,36 @@ namespace graft::build {
 inline constexpr char kWrapLogEnv[] = "GRAFT_WRAP_LOG";
 inline constexpr char kWrapDirEnv[] = "GRAFT_WRAP_DIR";
 inline constexpr char kWrapPrefixMapEnv[] = "GRAFT_WRAP_PREFIX_MAP";  // "COPY=ORIGINAL" for -ffile-prefix-map
-inline const std::vector<std::string> kWrappedCompilers = {"cc", "gcc", "c++", "g++"};
+inline constexpr char kWrapCompilerEnv[] = "GRAFT_WRAP_COMPILER";     // "gcc-11": the C compiler to run
+inline constexpr char kWrapSnapshotEnv[] = "GRAFT_WRAP_SNAPSHOTS";    // where compiled objects are copied
+
+// cc, gcc, c++, g++, clang, clang++, with an optional target triplet prefix
+// and version suffix.
+bool IsCompilerName(const std::string& name);
+// The compiler names found in the directories of PATH (each once).
+std::vector<std::string> CompilerNamesOnPath();
+// The C++ compiler that goes with a C compiler name: gcc-11 -> g++-11.
+std::string CxxCompilerFor(const std::string& c_compiler);
 
 // If argv[0] names a wrapped compiler and the log is set, runs as the wrapper
-// and never returns (execs the compiler) or returns the exit code on error.
+// and returns the compiler's exit status.
 std::optional<int> MaybeRunAsCompilerWrapper(int argc, char** argv);
 
 struct Compilation {
+  bool link = false;     // a link step (inputs), not a compile
   std::string directory;
   std::vector<std::string> arguments;
-  std::string output;  // absolute path of the object written
-  std::string source;
+  std::string output;    // absolute path written
+  std::string source;    // compile steps
+  std::string snapshot;  // compile steps: a copy of the object as it was written
+  uint64_t hash = 0;     // compile steps: content hash of the object
+  std::vector<uint64_t> inputs;  // link steps: content hashes of the objects linked
 };
 
 // Reads the log the wrapper appended to (one JSON object per line).
 Result<std::vector<Compilation>> ReadCompilationLog(const std::string& path);
+
+// Content hash of a file as the wrapper computes it (0: unreadable).
+uint64_t FileHash(const std::string& path);
 
 }  // namespace graft::build

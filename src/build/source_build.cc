@@ -11,11 +11,13 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "base/subprocess.h"
 #include "base/work_dir.h"
 #include "build/compiler_wrapper.h"
+#include "elf/object_file.h"
 
 namespace graft::build {
 
@@ -96,6 +98,94 @@ Result<std::map<std::string, std::string>> ReadSnapshotIndex(const std::string& 
   return originals;
 }
 
+// The objects linked into the binary named like the target (by content: the
+// build may have renamed them after compiling, objs/x.o -> x.lo), and that
+// binary, kept as a symbol source for a stripped target.
+struct Linked {
+  std::set<std::string> outputs;
+  std::vector<std::string> symbol_files;
+};
+
+Linked FindLinked(const std::vector<Compilation>& log, const std::string& target, const std::string& keep_dir) {
+  Linked out;
+  std::string name = fs::path(target).filename().string();
+  std::map<uint64_t, std::string> by_hash;
+  for (const Compilation& c : log)
+    if (!c.link && c.hash) by_hash[c.hash] = c.output;
+  std::error_code ec;
+  for (const Compilation& c : log) {
+    if (!c.link || fs::path(c.output).filename().string() != name) continue;
+    for (uint64_t h : c.inputs)
+      if (auto it = by_hash.find(h); it != by_hash.end()) out.outputs.insert(it->second);
+    std::string keep = fmt::format("{}/linked-{}-{}", keep_dir, out.symbol_files.size(), name);
+    if (fs::copy_file(c.output, keep, fs::copy_options::overwrite_existing, ec)) out.symbol_files.push_back(keep);
+  }
+  return out;
+}
+
+Status WriteLinked(const std::string& path, const Linked& l) {
+  std::string text;
+  for (const std::string& o : l.outputs) text += "object\t" + o + "\n";
+  for (const std::string& f : l.symbol_files) text += "symbols\t" + f + "\n";
+  return WriteText(path, text);
+}
+
+Linked ReadLinked(const std::string& path) {
+  Linked l;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    if (line.compare(0, tab, "object") == 0) l.outputs.insert(line.substr(tab + 1));
+    if (line.compare(0, tab, "symbols") == 0) l.symbol_files.push_back(line.substr(tab + 1));
+  }
+  return l;
+}
+
+// The GCC major version a binary's .comment names ("GCC: (Debian 12.2.0-14)
+// 12.2.0" -> 12), or 0.
+int GccMajorOf(const std::string& comment) {
+  size_t at = comment.find("GCC: ");
+  if (at == std::string::npos) return 0;
+  size_t close = comment.find(") ", at);
+  size_t num = close == std::string::npos ? at + 5 : close + 2;
+  return std::atoi(comment.c_str() + num);
+}
+
+// --compiler, or the GCC the target was built with when gcc is another one
+// and that version is installed (Debian keeps gcc-N side by side).
+Result<std::string> ChooseCompiler(const SourceBuildRequest& req, Progress& progress) {
+  if (!req.compiler.empty()) {
+    if (!IsCompilerName(req.compiler))
+      return Err("--compiler {}: not a C compiler name (gcc-11, clang-14, x86_64-linux-gnu-gcc-12, ...)",
+                 req.compiler);
+    return req.compiler;
+  }
+  auto target = elf::ObjectFile::Open(req.bundle.target);
+  if (!target.ok()) return std::string();
+  int want = GccMajorOf((*target)->Comment());
+  if (!want) return std::string();
+  std::string log = fs::temp_directory_path().string() + "/graft-gcc-version.txt";
+  std::error_code ec;
+  fs::remove(log, ec);
+  if (!RunCommand("gcc -dumpversion", "/", log, {}).ok()) return std::string();
+  int have = std::atoi(ReadText(log).c_str());
+  fs::remove(log, ec);
+  if (have == want) return std::string();
+  std::string versioned = fmt::format("gcc-{}", want);
+  for (const std::string& n : CompilerNamesOnPath())
+    if (n == versioned) {
+      progress.Step(1, fmt::format("{} was built by GCC {}; building with {} (--compiler to choose)",
+                                   req.bundle.target, want, versioned));
+      return versioned;
+    }
+  progress.Step(1, fmt::format("warning: {} was built by GCC {} but gcc is GCC {} and {} is not installed "
+                               "(apt-get install {}); the rebuild may not reproduce the target",
+                               req.bundle.target, want, have, versioned, versioned));
+  return std::string();
+}
+
 }  // namespace
 
 Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
@@ -111,7 +201,7 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
   std::error_code ec;
   fs::create_directories(bin);
   std::string self = fs::read_symlink("/proc/self/exe").string();
-  for (const std::string& c : kWrappedCompilers) {
+  for (const std::string& c : CompilerNamesOnPath()) {
     fs::remove(bin + "/" + c, ec);
     fs::create_symlink(self, bin + "/" + c, ec);
     if (ec) return Err("cannot create the compiler wrapper {}/{}: {}", bin, c, ec.message());
@@ -119,10 +209,17 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
   const char* path = std::getenv("PATH");
   std::map<std::string, std::string> env = {
       {"PATH", bin + ":" + (path ? path : "/usr/bin:/bin")}, {"CC", bin + "/cc"}, {"CXX", bin + "/c++"},
-      {kWrapLogEnv, wraplog}, {kWrapDirEnv, bin},
+      {kWrapLogEnv, wraplog}, {kWrapDirEnv, bin}, {kWrapSnapshotEnv, work + "/snapshots"},
       {kWrapPrefixMapEnv, tree + "=" + fs::absolute(req.source_dir).lexically_normal().string()}};
 
+  GRAFT_ASSIGN(std::string compiler, ChooseCompiler(req, progress));
+  if (!compiler.empty()) {
+    env[kWrapCompilerEnv] = compiler;
+    env["CC"] = bin + "/" + compiler;
+    env["CXX"] = bin + "/" + CxxCompilerFor(compiler);
+  }
   std::map<std::string, std::string> originals;  // output object -> snapshot
+  Linked linked;  // what went into the target, and candidate symbol sources
   GRAFT_ASSIGN(std::string stamp, TreeStamp(req));
   if (!temporary && ReadText(work + "/base.stamp") == stamp) {
     // Warm: the original was built by an earlier run with the same tree and
@@ -132,6 +229,7 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
     fs::remove_all(tree, ec);
     GRAFT_TRY(RunCommand(fmt::format("cp -a '{}' '{}'", base, tree), work, log, {}));
     GRAFT_ASSIGN(originals, ReadSnapshotIndex(work + "/orig/index.tsv"));
+    linked = ReadLinked(work + "/orig/linked.tsv");
   } else {
     progress.Step(1, fmt::format("copying {} to {}", req.source_dir, tree));
     fs::remove(work + "/base.stamp", ec);
@@ -173,11 +271,16 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
                  req.build_command);
     fs::create_directories(work + "/orig");
     for (size_t i = 0; i < first.size(); i++) {
-      if (!fs::exists(first[i].output)) continue;
+      if (first[i].link || first[i].snapshot.empty()) continue;
       std::string snap = fmt::format("{}/orig/{}-{}", work, i, fs::path(first[i].output).filename().string());
-      fs::copy_file(first[i].output, snap, fs::copy_options::overwrite_existing, ec);
+      fs::copy_file(first[i].snapshot, snap, fs::copy_options::overwrite_existing, ec);
       if (!ec) originals[first[i].output] = snap;
     }
+    linked = FindLinked(first, req.bundle.target, work + "/orig");
+    if (!linked.outputs.empty())
+      progress.Step(2, fmt::format("{} object(s) of the build went into {}", linked.outputs.size(),
+                                   fs::path(req.bundle.target).filename().string()));
+    GRAFT_TRY(WriteLinked(work + "/orig/linked.tsv", linked));
     if (!temporary) {
       // Keep the built original for the next run with this work directory.
       progress.Step(2, fmt::format("keeping the built original in {} for warm rebuilds", base));
@@ -197,15 +300,22 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
   userspace::BundleRequest bundle = req.bundle;
   bundle.original_objects.clear();
   bundle.patched_objects.clear();
+  bundle.symbol_candidates = linked.symbol_files;
+  std::set<std::string> seen;
   for (const Compilation& c : second) {
+    if (c.link || c.snapshot.empty()) continue;
+    // Only objects that went into the target: not the static library's
+    // copies, other programs, or configure's probes (conftest.o, ztest123.o).
+    if (!linked.outputs.empty() && !linked.outputs.count(c.output)) continue;
     auto it = originals.find(c.output);
-    if (it == originals.end())
+    if (it == originals.end()) {
+      if (linked.outputs.empty() && !fs::exists(c.output)) continue;  // a probe whose output vanished
       return Err("the fix adds translation unit {} ({}); a live patch can only change existing ones", c.source,
                  c.output);
-    if (std::find(bundle.patched_objects.begin(), bundle.patched_objects.end(), c.output) != bundle.patched_objects.end())
-      continue;
+    }
+    if (!seen.insert(c.output).second) continue;
     bundle.original_objects.push_back(it->second);
-    bundle.patched_objects.push_back(c.output);
+    bundle.patched_objects.push_back(c.snapshot);
   }
   if (bundle.patched_objects.empty())
     return Err("the rebuild after applying the diffs compiled nothing: the fix changes no C/C++ source");

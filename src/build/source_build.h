@@ -20,6 +20,7 @@ struct SourceBuildRequest {
   std::string work_dir;                // kept when given; a temporary one is removed
   userspace::BundleRequest bundle;     // target, output, id, cves, description
   bool quiet = false;                  // no progress lines on stderr
+  std::string compiler;                // C compiler the wrapper runs (gcc-11); empty: see ChooseCompiler
 };
 
 Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& request);

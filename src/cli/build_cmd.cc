@@ -19,11 +19,12 @@ void PrintSummary(const userspace::BuildSummary& s, const std::string& out, bool
                         {"added", s.added},         {"new_data", s.new_data},
                         {"constants_only", s.constants_only}, {"ignored", s.ignored},
                         {"notes", s.notes},         {"unwind_tables", s.unwind_tables},
-                        {"code_bytes", s.code_bytes}};
+                        {"code_bytes", s.code_bytes}, {"symbol_source", s.symbol_source}};
     fmt::print("{}\n", j.dump(2));
     return;
   }
   fmt::print("wrote {} (patch {}, target build-id {})\n", out, s.id, s.target_build_id);
+  if (!s.symbol_source.empty()) fmt::print("  stripped  {}\n", s.symbol_source);
   fmt::print("  run-pre   {} function(s) verified against the target's code\n", s.replaced.size());
   for (const auto& f : s.replaced) fmt::print("  replaces  {}\n", f);
   for (const auto& f : s.added) fmt::print("  adds      {}\n", f);
@@ -66,6 +67,15 @@ void RegisterBuildCommand(CLI::App& app) {
   cmd->add_option("-o,--output", req->output, "Bundle file to write")->required();
   cmd->add_option("--id", req->id, "Patch id (default: output file name without extension)");
   cmd->add_option("--cve", req->cves, "CVE the patch fixes (repeatable)");
+  cmd->add_option("--symbols", req->symbols,
+                  "For a stripped target (as distributions install them): a file with its symbols, either its\n"
+                  "debug file or an unstripped build of the same sources; accepted only when it describes the\n"
+                  "target's code exactly. Default: /usr/lib/debug/.build-id/... if installed, then (with\n"
+                  "--source) the binaries the source build linked. The patch keeps the target's build-id");
+  cmd->add_option("--compiler", src->compiler,
+                  "With --source: build with this C compiler (e.g. gcc-11; C++ follows: g++-11), whatever\n"
+                  "names the build calls. Default: the GCC version named in the target's .comment section\n"
+                  "when it differs from gcc's and gcc-N is installed");
   cmd->add_option("--supersedes", req->supersedes,
                   "Id of an earlier patch for the same target that this one replaces (repeatable): a patch\n"
                   "level. Build it from the original source with every fix so far (cumulative); applying it\n"

@@ -183,4 +183,28 @@ Status ObjectFile::Load() {
   return OkStatus();
 }
 
+void ObjectFile::AdoptSymbols(const ObjectFile& from) {
+  symbols_ = from.symbols_;
+  for (Symbol& s : symbols_) {
+    if (s.shndx == SHN_UNDEF || s.shndx >= SHN_LORESERVE) continue;
+    const Section* own = s.shndx < from.sections_.size() ? section_named(from.sections_[s.shndx].name) : nullptr;
+    s.shndx = own ? static_cast<uint16_t>(own->index) : static_cast<uint16_t>(SHN_ABS);
+  }
+}
+
+std::string ObjectFile::Comment() const {
+  const Section* c = section_named(".comment");
+  if (!c || c->data.empty()) return "";
+  std::string out;
+  for (uint8_t b : c->data) {
+    if (b == 0) {
+      if (!out.empty() && out.back() != ';') out += "; ";
+      continue;
+    }
+    out += static_cast<char>(b);
+  }
+  while (!out.empty() && (out.back() == ' ' || out.back() == ';')) out.pop_back();
+  return out;
+}
+
 }  // namespace graft::elf

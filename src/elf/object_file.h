@@ -84,6 +84,12 @@ class ObjectFile {
   std::span<const uint8_t> bytes_at(uint64_t addr, uint64_t size) const;
   // The first STT_FILE name of a relocatable object (its source file).
   const std::string& source_file() const { return source_file_; }
+  // Takes the symbol table of `from` (a debug file or an unstripped build of
+  // this very file, checked by the caller), each symbol's section matched by
+  // name: for a stripped file, whose code is what runs.
+  void AdoptSymbols(const ObjectFile& from);
+  // The .comment section's text (compiler identification), "" if none.
+  std::string Comment() const;
 
  private:
   ObjectFile() = default;

@@ -18,6 +18,7 @@
 #include "elf/target_symbols.h"
 #include "userspace/run_pre.h"
 #include "userspace/tls_binding.h"
+#include "userspace/symbol_source.h"
 
 namespace graft::userspace {
 namespace {
@@ -246,10 +247,20 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
   if (target->build_id().empty())
     return Err("{}: has no GNU build-id; relink with -Wl,--build-id so patches can be matched to it",
                req.target);
+  std::string symbol_source;
+  if (target->symbols().empty()) {
+    std::vector<std::string> candidates;
+    if (!req.symbols.empty()) {
+      candidates = {req.symbols};
+    } else {
+      candidates = {DebugFileFor(target->build_id())};
+      candidates.insert(candidates.end(), req.symbol_candidates.begin(), req.symbol_candidates.end());
+    }
+    GRAFT_ASSIGN(symbol_source, AdoptSymbolSource(*target, candidates, !req.symbols.empty()));
+  } else if (!req.symbols.empty()) {
+    return Err("{} has its own symbol table; --symbols is for stripped targets", req.target);
+  }
   elf::TargetSymbols syms(*target);
-  if (!syms.has_symtab())
-    return Err("{}: has no symbol table (stripped); build against the unstripped binary or its debug file",
-               req.target);
 
   std::vector<std::unique_ptr<elf::ObjectFile>> files;
   std::vector<diff::ObjectPair> pairs;
@@ -341,6 +352,7 @@ Result<BuildSummary> BuildBundle(const BundleRequest& req) {
   BuildSummary summary;
   summary.id = b.id;
   summary.target_build_id = b.target_build_id;
+  summary.symbol_source = symbol_source;
   for (const auto& f : b.functions) summary.replaced.push_back(f.name);
   for (const diff::PlanFunction& f : plan.replaced) {
     if (f.constants_only.empty()) continue;

@@ -29,6 +29,10 @@ struct BundleRequest {
   // Functions left out of the patch although they changed: only constants
   // (line numbers) differ in them. Others named here are refused.
   std::vector<std::string> ignored_functions;
+  // For a stripped target: the file its symbols come from (--symbols), else
+  // these candidates (binaries a source build linked) after the debug file.
+  std::string symbols;
+  std::vector<std::string> symbol_candidates;
 };
 
 struct BuildSummary {
@@ -40,6 +44,7 @@ struct BuildSummary {
   std::vector<std::string> constants_only; // replaced functions where only constants differ: "name (a -> b, ...)"
   std::vector<std::string> ignored;        // left out on request, with their constant changes
   std::vector<std::string> notes;          // checks that could not run, and why
+  std::string symbol_source;               // for a stripped target: where its symbols came from
   bool unwind_tables = false;              // the new code's frame descriptions travel with it
   size_t code_bytes = 0;
 };

@@ -57,7 +57,7 @@ grep -q "building the original tree" "$W/p1" || fail "first run with a new work 
 grep -q "reusing the original built earlier" "$W/p2" || fail "second run did not reuse the built original: $(cat "$W/p2")"
 grep -q "building the original tree" "$W/p2" && fail "second run built the original again"
 grep -q "replaces  price" "$W/w2.txt" || fail "warm build did not replace price"
-[ "$(wc -l <"$W/wd/compilations.jsonl")" = 1 ] || fail "warm rebuild compiled more than price.c: $(cat "$W/wd/compilations.jsonl")"
+[ "$(grep -c '"source"' "$W/wd/compilations.jsonl")" = 1 ] || fail "warm rebuild compiled more than price.c: $(cat "$W/wd/compilations.jsonl")"
 touch "$W/make/main.c"   # the tree changed: the kept original no longer stands for it
 "$GRAFT" build --source "$W/make" --diff "$W/make/fix.patch" --target "$W/make/shop" -o "$W/w3.graft" \
   --work-dir "$W/wd" 2>"$W/p3" >/dev/null
