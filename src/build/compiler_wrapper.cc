@@ -130,6 +130,27 @@ static void Append(const char* log, const nlohmann::json& j) {
   close(fd);
 }
 
+// Runs a compiler and waits: the exit status, or 128+N for a signal.
+static int Run(const std::string& real, std::vector<std::string> args) {
+  std::vector<char*> cargs;
+  for (std::string& a : args) cargs.push_back(a.data());
+  cargs.push_back(nullptr);
+  pid_t child = fork();
+  if (child < 0) {
+    fprintf(stderr, "graft compiler wrapper: fork: %s\n", strerror(errno));
+    return 127;
+  }
+  if (child == 0) {
+    execv(real.c_str(), cargs.data());
+    fprintf(stderr, "graft compiler wrapper: cannot run %s: %s\n", real.c_str(), strerror(errno));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 std::optional<int> MaybeRunAsCompilerWrapper(int argc, char** argv) {
   std::string name = fs::path(argv[0]).filename().string();
   const char* log = std::getenv(kWrapLogEnv);
@@ -158,54 +179,21 @@ std::optional<int> MaybeRunAsCompilerWrapper(int argc, char** argv) {
     else if (a[0] != '-' && (IsObjectName(a) || a.ends_with(".a")))
       inputs.push_back(a);
   }
+  bool compiling = compile && !source.empty();
+  if (compiling && output.empty()) output = fs::path(source).stem().string() + ".o";
+  // The build's own step, exactly as asked: the binary it links must be the
+  // one the distribution linked (it can then lend a stripped target its
+  // symbols).
   std::vector<std::string> exec_args = {real};
   exec_args.insert(exec_args.end(), args.begin(), args.end());
-  bool compiling = compile && !source.empty();
-  if (compiling) {
-    exec_args.push_back("-ffunction-sections");
-    exec_args.push_back("-fdata-sections");
-    // __FILE__ of a file compiled by absolute path (CMake does that) must
-    // name the user's tree, not graft's copy, or the string literals differ
-    // from the running binary's. Placed first: a build's own prefix maps come
-    // later on the command line and take precedence, as they did originally.
-    if (const char* map = std::getenv(kWrapPrefixMapEnv); map && *map)
-      exec_args.insert(exec_args.begin() + 1, std::string("-ffile-prefix-map=") + map);
-    if (output.empty()) output = fs::path(source).stem().string() + ".o";
-  }
-  std::vector<char*> cargs;
-  for (std::string& a : exec_args) cargs.push_back(a.data());
-  cargs.push_back(nullptr);
-  pid_t child = fork();
-  if (child < 0) {
-    fprintf(stderr, "graft compiler wrapper: fork: %s\n", strerror(errno));
-    return 127;
-  }
-  if (child == 0) {
-    execv(real.c_str(), cargs.data());
-    fprintf(stderr, "graft compiler wrapper: cannot run %s: %s\n", real.c_str(), strerror(errno));
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int rc = Run(real, exec_args);
   if (rc != 0 || output.empty()) return rc;
   std::string cwd = fs::current_path().string();
   std::string out_abs = (fs::path(cwd) / output).lexically_normal().string();
   std::error_code ec;
   if (!fs::exists(out_abs, ec)) return rc;
-  if (compiling) {
-    nlohmann::json j = {{"directory", cwd}, {"arguments", args}, {"source", source}, {"output", out_abs},
-                        {"hash", FileHash(out_abs)}};
-    if (const char* snaps = std::getenv(kWrapSnapshotEnv); snaps && *snaps) {
-      // Unique per step: the same output path is written again by later steps.
-      std::string snap = fmt::format("{}/{}-{}-{}", snaps, getpid(), time(nullptr),
-                                     fs::path(out_abs).filename().string());
-      fs::create_directories(snaps, ec);
-      if (fs::copy_file(out_abs, snap, fs::copy_options::overwrite_existing, ec)) j["snapshot"] = snap;
-    }
-    Append(log, j);
-  } else if (!compile && !inputs.empty()) {
+  if (!compiling) {
+    if (compile || inputs.empty()) return rc;
     std::vector<uint64_t> hashes;
     for (const std::string& in : inputs) {
       std::string at = (fs::path(cwd) / in).string();
@@ -216,7 +204,40 @@ std::optional<int> MaybeRunAsCompilerWrapper(int argc, char** argv) {
       }
     }
     Append(log, {{"link", true}, {"directory", cwd}, {"output", out_abs}, {"inputs", hashes}});
+    return rc;
   }
+  nlohmann::json j = {{"directory", cwd}, {"arguments", args}, {"source", source}, {"output", out_abs},
+                      {"hash", FileHash(out_abs)}};
+  // The same unit again, for graft: one section per function and object
+  // (what the diff works on), written beside the build, never into it.
+  if (const char* snaps = std::getenv(kWrapSnapshotEnv); snaps && *snaps) {
+    fs::create_directories(snaps, ec);
+    std::string snap = fmt::format("{}/{}-{}-{}", snaps, getpid(), time(nullptr), fs::path(out_abs).filename().string());
+    std::vector<std::string> again = {real};
+    // __FILE__ of a file compiled by absolute path (CMake does that) must
+    // name the user's tree, not graft's copy, or the string literals differ
+    // from the running binary's. Placed first: a build's own prefix maps come
+    // later on the command line and take precedence, as they did originally.
+    if (const char* map = std::getenv(kWrapPrefixMapEnv); map && *map)
+      again.push_back(std::string("-ffile-prefix-map=") + map);
+    for (size_t i = 0; i < args.size(); i++) {
+      const std::string& a = args[i];
+      // Dependency files belong to the build's own step.
+      if (a == "-MD" || a == "-MMD" || a == "-MP") continue;
+      if ((a == "-MF" || a == "-MT" || a == "-MQ") && i + 1 < args.size()) {
+        i++;
+        continue;
+      }
+      if (a == "-o" && i + 1 < args.size()) {
+        i++;
+        continue;
+      }
+      again.push_back(a);
+    }
+    again.insert(again.end(), {"-ffunction-sections", "-fdata-sections", "-o", snap});
+    if (Run(real, again) == 0) j["snapshot"] = snap;
+  }
+  Append(log, j);
   return rc;
 }
 

@@ -2,10 +2,12 @@
 // after every C/C++ compiler on PATH (cc, gcc, g++, gcc-12,
 // x86_64-linux-gnu-gcc-12, clang-14, ...; all pointing at itself) first on
 // PATH; invoked under such a name with GRAFT_WRAP_LOG set, it runs the real
-// compiler (or the one GRAFT_WRAP_COMPILER names), adding
-// -ffunction-sections -fdata-sections (and a prefix map naming the original
-// tree) to compile steps, and records each step that succeeded: compiles with
-// a snapshot of the object they wrote (builds move and rename objects:
+// compiler (or the one GRAFT_WRAP_COMPILER names) exactly as the build asks,
+// so the build links what the distribution linked; each compile step is then
+// run again with -ffunction-sections -fdata-sections (and a prefix map naming
+// the original tree) into a snapshot beside the build, the object graft
+// diffs. It records each step that succeeded: compiles with that snapshot and
+// the content hash of the build's object (builds move and rename objects:
 // objs/x.o becomes x.lo), links with the content hashes of their inputs, so
 // that the driver knows which objects went into which binary.
 #pragma once
