@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "build/debian_package.h"
 #include "build/source_build.h"
 #include "cli/commands.h"
 #include "cli/output.h"
@@ -57,7 +58,16 @@ void RegisterBuildCommand(CLI::App& app) {
   cmd->add_option("--patched", req->patched_objects, "Patched object files, same order as --orig");
   cmd->add_option("--source", src->source_dir, "Source tree the running target was built from (left untouched)");
   cmd->add_option("--diff", src->diffs, "The fix: a unified diff applied to the tree (repeatable, in order)");
-  cmd->add_option("--build", src->build_command, "Build command run in the tree's copy (default: make)");
+  auto* build_opt = cmd->add_option("--build", src->build_command,
+                                    "Build command run in the tree's copy (default: make; with --debian-source:\n"
+                                    "debian/rules build-arch as dpkg-buildpackage runs it, without tests)");
+  auto debian = std::make_shared<std::string>();
+  auto* debian_opt = cmd->add_option("--debian-source", *debian,
+                                     "Build from Debian's source of what is installed: PKG[=VERSION], or nothing for\n"
+                                     "the source package and version of the installed package owning --target\n"
+                                     "(apt-get source, cached; deb-src enabled when missing; build dependencies\n"
+                                     "must be installed: apt-get build-dep)")
+                        ->expected(0, 1);
   cmd->add_option("--work-dir", src->work_dir, "Keep the build here instead of a temporary directory; a later run with the same tree,\n"
                   "command and work directory reuses the built original (warm: only the fix is compiled)");
   cmd->add_flag("-q,--quiet", src->quiet, "No progress lines");
@@ -90,7 +100,17 @@ void RegisterBuildCommand(CLI::App& app) {
   cmd->add_flag("--allow-unwind-gap", req->allow_unwind_gap,
                 "Patch a target that throws C++ exceptions although the objects carry no unwind tables: only "
                 "when no exception can pass through the changed functions");
-  cmd->callback([req, src, as_json] {
+  cmd->callback([req, src, as_json, debian, debian_opt, build_opt] {
+    if (debian_opt->count()) {
+      if (!src->source_dir.empty()) Fail(Error("use either --source or --debian-source, not both"), 2);
+      auto progress = [src](const std::string& s) {
+        if (!src->quiet) fmt::print(stderr, "[debian] {}\n", s);
+      };
+      build::DebianSource ds = Check(build::FetchDebianSource(*debian, req->target, progress));
+      progress(fmt::format("{} {} in {}", ds.package, ds.version, ds.tree));
+      src->source_dir = ds.tree;
+      if (!build_opt->count()) src->build_command = ds.build_command;
+    }
     if (!src->source_dir.empty()) {
       if (!req->original_objects.empty() || !req->patched_objects.empty())
         Fail(Error("use either --source/--diff or --orig/--patched, not both"), 2);

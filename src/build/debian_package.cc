@@ -1,0 +1,101 @@
+// apt and dpkg do the work; graft only chooses what to ask them and turns
+// their failures into messages that say what to install or enable.
+#include "build/debian_package.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "base/subprocess.h"
+
+namespace graft::build {
+
+namespace fs = std::filesystem;
+
+static std::string CacheRoot() {
+  if (const char* c = std::getenv("GRAFT_CACHE"); c && *c) return std::string(c) + "/debian-src";
+  return geteuid() == 0 ? "/var/cache/graft/debian-src" : fs::temp_directory_path().string() + "/graft-debian-src";
+}
+
+// Runs `cmd`, returning its standard output (trimmed) or an error naming it.
+static Result<std::string> Output(const std::string& cmd, const std::string& dir, const std::string& log) {
+  std::string out = log + ".out";
+  Status st = RunCommand(cmd + " >'" + out + "'", dir, log);
+  std::ifstream in(out);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  if (!st.ok()) return st.error();
+  return text;
+}
+
+Result<DebianSource> FetchDebianSource(const std::string& spec, const std::string& target,
+                                       const std::function<void(const std::string&)>& progress) {
+  std::string root = CacheRoot();
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  std::string log = root + "/apt.log";
+  DebianSource src;
+  size_t eq = spec.find('=');
+  src.package = spec.substr(0, eq);
+  if (eq != std::string::npos) src.version = spec.substr(eq + 1);
+  if (src.version.empty()) {
+    // The installed package that owns the target says which source built it.
+    auto owner = Output(fmt::format("dpkg -S '{}' | head -1 | cut -d: -f1-2", fs::canonical(target, ec).string()),
+                        root, log);
+    if (!owner.ok() || owner->empty())
+      return Err("{} belongs to no installed Debian package (dpkg -S); give --debian-source PKG=VERSION", target);
+    // "zlib1g:amd64: /usr/lib/..." was cut to "zlib1g:amd64".
+    GRAFT_ASSIGN(std::string both, Output(fmt::format("dpkg-query -W -f '${{source:Package}}=${{source:Version}}' '{}'",
+                                                      *owner), root, log));
+    size_t at = both.find('=');
+    std::string pkg = both.substr(0, at), version = both.substr(at + 1);
+    if (!src.package.empty() && src.package != pkg)
+      return Err("{} was installed by {}, built from source package {}, not {}", target, *owner, pkg, src.package);
+    src.package = pkg;
+    src.version = version;
+  }
+  std::string dir = fmt::format("{}/{}_{}", root, src.package, src.version);
+  src.tree = dir + "/src";
+  if (!fs::exists(dir + "/extracted")) {
+    if (progress) progress(fmt::format("fetching the source of {} {} (apt-get source)", src.package, src.version));
+    fs::create_directories(dir, ec);
+    // Same steps as scripts/fetch-debian-source.sh, which the tests use.
+    Status enabled = RunCommand(
+        "grep -rqs '^Types:.*deb-src\\|^deb-src' /etc/apt/sources.list /etc/apt/sources.list.d || "
+        "{ sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources "
+        ">/etc/apt/sources.list.d/graft-src.sources && apt-get update -qq; }",
+        dir, log);
+    if (!enabled.ok())
+      return Err("cannot enable deb-src in apt's sources (as root, add a deb-src line); see {}", log);
+    Status got = RunCommand(fmt::format("apt-get source -qq --download-only '{}={}'", src.package, src.version),
+                            dir, log);
+    if (!got.ok()) {
+      (void)RunCommand("apt-get update -qq", dir, log);
+      got = RunCommand(fmt::format("apt-get source -qq --download-only '{}={}'", src.package, src.version), dir, log);
+    }
+    if (!got.ok())
+      return Err("apt-get source {}={} failed (not in any deb-src archive apt knows: an old version is only on "
+                 "snapshot.debian.org); see {}", src.package, src.version, log);
+    std::string version_no_epoch = src.version.substr(src.version.find(':') + 1);
+    fs::remove_all(src.tree, ec);
+    GRAFT_TRY(RunCommand(fmt::format("dpkg-source -x '{}_{}.dsc' src", src.package, version_no_epoch), dir, log));
+    std::ofstream(dir + "/extracted") << src.package << " " << src.version << "\n";
+  }
+  // What the package needs to build must be installed, as for dpkg-buildpackage.
+  if (!RunCommand("dpkg-checkbuilddeps -B", src.tree, log).ok())
+    return Err("the build dependencies of {} {} are not installed: apt-get build-dep '{}={}' (see {})", src.package,
+               src.version, src.package, src.version, log);
+  // Rerunnable: without the stamps of an earlier run, debian/rules builds
+  // again (make then recompiles only what the fix changed). No tests, no
+  // extra ABIs (lib32/lib64 variants), the flags dpkg-buildflags gives.
+  src.build_command =
+      "rm -f build-stamp build-arch-stamp debian/*stamp debian/*.debhelper.log && "
+      "DEB_BUILD_OPTIONS=nocheck DEB_BUILD_PROFILES='nocheck nobiarch' debian/rules build-arch";
+  return src;
+}
+
+}  // namespace graft::build
