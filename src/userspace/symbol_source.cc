@@ -65,11 +65,14 @@ Result<std::string> AdoptSymbolSource(elf::ObjectFile& target, const std::vector
     if (their_compiler.empty()) their_compiler = (*cand)->Comment();
   }
   std::string ours = target.Comment();
-  std::string hint =
-      their_compiler.empty() || their_compiler == ours
-          ? ""
-          : fmt::format(". The target was built by \"{}\", the candidate by \"{}\": build with that compiler "
-                        "(--compiler)", ours, their_compiler);
+  std::string hint;
+  if (!their_compiler.empty() && ours.empty())
+    hint = fmt::format(". The candidate was built by \"{}\"; the target does not name its compiler (its .comment "
+                       "was stripped): try another one with --compiler gcc-N (the package's .buildinfo names the one "
+                       "the distribution used)", their_compiler);
+  else if (!their_compiler.empty() && their_compiler != ours)
+    hint = fmt::format(". The target was built by \"{}\", the candidate by \"{}\": build with that compiler "
+                       "(--compiler)", ours, their_compiler);
   if (named)
     return Err("{} is stripped and {}{}", target.path(),
                refused.empty() ? "the --symbols file does not exist" : refused.front(), hint);
