@@ -6,9 +6,14 @@
 #include <dlfcn.h>
 #include <link.h>
 #include <elf.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <set>
 
 namespace graft::userspace {
@@ -93,6 +98,50 @@ Result<uint64_t> ProcessImage::LookupDynamic(const std::string& name) {
   return Err("process {}: symbol '{}' is not exported by any loaded library", pid_, name);
 }
 
+// Loads `path` in a child process (as `pid`'s real user) and returns the
+// offset from the library's load address of what dlsym gives for `name`.
+static Result<uint64_t> ResolveInChild(const std::string& path, const std::string& name, pid_t pid) {
+  if (path.find(" (deleted)") != std::string::npos) return Err("{} was deleted", path);
+  uid_t uid = 0;
+  gid_t gid = 0;
+  {
+    std::ifstream st("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(st, line)) {
+      if (line.rfind("Uid:", 0) == 0) uid = std::stoul(line.substr(4));
+      if (line.rfind("Gid:", 0) == 0) gid = std::stoul(line.substr(4));
+    }
+  }
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return Err("pipe: {}", std::strerror(errno));
+  pid_t child = fork();
+  if (child < 0) return Err("fork: {}", std::strerror(errno));
+  if (child == 0) {
+    close(fds[0]);
+    uint64_t off = 0;
+    if ((getuid() != 0 || (setgid(gid) == 0 && setuid(uid) == 0))) {
+      if (void* h = dlopen(path.c_str(), RTLD_LAZY | RTLD_LOCAL)) {
+        void* p = dlsym(h, name.c_str());
+        Dl_info info;
+        link_map* map = nullptr;
+        if (p && dladdr1(p, &info, reinterpret_cast<void**>(&map), RTLD_DL_LINKMAP) && map)
+          off = reinterpret_cast<uint64_t>(p) - map->l_addr;
+      }
+    }
+    (void)!write(fds[1], &off, sizeof off);
+    _exit(0);
+  }
+  close(fds[1]);
+  uint64_t off = 0;
+  pollfd pfd{fds[0], POLLIN, 0};
+  bool got = poll(&pfd, 1, 5000) == 1 && read(fds[0], &off, sizeof off) == sizeof off;
+  close(fds[0]);
+  if (!got) kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  if (!got || !off) return Err("{} could not be resolved by loading {}", name, path);
+  return off;
+}
+
 // The symbol of an IFUNC is its resolver. What the resolver picked is found
 // where ld.so already stored it in this process (a GOT slot of any loaded
 // object for that name, or the defining object's IRELATIVE slot), else by
@@ -130,9 +179,17 @@ Result<uint64_t> ProcessImage::ResolveIfunc(const std::string& name, const Loade
       if (in_def_code(resolved)) return resolved;
     }
   }
+  // Last: let the library's own resolver answer, in a throwaway child of
+  // graft running as the target's user (the library's constructors run
+  // there, not in graft and not in the target): dlsym of an IFUNC returns
+  // what the resolver picked on this CPU.
+  if (auto off = ResolveInChild(def.path, name, pid_); off.ok()) {
+    uint64_t resolved = *off + def.bias;
+    if (in_def_code(resolved)) return resolved;
+  }
   return Err("process {}: '{}' in {} is an IFUNC that the process has not resolved (nothing in it calls it "
-             "through a GOT slot) and graft does not have that library loaded to resolve it the same way; "
-             "call the implementation the resolver picks directly", pid_, name, def.path);
+             "through a GOT slot), and neither graft's own copy of the library nor a child loading it could "
+             "resolve it; call the implementation the resolver picks directly", pid_, name, def.path);
 }
 
 Result<uint64_t> ProcessImage::ReadWord(uint64_t address) {
