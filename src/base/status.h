@@ -61,6 +61,8 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   const Error& error() const { return std::get<1>(v_); }
+  // The value, or `alt` when this is an error (for lookups that may fail).
+  T value_or(T alt) const& { return ok() ? value() : std::move(alt); }
 
  private:
   std::variant<T, Error> v_;

@@ -29,6 +29,28 @@ Status RunCommand(const std::string& cmd, const std::string& dir, const std::str
   return Err("`{}` failed in {} (exit {}); see {}", cmd, dir, WIFEXITED(status) ? WEXITSTATUS(status) : -1, log);
 }
 
+Result<std::string> CommandOutput(const std::string& cmd, const std::string& dir) {
+  std::string full = fmt::format("cd '{}' && {}", dir, cmd);
+  FILE* p = popen(full.c_str(), "r");
+  if (!p) return Err("cannot run `{}`: {}", cmd, strerror(errno));
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  if (status != 0) return Err("`{}` failed in {} (exit {})", cmd, dir, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  return out;
+}
+
+std::string CacheDir(const std::string& what) {
+  if (const char* c = getenv("GRAFT_CACHE"); c && *c) return std::string(c) + "/" + what;
+  if (geteuid() == 0) return "/var/cache/graft/" + what;
+  const char* x = getenv("XDG_CACHE_HOME");
+  std::string home = getenv("HOME") ? getenv("HOME") : ".";
+  return (x && *x ? std::string(x) : home + "/.cache") + "/graft/" + what;
+}
+
 Status ApplyDiff(const std::string& diff, const std::string& tree, const std::string& log) {
   std::string abs = std::filesystem::absolute(diff).string();
   if (!std::filesystem::exists(abs)) return Err("diff {} does not exist", diff);

@@ -14,6 +14,15 @@ namespace graft {
 Status RunCommand(const std::string& cmd, const std::string& dir, const std::string& log,
                   const std::map<std::string, std::string>& env = {});
 
+// Runs `cmd` with sh -c in `dir` and returns its standard output, trailing
+// newlines removed; the error names the command and its exit status.
+Result<std::string> CommandOutput(const std::string& cmd, const std::string& dir = ".");
+
+// Where graft keeps what it downloads and builds once (source packages,
+// kernel sources): $GRAFT_CACHE/<what>, else /var/cache/graft/<what> for
+// root, else ~/.cache/graft/<what>.
+std::string CacheDir(const std::string& what);
+
 // Applies `diff` to `tree` with patch -p1, else -p0 (whichever applies cleanly).
 Status ApplyDiff(const std::string& diff, const std::string& tree, const std::string& log);
 

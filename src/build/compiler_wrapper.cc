@@ -117,7 +117,7 @@ static std::vector<uint64_t> ArchiveMemberHashes(const std::string& path) {
   return out;
 }
 
-static bool IsObjectName(const std::string& a) {
+bool IsObjectName(const std::string& a) {
   return a.ends_with(".o") || a.ends_with(".lo") || a.ends_with(".obj");
 }
 

@@ -32,6 +32,8 @@ inline constexpr char kWrapSnapshotEnv[] = "GRAFT_WRAP_SNAPSHOTS";    // where c
 bool IsCompilerName(const std::string& name);
 // The compiler names found in the directories of PATH (each once).
 std::vector<std::string> CompilerNamesOnPath();
+// An object file name as builds write them: .o, .lo (libtool), .obj.
+bool IsObjectName(const std::string& path);
 // The C++ compiler that goes with a C compiler name: gcc-11 -> g++-11.
 std::string CxxCompilerFor(const std::string& c_compiler);
 

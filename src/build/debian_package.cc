@@ -6,7 +6,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "base/subprocess.h"
 
@@ -14,27 +13,9 @@ namespace graft::build {
 
 namespace fs = std::filesystem;
 
-static std::string CacheRoot() {
-  if (const char* c = std::getenv("GRAFT_CACHE"); c && *c) return std::string(c) + "/debian-src";
-  return geteuid() == 0 ? "/var/cache/graft/debian-src" : fs::temp_directory_path().string() + "/graft-debian-src";
-}
-
-// Runs `cmd`, returning its standard output (trimmed) or an error naming it.
-static Result<std::string> Output(const std::string& cmd, const std::string& dir, const std::string& log) {
-  std::string out = log + ".out";
-  Status st = RunCommand(cmd + " >'" + out + "'", dir, log);
-  std::ifstream in(out);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  if (!st.ok()) return st.error();
-  return text;
-}
-
 Result<DebianSource> FetchDebianSource(const std::string& spec, const std::string& target,
                                        const std::function<void(const std::string&)>& progress) {
-  std::string root = CacheRoot();
+  std::string root = CacheDir("debian-src");
   std::error_code ec;
   fs::create_directories(root, ec);
   std::string log = root + "/apt.log";
@@ -44,13 +25,13 @@ Result<DebianSource> FetchDebianSource(const std::string& spec, const std::strin
   if (eq != std::string::npos) src.version = spec.substr(eq + 1);
   if (src.version.empty()) {
     // The installed package that owns the target says which source built it.
-    auto owner = Output(fmt::format("dpkg -S '{}' | head -1 | cut -d: -f1-2", fs::canonical(target, ec).string()),
-                        root, log);
+    auto owner = CommandOutput(
+        fmt::format("dpkg -S '{}' 2>/dev/null | head -1 | cut -d: -f1-2", fs::canonical(target, ec).string()), root);
     if (!owner.ok() || owner->empty())
       return Err("{} belongs to no installed Debian package (dpkg -S); give --debian-source PKG=VERSION", target);
     // "zlib1g:amd64: /usr/lib/..." was cut to "zlib1g:amd64".
-    GRAFT_ASSIGN(std::string both, Output(fmt::format("dpkg-query -W -f '${{source:Package}}=${{source:Version}}' '{}'",
-                                                      *owner), root, log));
+    GRAFT_ASSIGN(std::string both, CommandOutput(fmt::format("dpkg-query -W -f '${{source:Package}}=${{source:Version}}' '{}'",
+                                                             *owner), root));
     size_t at = both.find('=');
     std::string pkg = both.substr(0, at), version = both.substr(at + 1);
     if (!src.package.empty() && src.package != pkg)
@@ -71,12 +52,10 @@ Result<DebianSource> FetchDebianSource(const std::string& spec, const std::strin
         dir, log);
     if (!enabled.ok())
       return Err("cannot enable deb-src in apt's sources (as root, add a deb-src line); see {}", log);
-    Status got = RunCommand(fmt::format("apt-get source -qq --download-only '{}={}'", src.package, src.version),
-                            dir, log);
-    if (!got.ok()) {
-      (void)RunCommand("apt-get update -qq", dir, log);
-      got = RunCommand(fmt::format("apt-get source -qq --download-only '{}={}'", src.package, src.version), dir, log);
-    }
+    // Stale package lists are the usual reason a version is not found.
+    std::string fetch = fmt::format("apt-get source -qq --download-only '{}={}'", src.package, src.version);
+    Status got = RunCommand(fetch, dir, log);
+    if (!got.ok()) got = RunCommand("apt-get update -qq && " + fetch, dir, log);
     if (!got.ok())
       return Err("apt-get source {}={} failed (not in any deb-src archive apt knows: an old version is only on "
                  "snapshot.debian.org); see {}", src.package, src.version, log);

@@ -39,11 +39,6 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
 };
 
-bool IsObjectFile(const fs::path& p) {
-  auto ext = p.extension();
-  return ext == ".o" || ext == ".lo" || ext == ".obj";
-}
-
 std::string ReadText(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -59,14 +54,15 @@ Status WriteText(const std::string& path, const std::string& text) {
 }
 
 // What a warm rebuild must match: the tree given (every file but objects, by
-// path, size and modification time) and the build command. Any edit to the
-// tree or a different command means building the original again.
-Result<std::string> TreeStamp(const SourceBuildRequest& req) {
+// path, size and modification time), the build command and the compiler. Any
+// edit to the tree or another command or compiler means building the
+// original again.
+Result<std::string> TreeStamp(const SourceBuildRequest& req, const std::string& compiler) {
   std::error_code ec;
   std::vector<std::string> lines;
   for (auto it = fs::recursive_directory_iterator(req.source_dir, ec); it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    if (!it->is_regular_file(ec) || it->is_symlink(ec) || IsObjectFile(it->path())) continue;
+    if (!it->is_regular_file(ec) || it->is_symlink(ec) || IsObjectName(it->path().string())) continue;
     auto mtime = it->last_write_time(ec).time_since_epoch().count();
     lines.push_back(fmt::format("{} {} {}", fs::relative(it->path(), req.source_dir, ec).string(),
                                 it->file_size(ec), mtime));
@@ -75,8 +71,8 @@ Result<std::string> TreeStamp(const SourceBuildRequest& req) {
   std::sort(lines.begin(), lines.end());
   size_t h = std::hash<std::string>{}(fs::absolute(req.source_dir).lexically_normal().string());
   for (const std::string& l : lines) h = h * 1000003u ^ std::hash<std::string>{}(l);
-  return fmt::format("source {}\nbuild {}\nfiles {} {:016x}\n", fs::absolute(req.source_dir).string(),
-                     req.build_command, lines.size(), h);
+  return fmt::format("source {}\nbuild {}\ncompiler {}\nfiles {} {:016x}\n", fs::absolute(req.source_dir).string(),
+                     req.build_command, compiler.empty() ? "default" : compiler, lines.size(), h);
 }
 
 Status WriteSnapshotIndex(const std::string& path, const std::map<std::string, std::string>& originals) {
@@ -166,12 +162,7 @@ Result<std::string> ChooseCompiler(const SourceBuildRequest& req, Progress& prog
   if (!target.ok()) return std::string();
   int want = GccMajorOf((*target)->Comment());
   if (!want) return std::string();
-  std::string log = fs::temp_directory_path().string() + "/graft-gcc-version.txt";
-  std::error_code ec;
-  fs::remove(log, ec);
-  if (!RunCommand("gcc -dumpversion", "/", log, {}).ok()) return std::string();
-  int have = std::atoi(ReadText(log).c_str());
-  fs::remove(log, ec);
+  int have = std::atoi(CommandOutput("gcc -dumpversion 2>/dev/null").value_or("0").c_str());
   if (have == want) return std::string();
   std::string versioned = fmt::format("gcc-{}", want);
   for (const std::string& n : CompilerNamesOnPath())
@@ -220,7 +211,7 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
   }
   std::map<std::string, std::string> originals;  // output object -> snapshot
   Linked linked;  // what went into the target, and candidate symbol sources
-  GRAFT_ASSIGN(std::string stamp, TreeStamp(req));
+  GRAFT_ASSIGN(std::string stamp, TreeStamp(req, compiler));
   if (!temporary && ReadText(work + "/base.stamp") == stamp) {
     // Warm: the original was built by an earlier run with the same tree and
     // command. `cp -a` keeps timestamps, so make sees the copy as up to date
@@ -245,7 +236,7 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
     size_t stale = 0;
     for (auto it = fs::recursive_directory_iterator(tree, ec); it != fs::recursive_directory_iterator();
          it.increment(ec)) {
-      if (it->is_regular_file() && IsObjectFile(it->path())) stale += fs::remove(it->path(), ec);
+      if (it->is_regular_file() && IsObjectName(it->path().string())) stale += fs::remove(it->path(), ec);
     }
     if (stale) progress.Step(1, fmt::format("removed {} object file(s) found in the copy", stale));
     // A CMake build directory is bound to the absolute path of the tree it was

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -13,24 +12,6 @@ namespace graft::kernel {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string CacheDir() {
-  if (const char* c = getenv("GRAFT_CACHE"); c && *c) return std::string(c) + "/kernel";
-  if (geteuid() == 0) return "/var/cache/graft/kernel";
-  const char* x = getenv("XDG_CACHE_HOME");
-  return (x && *x ? std::string(x) : std::string(getenv("HOME") ? getenv("HOME") : ".") + "/.cache") + "/graft/kernel";
-}
-
-std::string Capture(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[256];
-    while (fgets(buf, sizeof buf, p)) out += buf;
-    pclose(p);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
 
 std::string Marker(const std::string& dir) {
   std::string m = ".got-" + dir;
@@ -59,11 +40,12 @@ Result<std::vector<std::string>> DiffDirectories(const std::string& diff) {
 
 Result<std::string> DebianKernelSource(const std::string& release, const std::vector<std::string>& dirs,
                                        const std::function<void(const std::string&)>& progress) {
-  std::string version = Capture("dpkg-query -W -f '${Version}' 'linux-image-" + release + "' 2>/dev/null");
+  std::string version =
+      CommandOutput("dpkg-query -W -f '${Version}' 'linux-image-" + release + "' 2>/dev/null").value_or("");
   if (version.empty())
     return Err("linux-image-{} is not an installed Debian package: give the kernel's sources with --source", release);
   std::string series = release.substr(0, release.find('.', release.find('.') + 1));  // "6.1"
-  std::string cache = CacheDir(), log = cache + "/fetch.log";
+  std::string cache = CacheDir("kernel"), log = cache + "/fetch.log";
   std::error_code ec;
   fs::create_directories(cache, ec);
   if (ec) return Err("cannot create {}: {}", cache, ec.message());

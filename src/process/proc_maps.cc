@@ -58,14 +58,19 @@ ProcessMemory::~ProcessMemory() {
 
 Result<std::vector<uint8_t>> ProcessMemory::Read(uint64_t addr, size_t size) const {
   std::vector<uint8_t> buf(size);
+  GRAFT_TRY(ReadInto(addr, buf));
+  return buf;
+}
+
+Status ProcessMemory::ReadInto(uint64_t addr, std::span<uint8_t> out) const {
   size_t done = 0;
-  while (done < size) {
-    ssize_t n = pread(fd_, buf.data() + done, size - done, static_cast<off_t>(addr + done));
-    if (n <= 0) return Err("process {}: cannot read {} bytes at {:#x}: {}", pid_, size, addr,
+  while (done < out.size()) {
+    ssize_t n = pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(addr + done));
+    if (n <= 0) return Err("process {}: cannot read {} bytes at {:#x}: {}", pid_, out.size(), addr,
                            n == 0 ? "end of memory" : std::strerror(errno));
     done += n;
   }
-  return buf;
+  return OkStatus();
 }
 
 Status ProcessMemory::Write(uint64_t addr, std::span<const uint8_t> bytes) const {

@@ -33,6 +33,8 @@ class ProcessMemory {
   ProcessMemory(ProcessMemory&& o) noexcept : pid_(o.pid_), fd_(o.fd_) { o.fd_ = -1; }
   ~ProcessMemory();
   Result<std::vector<uint8_t>> Read(uint64_t addr, size_t size) const;
+  // Fills `out` from `addr` (no allocation: for large scans).
+  Status ReadInto(uint64_t addr, std::span<uint8_t> out) const;
   Status Write(uint64_t addr, std::span<const uint8_t> bytes) const;
 
  private:

@@ -21,6 +21,15 @@
 
 namespace graft::process {
 
+// The state letter of a thread (R, S, D, Z, T, ...), '?' when unknown.
+static char TaskState(pid_t pid, pid_t tid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/task/" + std::to_string(tid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  size_t paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() ? line[paren + 2] : '?';
+}
+
 static std::vector<pid_t> ListTasks(pid_t pid, size_t* zombies = nullptr) {
   std::vector<pid_t> out;
   DIR* d = opendir(("/proc/" + std::to_string(pid) + "/task").c_str());
@@ -29,11 +38,7 @@ static std::vector<pid_t> ListTasks(pid_t pid, size_t* zombies = nullptr) {
     if (e->d_name[0] == '.') continue;
     // A leader that called pthread_exit stays a zombie while the other
     // threads run; it never reaches an interrupt stop, so skip it.
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/task/" + e->d_name + "/stat");
-    std::string line;
-    std::getline(stat, line);
-    size_t paren = line.rfind(')');
-    if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z') {
+    if (TaskState(pid, std::atoi(e->d_name)) == 'Z') {
       if (zombies) ++*zombies;
       continue;
     }
@@ -79,25 +84,17 @@ Result<int> StoppedProcess::WaitStop(pid_t tid, std::chrono::milliseconds budget
   if (st != -1) return st;
   // Too slow: interrupt it where it is so it can be let go, and say why.
   ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
-  std::string state = "?";
-  {
-    std::ifstream stat("/proc/" + std::to_string(pid_) + "/task/" + std::to_string(tid) + "/stat");
-    std::string line;
-    std::getline(stat, line);
-    size_t paren = line.rfind(')');
-    if (paren != std::string::npos && paren + 2 < line.size()) state = line.substr(paren + 2, 1);
-  }
+  char state = TaskState(pid_, tid);
   auto again = PollStop(tid, std::chrono::steady_clock::now() + std::chrono::milliseconds(1000));
   if (!again.ok() || *again == -1) {
     if (std::find(unreleased_.begin(), unreleased_.end(), tid) == unreleased_.end()) unreleased_.push_back(tid);
-    threads_.erase(std::remove_if(threads_.begin(), threads_.end(), [&](auto& t) { return t.tid == tid; }),
-                   threads_.end());
+    Forget(tid);
   } else if ((*again >> 16) != PTRACE_EVENT_STOP && WSTOPSIG(*again) != SIGTRAP) {
     if (ThreadState* t = Find(tid)) t->pending_signal = WSTOPSIG(*again);
   }
   if (ThreadState* t = Find(tid)) ptrace(PTRACE_GETREGS, tid, nullptr, &t->regs);
   return Err("thread {} of process {} did not stop within {} ms (state {}{}); nothing was changed in it",
-             tid, pid_, budget.count(), state, state == "D" ? ": uninterruptible sleep, e.g. slow I/O" : "");
+             tid, pid_, budget.count(), state, state == 'D' ? ": uninterruptible sleep, e.g. slow I/O" : "");
 }
 
 Status StoppedProcess::Seize(const std::vector<pid_t>& tids, std::vector<pid_t>& seized) {
@@ -142,11 +139,11 @@ Status StoppedProcess::WaitInterrupted(const std::vector<pid_t>& seized) {
       // Let it go on (without delivering) to reach the interrupt stop.
       ptrace(PTRACE_CONT, tid, nullptr, nullptr);
     }
-    ThreadState* held = Find(tid);
-    if (gone && held) {
-      threads_.erase(threads_.begin() + (held - threads_.data()));
+    if (gone) {
+      Forget(tid);
       continue;
     }
+    ThreadState* held = Find(tid);
     if (held && ptrace(PTRACE_GETREGS, tid, nullptr, &held->regs) != 0 && result.ok())
       result = Err("thread {}: cannot read registers: {}", tid, std::strerror(errno));
   }
@@ -163,7 +160,6 @@ bool StoppedProcess::CountMatches(size_t zombies) const {
 }
 
 Status StoppedProcess::Stop() {
-  std::set<pid_t>& seen = seen_;
   stopped_ = true;
   for (int pass = 0; pass < 1000; pass++) {
     size_t zombies = 0;
@@ -172,7 +168,7 @@ Status StoppedProcess::Stop() {
       return Err("process {} does not exist: it exited (or graft may not see it)", pid_);
     std::vector<pid_t> fresh, seized;
     for (pid_t tid : tasks)
-      if (seen.insert(tid).second) fresh.push_back(tid);
+      if (seen_.insert(tid).second) fresh.push_back(tid);
     if (fresh.empty()) {
       if (threads_.empty()) return Err("process {} exited while graft was stopping it", pid_);
       // Every thread we hold is stopped and cannot clone; if the kernel

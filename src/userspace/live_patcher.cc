@@ -315,8 +315,8 @@ struct SwitchPlan {
 // and commit once no thread runs in or returns into a busy range; a hot leaf
 // is stepped out, otherwise resume and retry with backoff until the timeout.
 // Returns why it gave up, or "" when committed (or, dry run, when it could).
-Result<std::string> SwitchWhenIdle(pid_t pid, process::StackUnwinder& unwinder, const SwitchPlan& plan,
-                                   const PatchOptions& opt, PatchOutcome& out) {
+Result<std::string> SwitchWhenIdle(pid_t pid, process::StackUnwinder& unwinder, const process::ProcessMemory& mem,
+                                   const SwitchPlan& plan, const PatchOptions& opt, PatchOutcome& out) {
   auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                      std::chrono::duration<double>(opt.timeout_seconds));
   std::chrono::microseconds backoff(500);
@@ -328,7 +328,6 @@ Result<std::string> SwitchWhenIdle(pid_t pid, process::StackUnwinder& unwinder, 
       process::StoppedProcess proc(pid);
       GRAFT_TRY(proc.Stop());
       GRAFT_TRY(plan.verify(proc));
-      GRAFT_ASSIGN(process::ProcessMemory mem, process::ProcessMemory::Open(pid));
       ReturnTrapper trapper(proc, mem, arch::HostArch(), plan.traps);
       // Busy threads are run out of their functions while the others go on;
       // each parks at its return address. One attempt runs out for at most a
@@ -340,7 +339,7 @@ Result<std::string> SwitchWhenIdle(pid_t pid, process::StackUnwinder& unwinder, 
           std::vector<CodeRange> code;
           for (const BusyRange& r : plan.busy) code.push_back({r.lo, r.hi, r.what});
           bool skipped = false;
-          GRAFT_ASSIGN(auto saved, FindSavedReturn(proc, code, arch::HostArch(), &skipped));
+          GRAFT_ASSIGN(auto saved, FindSavedReturn(proc, mem, code, arch::HostArch(), &skipped));
           if (skipped && opt.progress)
             opt.progress(fmt::format("process {}: more than {} MiB of anonymous memory; suspended coroutine "
                                      "stacks were not looked for", pid, kSuspendedScanBudget >> 20));
@@ -489,6 +488,14 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
         if (g.site == site) return &g;
     return nullptr;
   };
+  // Functions a superseded patch replaced and the new level does not: they
+  // get their original code back in the same switch.
+  std::vector<std::pair<const PatchedFunction*, const PatchRecord*>> dropped;
+  for (const PatchRecord* old : superseded)
+    for (const PatchedFunction& g : old->functions)
+      if (std::none_of(lp.record.functions.begin(), lp.record.functions.end(),
+                       [&](const PatchedFunction& f) { return f.site == g.site; }))
+        dropped.push_back({&g, old});
 
   PatchOutcome out;
   out.pid = pid;
@@ -535,39 +542,25 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
       return Err("run-pre failed in process {}: function {} at {:#x} is not the code the patch was built for",
                  pid, f.name, f.address).WithKind(ErrorKind::kTargetChanged);
     }
+    // A function the new level drops must still hold the old level's jump.
+    for (auto [g, old] : dropped) {
+      GRAFT_ASSIGN(auto now, mem.Read(g->site, g->jump.size()));
+      if (now != g->jump)
+        return Err("function {} in process {} no longer holds patch {}'s jump; refusing to supersede it", g->name,
+                   pid, old->id).WithKind(ErrorKind::kTargetChanged);
+    }
     return OkStatus();
   };
-  for (const PatchRecord* old : superseded)
-    for (const PatchedFunction& g : old->functions) {
-      bool replaced_again = false;
-      for (const PatchedFunction& f : lp.record.functions) replaced_again |= f.site == g.site;
-      if (replaced_again) continue;
-      // Dropped by the new level: it must still hold the old level's jump.
-      auto verify_before = plan.verify;
-      plan.verify = [&mem, &g, pid, old, verify_before](process::StoppedProcess& p) -> Status {
-        GRAFT_TRY(verify_before(p));
-        GRAFT_ASSIGN(auto now, mem.Read(g.site, g.jump.size()));
-        if (now != g.jump)
-          return Err("function {} in process {} no longer holds patch {}'s jump; refusing to supersede it", g.name,
-                     pid, old->id).WithKind(ErrorKind::kTargetChanged);
-        return OkStatus();
-      };
-    }
   plan.commit = [&](process::StoppedProcess&) {
     std::vector<SiteWrite> writes;
     for (const PatchedFunction& f : lp.record.functions) {
       const PatchedFunction* g = superseded_jump(f.site);
       writes.push_back({f.site, f.jump, g ? g->jump : f.original});
     }
-    for (const PatchRecord* old : superseded)
-      for (const PatchedFunction& g : old->functions) {
-        bool replaced_again = false;
-        for (const PatchedFunction& f : lp.record.functions) replaced_again |= f.site == g.site;
-        if (!replaced_again) writes.push_back({g.site, g.original, g.jump});
-      }
+    for (auto [g, old] : dropped) writes.push_back({g->site, g->original, g->jump});
     return WriteAllOrNothing(mem, writes);
   };
-  auto why = SwitchWhenIdle(pid, *unwinder, plan, opt, out);
+  auto why = SwitchWhenIdle(pid, *unwinder, mem, plan, opt, out);
   if (!why.ok()) {
     unmap();
     return why.error();
@@ -648,7 +641,7 @@ Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const P
     GRAFT_TRY(Check(rs.Call(SYS_munmap, {rec.code_start, rec.code_size + rec.data_size}), "munmap"));
     return OkStatus();
   };
-  GRAFT_ASSIGN(std::string why, SwitchWhenIdle(pid, *unwinder, plan, opt, out));
+  GRAFT_ASSIGN(std::string why, SwitchWhenIdle(pid, *unwinder, mem, plan, opt, out));
   if (!why.empty()) {
     if (opt.dry_run) return Err("process {}: would wait: {}", pid, why);
     return Err("process {}: gave up reverting {} after {} attempts: {}; the patch stays applied", pid, id,

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "arch/arch.h"
+#include "userspace/run_until_safe.h"
 
 namespace graft::userspace {
 
@@ -93,7 +94,7 @@ Result<LinkedPatch> LinkPatch(const bundle::Bundle& b, ProcessImage& image, cons
   }
   data = AlignUp(data, 16);
   const uint64_t trap_data = code + data;
-  data += kReturnTraps * 16;
+  data += kReturnTraps * TrapArea::kCellSize;
   data = AlignUp(data, 4096);
 
   LinkedPatch lp;
@@ -133,11 +134,10 @@ Result<LinkedPatch> LinkPatch(const bundle::Bundle& b, ProcessImage& image, cons
                                               r.symbol, r.offset));
     }
   }
+  const TrapArea traps{lp.base + trap_code, lp.base + trap_data, kReturnTraps};
   for (uint64_t i = 0; i < kReturnTraps; i++) {
-    uint64_t at = lp.base + trap_code + i * arch::Arch::kReturnTrapSize;
-    uint64_t cell = lp.base + trap_data + i * 16;
-    GRAFT_ASSIGN(auto trap, arch.EncodeReturnTrap(at, cell + 8, cell));
-    std::copy(trap.begin(), trap.end(), lp.image.begin() + trap_code + i * arch::Arch::kReturnTrapSize);
+    GRAFT_ASSIGN(auto trap, arch.EncodeReturnTrap(traps.Code(i), traps.SavedCell(i), traps.ResumeCell(i)));
+    std::copy(trap.begin(), trap.end(), lp.image.begin() + (traps.Code(i) - lp.base));
   }
   rec.trap_code = lp.base + trap_code;
   rec.trap_data = lp.base + trap_data;

@@ -51,7 +51,7 @@ Status ReturnTrapper::Arm(const process::ThreadStack& st, size_t k) {
   if (!ok || stored != resume)
     return Err("the return address of frame {} is not at {:#x} as the frame descriptions say", k, slot);
   // The resume cell first: the trap must never jump through a stale one.
-  GRAFT_TRY(Write64(mem_, area_.data + trap * 16, resume));
+  GRAFT_TRY(Write64(mem_, area_.ResumeCell(trap), resume));
   GRAFT_TRY(Write64(mem_, slot, TrapAt(trap)));
   armed_[st.tid] = Armed{trap, slot, resume};
   return OkStatus();
@@ -80,7 +80,7 @@ Status ReturnTrapper::Park(pid_t tid, Armed& a) {
   user_regs_struct r;
   if (ptrace(PTRACE_GETREGS, tid, nullptr, &r) != 0) return Err("thread {}: cannot read registers", tid);
   bool ok;
-  uint64_t saved = Read64(mem_, area_.data + a.trap * 16 + 8, &ok);
+  uint64_t saved = Read64(mem_, area_.SavedCell(a.trap), &ok);
   if (!ok) return Err("thread {}: cannot read its saved return value", tid);
   r.rip = a.resume;
   r.rax = saved;
@@ -163,7 +163,7 @@ Status ReturnTrapper::DisarmAll() {
       // Stopped inside the trap: finish its work by hand.
       if (r.rip >= trap + arch_.ReturnTrapSaved()) {
         bool ok;
-        uint64_t saved = Read64(mem_, area_.data + a.trap * 16 + 8, &ok);
+        uint64_t saved = Read64(mem_, area_.SavedCell(a.trap), &ok);
         if (ok) r.rax = saved;
       }
       r.rip = a.resume;

@@ -27,6 +27,12 @@ namespace graft::userspace {
 
 struct TrapArea {
   uint64_t code = 0, data = 0, count = 0;  // see PatchRecord::trap_*
+  // Trap i: its code, and its two data words: where it jumps on, and the
+  // return value it keeps while it makes its system call.
+  static constexpr uint64_t kCellSize = 16;
+  uint64_t Code(uint64_t i) const { return code + i * arch::Arch::kReturnTrapSize; }
+  uint64_t ResumeCell(uint64_t i) const { return data + i * kCellSize; }
+  uint64_t SavedCell(uint64_t i) const { return data + i * kCellSize + 8; }
 };
 
 class ReturnTrapper {
@@ -62,7 +68,7 @@ class ReturnTrapper {
     bool in_trap_call = false;
     bool parked = false;
   };
-  uint64_t TrapAt(size_t i) const { return area_.code + i * arch::Arch::kReturnTrapSize; }
+  uint64_t TrapAt(size_t i) const { return area_.Code(i); }
   // Handles a stop of an armed thread; true when it is now parked.
   bool OnStop(pid_t tid, int status);
   Status Park(pid_t tid, Armed& a);

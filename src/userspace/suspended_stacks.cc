@@ -1,9 +1,6 @@
-// One pass over each mapping in 4 MiB pieces through /proc/PID/mem; a word is
+// One pass over each mapping in 4 MiB pieces; a word is
 // looked at further only when it falls inside the code ranges' span.
 #include "userspace/suspended_stacks.h"
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -12,19 +9,19 @@
 
 namespace graft::userspace {
 
-Result<std::optional<SavedReturn>> FindSavedReturn(process::StoppedProcess& proc, const std::vector<CodeRange>& code,
-                                                   const arch::Arch& arch, bool* skipped) {
+Result<std::optional<SavedReturn>> FindSavedReturn(process::StoppedProcess& proc, const process::ProcessMemory& mem,
+                                                   const std::vector<CodeRange>& code, const arch::Arch& arch,
+                                                   bool* skipped) {
   *skipped = false;
   if (code.empty()) return std::optional<SavedReturn>();
   pid_t pid = proc.pid();
   GRAFT_ASSIGN(auto maps, process::ReadMaps(pid));
-  GRAFT_ASSIGN(process::ProcessMemory mem, process::ProcessMemory::Open(pid));
   // The code itself, to tell a return address from any other pointer into it.
-  std::vector<std::vector<uint8_t>> bytes;
+  std::vector<std::vector<uint8_t>> bytes_of;
   uint64_t lo = ~0ull, hi = 0;
   for (const CodeRange& r : code) {
     auto b = mem.Read(r.lo, r.hi - r.lo);
-    bytes.push_back(b.ok() ? std::move(*b) : std::vector<uint8_t>());
+    bytes_of.push_back(b.ok() ? std::move(*b) : std::vector<uint8_t>());
     lo = std::min(lo, r.lo);
     hi = std::max(hi, r.hi);
   }
@@ -43,31 +40,26 @@ Result<std::optional<SavedReturn>> FindSavedReturn(process::StoppedProcess& proc
     *skipped = true;
     return std::optional<SavedReturn>();
   }
-  int fd = open(("/proc/" + std::to_string(pid) + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Err("process {}: cannot read its memory: {}", pid, std::strerror(errno));
-  std::vector<uint64_t> buf(1 << 19);  // 4 MiB
-  std::optional<SavedReturn> found;
+  constexpr uint64_t kChunk = 4 << 20;
+  std::vector<uint64_t> words(kChunk / 8);
   for (const process::Mapping* m : scan) {
-    for (uint64_t at = m->start; at < m->end && !found; at += buf.size() * 8) {
-      size_t want = std::min<uint64_t>(buf.size() * 8, m->end - at);
-      ssize_t n = pread(fd, buf.data(), want, static_cast<off_t>(at));
-      if (n <= 0) break;  // unreadable (guard pages inside, say): nothing to find there
-      for (size_t i = 0; i < static_cast<size_t>(n) / 8; i++) {
-        uint64_t v = buf[i];
+    for (uint64_t at = m->start; at < m->end; at += kChunk) {
+      size_t n = std::min(kChunk, m->end - at) / 8;
+      // Unreadable (guard pages inside, say): nothing to find there.
+      if (!mem.ReadInto(at, {reinterpret_cast<uint8_t*>(words.data()), n * 8}).ok()) break;
+      for (size_t i = 0; i < n; i++) {
+        uint64_t v = words[i];
         if (v < lo || v >= hi) continue;
         for (size_t r = 0; r < code.size(); r++) {
-          if (v < code[r].lo || v >= code[r].hi || bytes[r].empty()) continue;
-          if (!arch.MayEndCall(bytes[r], v - code[r].lo)) continue;
-          found = SavedReturn{at + i * 8, v, code[r].what, m->path.empty() ? "anonymous memory" : m->path};
-          break;
+          if (v < code[r].lo || v >= code[r].hi || bytes_of[r].empty()) continue;
+          if (!arch.MayEndCall(bytes_of[r], v - code[r].lo)) continue;
+          return std::optional<SavedReturn>(
+              SavedReturn{at + i * 8, v, code[r].what, m->path.empty() ? "anonymous memory" : m->path});
         }
-        if (found) break;
       }
     }
-    if (found) break;
   }
-  close(fd);
-  return found;
+  return std::optional<SavedReturn>();
 }
 
 }  // namespace graft::userspace

@@ -19,6 +19,7 @@
 
 #include "arch/arch.h"
 #include "base/status.h"
+#include "process/proc_maps.h"
 #include "process/stopped_process.h"
 
 namespace graft::userspace {
@@ -41,7 +42,8 @@ inline constexpr uint64_t kSuspendedScanBudget = 256ull << 20;
 
 // REQUIRES: every thread of `proc` stopped (their stack pointers say which
 // memory is a thread's stack).
-Result<std::optional<SavedReturn>> FindSavedReturn(process::StoppedProcess& proc, const std::vector<CodeRange>& code,
-                                                   const arch::Arch& arch, bool* skipped);
+Result<std::optional<SavedReturn>> FindSavedReturn(process::StoppedProcess& proc, const process::ProcessMemory& mem,
+                                                   const std::vector<CodeRange>& code, const arch::Arch& arch,
+                                                   bool* skipped);
 
 }  // namespace graft::userspace

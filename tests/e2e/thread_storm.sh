@@ -1,7 +1,8 @@
 # A function that threads keep being created inside (each thread starts the
 # next and stays until it has entered too), under CPU load: some thread is
 # always inside hot(), so every apply must give up, naming the function, and
-# leave the process running, unpatched and not stopped.
+# leave the process running, unpatched and not stopped. A regression test for
+# stopping under thread churn; it does not isolate the thread-count check.
 . "$(dirname "$0")/lib.sh"
 build storm thread_storm.c
 "$GRAFT" build --orig "$W/storm.orig.o" --patched "$W/storm.fixed.o" --target "$W/storm" -o "$W/fix.graft" >/dev/null
