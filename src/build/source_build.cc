@@ -109,16 +109,20 @@ struct Linked {
 
 Linked FindLinked(const std::vector<Compilation>& log, const std::string& target, const std::string& keep_dir) {
   Linked out;
+  // The target may be named through a symlink (libbz2.so.1.0, as ldconfig
+  // lists it); the build links the file it points to (libbz2.so.1.0.4).
+  std::error_code ec;
   std::string name = fs::path(target).filename().string();
+  std::string real = fs::canonical(target, ec).filename().string();
   std::map<uint64_t, std::string> by_hash;
   for (const Compilation& c : log)
     if (!c.link && c.hash) by_hash[c.hash] = c.output;
-  std::error_code ec;
   for (const Compilation& c : log) {
-    if (!c.link || fs::path(c.output).filename().string() != name) continue;
+    std::string linked = fs::path(c.output).filename().string();
+    if (!c.link || (linked != name && linked != real)) continue;
     for (uint64_t h : c.inputs)
       if (auto it = by_hash.find(h); it != by_hash.end()) out.outputs.insert(it->second);
-    std::string keep = fmt::format("{}/linked-{}-{}", keep_dir, out.symbol_files.size(), name);
+    std::string keep = fmt::format("{}/linked-{}-{}", keep_dir, out.symbol_files.size(), linked);
     if (fs::copy_file(c.output, keep, fs::copy_options::overwrite_existing, ec)) out.symbol_files.push_back(keep);
   }
   return out;

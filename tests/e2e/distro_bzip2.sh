@@ -37,6 +37,12 @@ grep -q "replaces  BZ2_bzlibVersion" "$W/build.txt" || fail "the exported functi
 want=$(readelf -n "$LIB" | awk '/Build ID/ {print $3}')
 "$GRAFT" info "$W/bz.graft" --json | grep -q "\"target_build_id\": \"$want\"" ||
   fail "the bundle does not carry Debian's build-id $want"
+step "the library named as ldconfig lists it (a symlink, under /lib) is the same target"
+"$GRAFT" build --debian-source --target /lib/x86_64-linux-gnu/libbz2.so.1.0 --diff "$W/fix.patch" -o "$W/bz-link.graft" \
+  --work-dir "$GRAFT_CACHE/bzip2-work" >"$W/link.txt" 2>&1 || fail "through the symlink: $(tail -1 "$W/link.txt")"
+grep -q "stripped  symbols from .*libbz2.so.1.0.4 (every mapped section identical" "$W/link.txt" &&
+  grep -q "diffing 1 object pair(s)" "$W/link.txt" || fail "the symlink's target was not found in the build: $(cat "$W/link.txt")"
+"$GRAFT" info "$W/bz-link.graft" --json | grep -q "\"target_build_id\": \"$want\"" || fail "another build-id through the symlink"
 step "a process running Debian's library"
 gcc -O2 -o "$W/probe" "$PROGRAMS/bz2_probe.c" -lbz2
 start probe "$W/out"
