@@ -37,8 +37,9 @@ std::string DpkgSearchOwner(const std::string& line) {
 static std::string OwningPackage(const std::string& target, const std::string& dir) {
   std::error_code ec;
   std::vector<std::string> tried;
-  for (const std::string& given : {fs::absolute(target, ec).lexically_normal().string(),
-                                   fs::canonical(target, ec).string()}) {
+  // The file itself first: a symlink to it may belong to another package (libbz2.so: libbz2-dev).
+  for (const std::string& given : {fs::canonical(target, ec).string(),
+                                   fs::absolute(target, ec).lexically_normal().string()}) {
     for (const std::string& name : MergedUsrNames(given)) {
       if (name.empty() || std::find(tried.begin(), tried.end(), name) != tried.end()) continue;
       tried.push_back(name);
