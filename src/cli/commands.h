@@ -14,5 +14,6 @@ void RegisterAdvisoryCommands(CLI::App& app);   // advisories import|list|show|p
 void RegisterScanCommands(CLI::App& app);       // scan, supported
 void RegisterKernelCommands(CLI::App& app);     // kernel status|load|unload|info
 void RegisterTrustCommands(CLI::App& app);      // keygen, sign, verify
+void RegisterHostCommands(CLI::App& app);       // install, uninstall, apply-installed, status
 
 }  // namespace graft::cli

@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   graft::cli::RegisterScanCommands(app);
   graft::cli::RegisterKernelCommands(app);
   graft::cli::RegisterTrustCommands(app);
+  graft::cli::RegisterHostCommands(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -24,6 +24,22 @@ T Check(Result<T> r) {
   return std::move(r).value();
 }
 
+// Exit statuses of commands that change processes (documented in apply's
+// --help): 1 refused, 3 busy, 4 target changed (run-pre), 5 partial; with
+// several processes the worst outcome decides.
+inline int ExitStatusFor(const Error& e) {
+  switch (e.kind()) {
+    case ErrorKind::kBusy: return 3;
+    case ErrorKind::kTargetChanged: return 4;
+    case ErrorKind::kPartial: return 5;
+    default: return 1;
+  }
+}
+inline int WorseExitStatus(int a, int b) {
+  auto rank = [](int s) { return s == 5 ? 4 : s == 4 ? 3 : s == 3 ? 2 : s == 1 ? 1 : 0; };
+  return rank(b) > rank(a) ? b : a;
+}
+
 // --allow-unsigned on commands that load bundles or kernel modules; the
 // policy itself is in src/trust/signature.h.
 inline std::shared_ptr<bool> AddAllowUnsigned(CLI::App* cmd) {

@@ -53,7 +53,6 @@ void RunOnProcesses(const std::string& verb, const Targets& t, const std::string
   if (pids.empty()) Fail(Error(t.all ? "no running process matches" : "give --pid PID or --all"), t.all ? 1 : 2);
   // The worst outcome decides the exit status (see ExitStatusHelp).
   int status = 0;
-  auto rank = [](int s) { return s == 5 ? 4 : s == 4 ? 3 : s == 3 ? 2 : s == 1 ? 1 : 0; };
   for (pid_t pid : pids) {
     if (InterruptRequested()) {
       fmt::print(stderr, "graft: {}: interrupted; process {} and the ones after it were not touched\n", verb, pid);
@@ -65,15 +64,9 @@ void RunOnProcesses(const std::string& verb, const Targets& t, const std::string
       continue;
     }
     fmt::print(stderr, "graft: {}: {}\n", verb, r.error().message());
-    int s = 1;
-    switch (r.error().kind()) {
-      case ErrorKind::kBusy: s = 3; break;
-      case ErrorKind::kTargetChanged: s = 4; break;
-      case ErrorKind::kPartial: s = 5; break;
-      case ErrorKind::kInterrupted: throw CLI::RuntimeError(128 + (InterruptSignal() ? InterruptSignal() : SIGINT));
-      case ErrorKind::kOther: s = 1; break;
-    }
-    if (rank(s) > rank(status)) status = s;
+    if (r.error().kind() == ErrorKind::kInterrupted)
+      throw CLI::RuntimeError(128 + (InterruptSignal() ? InterruptSignal() : SIGINT));
+    status = WorseExitStatus(status, ExitStatusFor(r.error()));
   }
   if (status) throw CLI::RuntimeError(status);
 }

@@ -1,0 +1,57 @@
+#include "host/host_status.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "process/proc_maps.h"
+#include "userspace/process_image.h"
+
+namespace graft::host {
+
+HostStatus ReadHostStatus(const std::string& store, const std::string& kernel_records, bool allow_unsigned) {
+  HostStatus st;
+  std::set<std::string> cves;
+  if (auto k = kernel::ReadKernelStatus("/sys", "/proc", kernel_records); k.ok()) {
+    st.kernel = *k;
+    for (const auto& p : st.kernel.patches)
+      if (p.State() == "active") cves.insert(p.cves.begin(), p.cves.end());
+  } else {
+    st.kernel_error = k.error().message();
+  }
+  st.bundles = ListBundles(store);
+  std::vector<userspace::LivePatch> live = userspace::AllLivePatches();
+  std::map<pid_t, std::vector<const userspace::LivePatch*>> by_pid;
+  for (const auto& l : live) by_pid[l.pid].push_back(&l);
+  std::set<std::string> installed_ids;
+  for (const auto& b : st.bundles) installed_ids.insert(b.id);
+  for (const InstalledBundle& b : EffectiveBundles(st.bundles, allow_unsigned)) {
+    bool everywhere = true;
+    std::vector<pid_t> pids = userspace::ProcessesMapping(b.target_build_id);
+    for (pid_t pid : pids) {
+      ProcessPatchState ps;
+      ps.pid = pid;
+      ps.bundle = b.id;
+      ps.state = "missing";
+      for (const auto* l : by_pid[pid]) {
+        ps.process = l->process;
+        const auto& r = l->patch.record;
+        bool newer = std::find(r.supersedes.begin(), r.supersedes.end(), b.id) != r.supersedes.end();
+        if (r.id != b.id && !newer) continue;
+        ps.state = !l->patch.active ? "partial" : newer ? "applied-newer" : "applied";
+        if (newer) ps.by = r.id;
+        break;
+      }
+      if (ps.process.empty()) ps.process = process::ProcessName(pid);
+      everywhere &= ps.state == "applied" || ps.state == "applied-newer";
+      st.processes.push_back(std::move(ps));
+    }
+    if (!pids.empty() && everywhere) cves.insert(b.cves.begin(), b.cves.end());
+  }
+  for (const auto& l : live)
+    if (!installed_ids.count(l.patch.record.id)) st.not_installed.push_back(l);
+  st.live_cves.assign(cves.begin(), cves.end());
+  return st;
+}
+
+}  // namespace graft::host

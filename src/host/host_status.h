@@ -1,0 +1,41 @@
+// The host's whole picture in one place, for `graft status` and for a fleet
+// server reading `graft status --json`: kernel live patches (loaded and
+// installed), the installed user-space bundles, and for each bundle every
+// process that maps its target (by build-id) with whether the patch is
+// applied there or still missing; patches applied by hand that are not
+// installed; and the CVEs live patches fix right now.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "host/bundle_store.h"
+#include "kernel/live_state.h"
+#include "userspace/live_inventory.h"
+
+namespace graft::host {
+
+struct ProcessPatchState {
+  pid_t pid = 0;
+  std::string process;  // comm
+  std::string bundle;   // installed bundle id
+  // "applied"; "applied-newer" (a later level that supersedes it runs);
+  // "missing" (maps the target, no patch); "partial" (mapped, not switched).
+  std::string state;
+  std::string by;  // for applied-newer: the patch that runs
+};
+
+struct HostStatus {
+  kernel::KernelStatus kernel;
+  std::string kernel_error;  // when the kernel's state could not be read
+  std::vector<InstalledBundle> bundles;
+  std::vector<ProcessPatchState> processes;
+  std::vector<userspace::LivePatch> not_installed;  // applied by hand, not in the store
+  std::vector<std::string> live_cves;  // fixed now by an active kernel patch or a patch in every mapping process
+};
+
+HostStatus ReadHostStatus(const std::string& store, const std::string& kernel_records, bool allow_unsigned);
+
+}  // namespace graft::host
