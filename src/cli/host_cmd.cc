@@ -9,13 +9,13 @@
 #include <signal.h>
 
 #include "base/interrupt.h"
-#include "bundle/bundle.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "host/apply_installed.h"
 #include "host/bundle_store.h"
+#include "host/daemon.h"
 #include "host/host_status.h"
 #include "kernel/records.h"
-#include "userspace/live_patcher.h"
 
 namespace graft::cli {
 
@@ -55,6 +55,11 @@ json StatusJson(const host::HostStatus& st) {
 
 }  // namespace
 
+std::string DefaultAgentDir() {
+  const char* d = std::getenv("GRAFT_AGENT_DIR");
+  return d && *d ? d : "/run/graft";
+}
+
 void RegisterHostCommands(CLI::App& app) {
   auto store = std::make_shared<std::string>(host::DefaultBundleStore());
   {
@@ -73,6 +78,7 @@ void RegisterHostCommands(CLI::App& app) {
         fmt::print("installed {} for {} (build-id {}){}\n", b.id, b.target_name, b.target_build_id,
                    b.signed_by.empty() ? ", unsigned" : ", signed by " + b.signed_by);
       }
+      host::RefreshAgentIndex(DefaultAgentDir(), *store, UnsignedAllowed(*allow_unsigned));
     });
   }
   {
@@ -81,6 +87,7 @@ void RegisterHostCommands(CLI::App& app) {
     cmd->add_option("id", *id, "The bundle's id (graft status)")->required();
     cmd->callback([=] {
       if (Status s = host::UninstallBundle(*id, *store); !s.ok()) Fail(s.error());
+      host::RefreshAgentIndex(DefaultAgentDir(), *store, UnsignedAllowed(false));
       fmt::print("uninstalled {}; revert it from processes with graft revert {} --all\n", *id, *id);
     });
   }
@@ -98,42 +105,58 @@ void RegisterHostCommands(CLI::App& app) {
         "graft apply. Processes where it runs already are left alone. Exit status as for apply\n"
         "(the worst outcome decides); 0 when nothing was missing.");
     cmd->callback([=] {
-      bool allow = UnsignedAllowed(*allow_unsigned);
-      host::HostStatus st = host::ReadHostStatus(*store, kernel::DefaultRecordsDir(), allow);
-      std::set<pid_t> only(pids->begin(), pids->end());
-      int status = 0, applied = 0;
-      for (const auto& p : st.processes) {
-        if (p.state != "missing" || (!only.empty() && !only.count(p.pid))) continue;
-        if (InterruptRequested()) throw CLI::RuntimeError(128 + InterruptSignal());
-        const host::InstalledBundle* ib = nullptr;
-        for (const auto& b : st.bundles)
-          if (b.id == p.bundle) ib = &b;
-        auto b = bundle::ReadFile(ib->path);
-        if (!b.ok()) {
-          fmt::print(stderr, "graft: apply-installed: {}\n", b.error().message());
-          status = WorseExitStatus(status, 1);
-          continue;
-        }
-        userspace::PatchOptions opt;
-        opt.timeout_seconds = *timeout;
-        opt.cancelled = InterruptRequested;
-        auto r = userspace::RunDetached([&]() -> Result<std::string> {
-          GRAFT_ASSIGN(auto o, userspace::ApplyToProcess(*b, p.pid, opt));
-          return fmt::format("process {} ({}): applied {} ({} functions, threads paused {:.3f} ms)", p.pid, p.process,
-                             b->id, o.record.functions.size(), o.pause_ms);
-        });
-        if (r.ok()) {
-          fmt::print("{}\n", *r);
-          applied++;
-          continue;
-        }
-        fmt::print(stderr, "graft: apply-installed: {}\n", r.error().message());
-        if (r.error().kind() == ErrorKind::kInterrupted)
+      host::ApplyInstalledOptions opt;
+      opt.store = *store;
+      opt.kernel_records = kernel::DefaultRecordsDir();
+      opt.only.insert(pids->begin(), pids->end());
+      opt.timeout_seconds = *timeout;
+      opt.allow_unsigned = UnsignedAllowed(*allow_unsigned);
+      opt.cancelled = InterruptRequested;
+      host::ApplyInstalledResult r = host::ApplyInstalled(opt);
+      for (const auto& line : r.applied) fmt::print("{}\n", line);
+      int status = 0;
+      for (const auto& e : r.failed) {
+        fmt::print(stderr, "graft: apply-installed: {}\n", e.message());
+        if (e.kind() == ErrorKind::kInterrupted)
           throw CLI::RuntimeError(128 + (InterruptSignal() ? InterruptSignal() : SIGINT));
-        status = WorseExitStatus(status, ExitStatusFor(r.error()));
+        status = WorseExitStatus(status, ExitStatusFor(e));
       }
-      if (!applied && !status) fmt::print("every process runs the installed bundles it maps\n");
+      if (r.applied.empty() && !status) fmt::print("every process runs the installed bundles it maps\n");
       if (status) throw CLI::RuntimeError(status);
+    });
+  }
+  {
+    auto* cmd = app.add_subcommand("daemon", "graftd: patch processes as they start, and keep every process patched");
+    auto agent_dir = std::make_shared<std::string>(DefaultAgentDir());
+    auto interval = std::make_shared<double>(300);
+    auto timeout = std::make_shared<double>(10);
+    auto allow_unsigned = AddAllowUnsigned(cmd);
+    cmd->add_option("--agent-dir", *agent_dir, "Socket and index for the start-up agent (default $GRAFT_AGENT_DIR or /run/graft)");
+    cmd->add_option("--interval", *interval, "Seconds between full passes over every process (default 300)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--timeout", *timeout, "Seconds to wait for busy functions per apply (default 10)");
+    cmd->footer(
+        "New processes: libgraft-agent.so, preloaded into every process (/etc/ld.so.preload), asks\n"
+        "graftd from its constructor — before the program's code runs — when the process maps a\n"
+        "build-id an installed bundle patches, and waits (at most GRAFT_AGENT_TIMEOUT_MS, default\n"
+        "10000; not at all when graftd is down) while graftd applies it. Every --interval graftd\n"
+        "applies whatever is still missing anywhere. Logs one line per event on stdout.\n"
+        "Runs until SIGTERM/SIGINT. systemd: dist/graftd.service. See docs/host.md.");
+    cmd->callback([=] {
+      host::DaemonOptions opt;
+      opt.agent_dir = *agent_dir;
+      opt.store = *store;
+      opt.kernel_records = kernel::DefaultRecordsDir();
+      opt.interval_seconds = *interval;
+      opt.timeout_seconds = *timeout;
+      opt.allow_unsigned = UnsignedAllowed(*allow_unsigned);
+      opt.stop = InterruptRequested;
+      opt.log = [](const std::string& m) {
+        fmt::print("graftd: {}\n", m);
+        std::fflush(stdout);
+      };
+      CatchInterrupts();
+      if (Status s = host::RunDaemon(opt); !s.ok()) Fail(s.error());
     });
   }
   {

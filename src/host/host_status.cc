@@ -5,11 +5,40 @@
 #include <set>
 
 #include "process/proc_maps.h"
+#include "userspace/patch_record.h"
 #include "userspace/process_image.h"
 
 namespace graft::host {
 
-HostStatus ReadHostStatus(const std::string& store, const std::string& kernel_records, bool allow_unsigned) {
+namespace {
+
+std::vector<pid_t> Mapping(const std::string& build_id, const std::set<pid_t>& only) {
+  if (only.empty()) return userspace::ProcessesMapping(build_id);
+  std::vector<pid_t> out;
+  for (pid_t pid : only) {
+    auto im = userspace::ProcessImage::Read(pid);
+    if (!im.ok()) continue;
+    auto found = im->FindByBuildId(build_id);
+    if (found.ok() && found->has_value()) out.push_back(pid);
+  }
+  return out;
+}
+
+std::vector<userspace::LivePatch> Live(const std::set<pid_t>& only) {
+  if (only.empty()) return userspace::AllLivePatches();
+  std::vector<userspace::LivePatch> out;
+  for (pid_t pid : only) {
+    auto ap = userspace::ReadAppliedPatches(pid);
+    if (!ap.ok()) continue;
+    for (auto& a : *ap) out.push_back({pid, process::ProcessName(pid), std::move(a)});
+  }
+  return out;
+}
+
+}  // namespace
+
+HostStatus ReadHostStatus(const std::string& store, const std::string& kernel_records, bool allow_unsigned,
+                          const std::set<pid_t>& only) {
   HostStatus st;
   std::set<std::string> cves;
   if (auto k = kernel::ReadKernelStatus("/sys", "/proc", kernel_records); k.ok()) {
@@ -20,14 +49,14 @@ HostStatus ReadHostStatus(const std::string& store, const std::string& kernel_re
     st.kernel_error = k.error().message();
   }
   st.bundles = ListBundles(store);
-  std::vector<userspace::LivePatch> live = userspace::AllLivePatches();
+  std::vector<userspace::LivePatch> live = Live(only);
   std::map<pid_t, std::vector<const userspace::LivePatch*>> by_pid;
   for (const auto& l : live) by_pid[l.pid].push_back(&l);
   std::set<std::string> installed_ids;
   for (const auto& b : st.bundles) installed_ids.insert(b.id);
   for (const InstalledBundle& b : EffectiveBundles(st.bundles, allow_unsigned)) {
     bool everywhere = true;
-    std::vector<pid_t> pids = userspace::ProcessesMapping(b.target_build_id);
+    std::vector<pid_t> pids = Mapping(b.target_build_id, only);
     for (pid_t pid : pids) {
       ProcessPatchState ps;
       ps.pid = pid;

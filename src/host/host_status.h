@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,9 @@ struct HostStatus {
   std::vector<std::string> live_cves;  // fixed now by an active kernel patch or a patch in every mapping process
 };
 
-HostStatus ReadHostStatus(const std::string& store, const std::string& kernel_records, bool allow_unsigned);
+// `only`: look at these processes only (graftd asking about one new
+// process); empty: every process.
+HostStatus ReadHostStatus(const std::string& store, const std::string& kernel_records, bool allow_unsigned,
+                          const std::set<pid_t>& only = {});
 
 }  // namespace graft::host

@@ -12,6 +12,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace graft::process {
 
@@ -149,8 +151,34 @@ static bool HasCfi(Dwfl* dwfl, Dwarf_Addr pc) {
   return false;
 }
 
+namespace {
+
+// One thread's walk: where frames go, and the process's initial stack
+// pointer (/proc/PID/stat "startstack") for the main thread.
+struct Walk {
+  ThreadStack* st;
+  uint64_t entry_sp = 0;  // 0: not the main thread, or unknown
+  bool at_entry = false;  // the walk reached the process's entry frame
+};
+
+uint64_t StartStack(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t close = text.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string f;
+  // Field 28 (startstack); fields(…) starts at field 3 (state).
+  for (int i = 3; i <= 28 && fields >> f; i++)
+    if (i == 28) return std::strtoull(f.c_str(), nullptr, 10);
+  return 0;
+}
+
+}  // namespace
+
 static int CollectFrame(Dwfl_Frame* state, void* arg) {
-  auto* st = static_cast<ThreadStack*>(arg);
+  auto* walk = static_cast<Walk*>(arg);
+  auto* st = walk->st;
   Dwarf_Addr pc;
   bool activation = false;
   if (!dwfl_frame_pc(state, &pc, &activation)) {
@@ -164,6 +192,15 @@ static int CollectFrame(Dwfl_Frame* state, void* arg) {
   // DWARF register 7 is %rsp on x86-64.
   if (dwfl_frame_reg(state, 7, &sp) != 0) sp = 0;
   st->sps.push_back(sp);
+  // The dynamic loader's entry code (_start/_dl_start_user, assembly without
+  // frame descriptions) is the outermost frame of a process whose
+  // constructors are running — graftd's start-up agent waits there. It is
+  // recognised by its stack pointer, the process's initial one (aligned down
+  // to 16 bytes before the call into the constructors): nothing is outside it.
+  if (walk->entry_sp && st->pcs.size() > 1 && sp && sp <= walk->entry_sp && walk->entry_sp - sp < 16) {
+    walk->at_entry = true;
+    return DWARF_CB_ABORT;
+  }
   if (!HasCfi(dwfl_thread_dwfl(dwfl_frame_thread(state)), at)) {
     st->error = fmt::format("no frame description for pc {:#x} (code without unwind tables: JIT code, "
                             "hand-written assembly, or memory graft does not know)", at);
@@ -189,8 +226,9 @@ Result<std::vector<ThreadStack>> StackUnwinder::Unwind(const std::vector<pid_t>&
     st.tid = tid;
     // 0: the walk ended where the CFI marks the outermost frame; -1: libdw
     // could not go on; DWARF_CB_ABORT: CollectFrame stopped it.
-    int r = dwfl_getthread_frames(dwfl, tid, CollectFrame, &st);
-    st.complete = r == 0 && st.error.empty();
+    Walk walk{&st, tid == pid_ ? StartStack(pid_) : 0};
+    int r = dwfl_getthread_frames(dwfl, tid, CollectFrame, &walk);
+    st.complete = (r == 0 || walk.at_entry) && st.error.empty();
     if (!st.complete && st.error.empty()) {
       const char* msg = dwfl_errmsg(-1);
       st.error = msg && *msg ? msg : "unwinding stopped early";
