@@ -1,6 +1,7 @@
 #include "kernel/module_builder.h"
 
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -12,11 +13,14 @@
 #include "diff/plan.h"
 #include "diff/type_layout.h"
 #include "elf/object_file.h"
+#include "base/subprocess.h"
+#include "kernel/kernel_image.h"
 #include "kernel/klp_convert.h"
 #include "kernel/module_info.h"
 #include "kernel/patch_object.h"
 #include "kernel/run_pre.h"
 #include "kernel/symbol_binding.h"
+#include "kernel/table_layout.h"
 
 namespace graft::kernel {
 
@@ -79,6 +83,63 @@ std::string Shell(const std::string& s) {
   return out + "'";
 }
 
+// vmlinux's code and symbols for run-pre and for telling same-named statics
+// apart: the boot image (decompressed, cached) and, when given or installed,
+// vmlinux with symbols from linux-image-R-dbg — the same link, checked by
+// build-id — whose symbols the image adopts.
+struct VmlinuxCode {
+  std::unique_ptr<elf::ObjectFile> symbols;  // the dbg vmlinux
+  std::unique_ptr<elf::ObjectFile> decompressed;
+  elf::ObjectFile* image = nullptr;  // the code that boots (or the dbg vmlinux's own)
+  uint64_t link_text = 0;
+};
+
+// The given vmlinux, else the installed or cached one of linux-image-R-dbg
+// (fetched first when asked), else "".
+Result<std::string> VmlinuxWithSymbols(const KernelBuildRequest& req, const std::string& release,
+                                       const std::function<void(const std::string&)>& say) {
+  if (!req.vmlinux.empty()) return req.vmlinux;
+  for (const std::string& v : {"/usr/lib/debug/boot/vmlinux-" + release, CacheDir("kernel") + "/vmlinux-" + release})
+    if (fs::exists(v)) return v;
+  if (req.fetch_vmlinux) return DebianDebugVmlinux(release, CacheDir("kernel"), say);
+  return std::string();
+}
+
+Result<VmlinuxCode> OpenVmlinuxCode(const KernelBuildRequest& req, const std::string& release, const std::string& vmlinux,
+                                    const std::function<void(const std::string&)>& say) {
+  VmlinuxCode c;
+  if (!vmlinux.empty()) {
+    say("reading vmlinux's symbols from " + vmlinux);
+    GRAFT_ASSIGN(c.symbols, elf::ObjectFile::Open(vmlinux));
+    if (c.symbols->symbols().empty()) return Err("{} has no symbol table: give vmlinux from linux-image-{}-dbg", vmlinux, release);
+  }
+  std::string image = req.image.empty() ? "/boot/vmlinuz-" + release : req.image;
+  if (req.object != "vmlinux") {
+    // A module's code is checked against its .ko; vmlinux's symbols only name statics.
+  } else if (fs::exists(image)) {
+    say("reading the kernel's code from " + image);
+    GRAFT_ASSIGN(std::string elf, DecompressedKernelImage(image, CacheDir("kernel")));
+    GRAFT_ASSIGN(c.decompressed, elf::ObjectFile::Open(elf));
+    c.image = c.decompressed.get();
+    if (c.symbols) {
+      if (!c.image->build_id().empty() && c.image->build_id() != c.symbols->build_id())
+        return Err("{} (build-id {}) is not the vmlinux of {} (build-id {}): give the vmlinux of the same build",
+                   c.symbols->path(), c.symbols->build_id(), image, c.image->build_id());
+      c.image->AdoptSymbols(*c.symbols);
+    }
+  } else if (!req.image.empty()) {
+    return Err("no kernel image at {}", req.image);
+  } else if (c.symbols) {
+    c.image = c.symbols.get();  // its own code: the same link as the image
+  }
+  if (c.image) {
+    const elf::Section* text = c.image->section_named(".text");
+    if (!text) return Err("{} has no .text section: not a vmlinux", c.image->path());
+    c.link_text = text->addr;
+  }
+  return c;
+}
+
 }  // namespace
 
 Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
@@ -121,13 +182,18 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
   if (!fs::exists(fs::path(headers) / "Makefile"))
     return Err("no kernel headers at {}: install linux-headers-{} (or give --headers)", headers, release);
   src.module_symvers = (fs::path(headers) / "Module.symvers").string();
+  GRAFT_ASSIGN(std::string vmlinux, VmlinuxWithSymbols(req, release, say));
   // vmlinux's symbols: the given map; the running kernel's own kallsyms when
   // building for it; else the image's System.map.
   src.system_map = req.system_map;
   if (src.system_map.empty()) {
     struct utsname u;
     uname(&u);
-    src.system_map = release == u.release && fs::exists("/proc/kallsyms") ? "/proc/kallsyms" : "/boot/System.map-" + release;
+    // linux-image-R-dbg's real System.map, installed or fetched with its vmlinux.
+    for (const std::string& m : {"/usr/lib/debug/boot/System.map-" + release, CacheDir("kernel") + "/System.map-" + release})
+      if (src.system_map.empty() && fs::exists(m)) src.system_map = m;
+    if (release == u.release && fs::exists("/proc/kallsyms") && geteuid() == 0) src.system_map = "/proc/kallsyms";
+    if (src.system_map.empty()) src.system_map = "/boot/System.map-" + release;
   }
   if (!fs::exists(src.system_map)) {
     if (!req.system_map.empty() || req.object == "vmlinux")
@@ -162,17 +228,42 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
   // layout: a fix that changes a struct would have the new code misread them.
   GRAFT_ASSIGN(std::vector<std::string> notes,
                diff::CheckLayoutChanges(req.objects, req.allowed_layout_changes, "the running kernel"));
+  std::string run_pre;
   if (!src.module_file.empty()) {
     say("run-pre: checking the original objects against " + src.module_file);
     GRAFT_ASSIGN(auto module, elf::ObjectFile::Open(src.module_file));
     GRAFT_TRY(VerifyAgainstModule(plan, *module, *arch));
+    run_pre = src.module_file;
   }
+  for (const auto& m : plan.originals) src.originals.push_back(&m->object());
+  GRAFT_ASSIGN(VmlinuxCode code, OpenVmlinuxCode(req, release, vmlinux, say));
+  src.vmlinux = code.symbols.get();
+  VmlinuxRunPre* checker = nullptr;
+  if (code.image) {
+    src.link_text = code.link_text;
+    src.same_code = [&checker](const std::string& name, const std::string& file, uint64_t address) {
+      std::string why;
+      return checker && checker->SameCode(name, file, address, &why);
+    };
+  }
+  src.without_files_hint = fmt::format("give --vmlinux with vmlinux of linux-image-{}-dbg (its symbol table has the "
+                                       "file names; --fetch-vmlinux downloads it)", release);
   GRAFT_ASSIGN(SymbolBinder binder, SymbolBinder::Load(src));
+  std::unique_ptr<VmlinuxRunPre> vmlinux_check;
+  if (code.image && req.object == "vmlinux") {
+    if (!code.symbols) code.image->SetSymbols(SymbolsFromMap(binder.vmlinux_map(), binder.kaslr_offset(), *code.image));
+    vmlinux_check = std::make_unique<VmlinuxRunPre>(plan, *code.image, code.symbols != nullptr);
+    checker = vmlinux_check.get();
+    say("run-pre: checking the original objects against " + code.image->path());
+    GRAFT_TRY(vmlinux_check->Verify(binder));
+    run_pre = code.image->path();
+  }
+  GRAFT_ASSIGN(TableLayouts layouts, ReadTableLayouts(headers, release, CacheDir("kernel")));
 
   GRAFT_ASSIGN(auto workdir, WorkDir::Make(req.work_dir, "graft-kbuild"));
   const std::string work = workdir->path();
 
-  GRAFT_ASSIGN(PatchObject po, WritePatchObject(plan, binder, work + "/graft_new.o"));
+  GRAFT_ASSIGN(PatchObject po, WritePatchObject(plan, binder, layouts, work + "/graft_new.o"));
   // kbuild's modpost reads each object's .cmd file; this one was not compiled here.
   std::ofstream(work + "/.graft_new.o.cmd") << "cmd_" << work << "/graft_new.o := graft kernel build\n";
   std::string source = name == "graft_klp_patch" ? "graft_klp_patch0" : "graft_klp_patch";
@@ -208,6 +299,7 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
   s.orc_entries = po.orc_entries;
   s.notes = notes;
   s.tables = po.tables;
+  s.run_pre = run_pre;
   s.klp_relocations = conv.relocations;
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;

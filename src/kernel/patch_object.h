@@ -14,6 +14,7 @@
 #include "base/status.h"
 #include "diff/plan.h"
 #include "kernel/symbol_binding.h"
+#include "kernel/table_layout.h"
 
 namespace graft::kernel {
 
@@ -35,6 +36,8 @@ struct PatchObject {
 // jump-label entries (with the replacement instructions and BUG() file names
 // they point to). Refuses, naming the function and section, what graft cannot
 // carry yet (static keys of modules, static calls, tracepoints).
-Result<PatchObject> WritePatchObject(const diff::PatchPlan& plan, const SymbolBinder& binder, const std::string& path);
+// Table entries are cut by `layouts`, the target kernel's.
+Result<PatchObject> WritePatchObject(const diff::PatchPlan& plan, const SymbolBinder& binder,
+                                     const TableLayouts& layouts, const std::string& path);
 
 }  // namespace graft::kernel

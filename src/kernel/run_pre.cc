@@ -7,6 +7,8 @@
 #include <map>
 #include <optional>
 
+#include "userspace/run_pre.h"
+
 namespace graft::kernel {
 
 namespace {
@@ -40,14 +42,25 @@ std::string SymbolAt(const elf::ObjectFile& o, uint32_t shndx, uint64_t addr) {
 
 // The symbol a relocation names: its own name; for a section symbol the
 // function or object at the referenced offset (a PC-relative field is 4 bytes
-// before the end of its instruction in the common case), else the section
-// (string pools renumber between builds: any ".rodata.str*" is one class).
+// before the end of its instruction in the common case), a string literal by
+// its bytes (the linker merges string sections: ".rodata.<fn>.str1.1" of the
+// object is part of ".rodata.str1.1" in the module, at another offset), else
+// the section.
 std::string Named(const elf::ObjectFile& o, const elf::Relocation& r, const arch::Arch& arch) {
   const elf::Symbol& s = o.symbols()[r.symbol];
-  if (s.type != STT_SECTION || s.shndx >= o.sections().size()) return s.name;
-  const std::string& sec = o.sections()[s.shndx].name;
-  if (sec.rfind(".rodata.str", 0) == 0) return ".rodata.str";
-  int64_t at = r.addend + (arch.Classify(r.type) == arch::RelocClass::kPcRelative ? 4 : 0);
+  if (!s.defined() || s.shndx >= o.sections().size()) return s.name;
+  const elf::Section& section = o.sections()[s.shndx];
+  const std::string& sec = section.name;
+  int64_t at = static_cast<int64_t>(s.value) + r.addend + (arch.Classify(r.type) == arch::RelocClass::kPcRelative ? 4 : 0);
+  // Literals are named by the assembler's local labels (".LC1"), which
+  // number differently in every build, or by their section.
+  if (section.merge_strings() && !section.exec()) {
+    if (at < 0 || static_cast<uint64_t>(at) >= section.data.size()) return sec + "+out of range";
+    std::string text;
+    for (uint64_t k = at; k < section.data.size() && section.data[k]; k++) text += static_cast<char>(section.data[k]);
+    return "string \"" + text + "\"";
+  }
+  if (s.type != STT_SECTION) return s.name;
   std::string n = at >= 0 ? SymbolAt(o, s.shndx, at) : "";
   return n.empty() ? sec : n;
 }
@@ -111,6 +124,88 @@ Status VerifyAgainstModule(const diff::PatchPlan& plan, const elf::ObjectFile& m
       if (!masked[k] && da[a->value + k] != db[b->value + k])
         return Err("{} differs at +{:#x} from the running module's file {}: the original object was not built from "
                    "the source and configuration of the module that runs", what, k, module.path());
+  }
+  return OkStatus();
+}
+
+std::vector<elf::Symbol> SymbolsFromMap(const std::vector<MapSymbol>& map, uint64_t kaslr, const elf::ObjectFile& image) {
+  // Kernel addresses are randomized; per-CPU symbols are offsets (small).
+  auto link = [&](uint64_t a) { return a >= 0xffff800000000000ull ? a - kaslr : a; };
+  std::vector<uint64_t> starts;
+  for (const MapSymbol& m : map) starts.push_back(link(m.address));
+  std::sort(starts.begin(), starts.end());
+  std::vector<elf::Symbol> out;
+  for (const MapSymbol& m : map) {
+    elf::Symbol s;
+    s.index = out.size();
+    s.name = m.name;
+    s.value = link(m.address);
+    s.type = m.text() ? STT_FUNC : STT_OBJECT;
+    s.bind = m.local() ? STB_LOCAL : STB_GLOBAL;
+    s.shndx = SHN_ABS;
+    for (const elf::Section& sec : image.sections())
+      if (sec.alloc() && s.value >= sec.addr && s.value < sec.addr + sec.size) s.shndx = sec.index;
+    auto next = std::upper_bound(starts.begin(), starts.end(), s.value);
+    s.size = next == starts.end() ? 0 : *next - s.value;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+VmlinuxRunPre::VmlinuxRunPre(const diff::PatchPlan& plan, const elf::ObjectFile& image, bool sizes_exact)
+    : plan_(plan), image_(image), syms_(image), sizes_exact_(sizes_exact) {
+  for (const auto& m : plan.originals) verifiers_.push_back(std::make_unique<userspace::RunPreVerifier>(*m, image, syms_));
+}
+
+VmlinuxRunPre::~VmlinuxRunPre() = default;
+
+bool VmlinuxRunPre::SameCode(const std::string& name, const std::string& file, uint64_t address, std::string* why) {
+  *why = "no original object defines it";
+  for (size_t pair = 0; pair < plan_.originals.size(); pair++) {
+    const diff::ObjectModel& om = *plan_.originals[pair];
+    if (!file.empty() && om.file() != file) continue;
+    for (size_t e = 0; e < om.entities().size(); e++) {
+      const diff::Entity& ent = om.entities()[e];
+      if (ent.kind != diff::EntityKind::kFunction || ent.symbol != name) continue;
+      uint64_t size = om.SectionOf(ent).size;
+      // The image's own size when its symbols say; else (a symbol map) up to
+      // the next symbol, less the int3/nop fill the object does not have.
+      const elf::Symbol* at = syms_.FunctionAt(address);
+      uint64_t target_size = at && at->value == address ? at->size : 0;
+      if (!sizes_exact_ && target_size > size) {
+        auto code = image_.bytes_at(address, target_size);
+        auto own = om.SectionOf(ent).data;
+        size_t fill = 0, own_fill = 0;
+        while (fill < code.size() && (code[code.size() - 1 - fill] == 0xcc || code[code.size() - 1 - fill] == 0x90)) fill++;
+        while (own_fill < own.size() && own[own.size() - 1 - own_fill] == 0xcc) own_fill++;
+        if (fill > own_fill) target_size -= fill - own_fill;
+      }
+      if (image_.bytes_at(address, size).size() != size) {
+        *why = fmt::format("{:#x} is not in the kernel image", address);
+        return false;
+      }
+      std::string exact, layout;
+      if (verifiers_[pair]->VerifyAt(static_cast<int>(e), address, &exact)) return true;
+      // Debian builds without -ffunction-sections: the assembler may have
+      // resolved a jump within the file to its short form.
+      if (target_size && verifiers_[pair]->VerifyLayout(static_cast<int>(e), address, target_size, &layout)) return true;
+      *why = target_size && target_size != size ? fmt::format("{} (instruction by instruction: {})", exact, layout) : exact;
+      return false;
+    }
+  }
+  return false;
+}
+
+Status VmlinuxRunPre::Verify(const SymbolBinder& binder) {
+  for (const diff::PlanFunction& pf : plan_.replaced) {
+    std::string file = pf.local ? pf.file : "";
+    GRAFT_ASSIGN(int pos, binder.FunctionPosition(pf.name, file));
+    GRAFT_ASSIGN(uint64_t address, binder.LinkAddress(pf.name, pos));
+    std::string why;
+    if (!SameCode(pf.name, file, address, &why))
+      return Err("run-pre: function '{}'{} is not the code of the running kernel at {:#x} ({}): {}; the original "
+                 "objects were not built from the sources and configuration of this kernel", pf.name,
+                 pos ? fmt::format(" (position {})", pos) : "", address, image_.path(), why);
   }
   return OkStatus();
 }
