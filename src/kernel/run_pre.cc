@@ -46,12 +46,14 @@ std::string SymbolAt(const elf::ObjectFile& o, uint32_t shndx, uint64_t addr) {
 // its bytes (the linker merges string sections: ".rodata.<fn>.str1.1" of the
 // object is part of ".rodata.str1.1" in the module, at another offset), else
 // the section.
-std::string Named(const elf::ObjectFile& o, const elf::Relocation& r, const arch::Arch& arch) {
+// `to_end`: bytes from the field to the end of its instruction, where a
+// PC-relative operand counts from (an immediate may follow the field).
+std::string Named(const elf::ObjectFile& o, const elf::Relocation& r, const arch::Arch& arch, uint32_t to_end = 4) {
   const elf::Symbol& s = o.symbols()[r.symbol];
   if (!s.defined() || s.shndx >= o.sections().size()) return s.name;
   const elf::Section& section = o.sections()[s.shndx];
   const std::string& sec = section.name;
-  int64_t at = static_cast<int64_t>(s.value) + r.addend + (arch.Classify(r.type) == arch::RelocClass::kPcRelative ? 4 : 0);
+  int64_t at = static_cast<int64_t>(s.value) + r.addend + (arch.Classify(r.type) == arch::RelocClass::kPcRelative ? to_end : 0);
   // Literals are named by the assembler's local labels (".LC1"), which
   // number differently in every build, or by their section.
   if (section.merge_strings() && !section.exec()) {
@@ -88,6 +90,21 @@ Status VerifyAgainstModule(const diff::PatchPlan& plan, const elf::ObjectFile& m
       return Err("{} is {} bytes in the original object but {} bytes in {}: the original object was not built "
                  "from the source and configuration of the module that runs", what, a->size, b->size, module.path());
     auto ra = RelocsIn(orig, *a), rb = RelocsIn(module, *b);
+    // Where each field's instruction ends, in the original's code (the
+    // module's has the same instructions where run-pre passes).
+    std::map<uint64_t, uint32_t> to_end;
+    {
+      std::vector<uint64_t> fields;
+      for (const auto& [at, r] : ra) fields.push_back(at);
+      const auto& code = orig.sections()[a->section].data;
+      auto ends = arch.FieldToInstructionEnd(code.subspan(a->value, a->size), fields);
+      if (ends.ok())
+        for (auto [at, n] : *ends) to_end[at] = n;
+    }
+    auto named = [&](const elf::ObjectFile& o, const elf::Relocation& r, uint64_t at) {
+      auto it = to_end.find(at);
+      return Named(o, r, arch, it == to_end.end() ? 4 : it->second);
+    };
     std::vector<bool> masked(a->size, false);
     auto mask = [&](uint64_t at, uint32_t type) {
       for (size_t k = 0; k < arch.FieldSize(type) && at + k < masked.size(); k++) masked[at + k] = true;
@@ -96,9 +113,9 @@ Status VerifyAgainstModule(const diff::PatchPlan& plan, const elf::ObjectFile& m
       mask(at, r->type);
       auto it = rb.find(at);
       if (it != rb.end()) {
-        if (it->second->type != r->type || Named(orig, *r, arch) != Named(module, *it->second, arch))
-          return Err("{} at +{:#x} refers to {} in the original object but to {} in {}", what, at, Named(orig, *r, arch),
-                     Named(module, *it->second, arch), module.path());
+        if (it->second->type != r->type || named(orig, *r, at) != named(module, *it->second, at))
+          return Err("{} at +{:#x} refers to {} in the original object but to {} in {}", what, at, named(orig, *r, at),
+                     named(module, *it->second, at), module.path());
         continue;
       }
       // Resolved by the assembler in the module (a call within one .text):
@@ -112,8 +129,8 @@ Status VerifyAgainstModule(const diff::PatchPlan& plan, const elf::ObjectFile& m
       // S + A - P = disp, so S = P + disp - A.
       uint64_t target = b->value + at + disp - r->addend;
       std::string landed = SymbolAt(module, b->section, target);
-      if (landed != Named(orig, *r, arch))
-        return Err("{} at +{:#x} calls {} in the original object but {} in {}", what, at, Named(orig, *r, arch),
+      if (landed != named(orig, *r, at))
+        return Err("{} at +{:#x} calls {} in the original object but {} in {}", what, at, named(orig, *r, at),
                    landed.empty() ? "something else" : landed, module.path());
     }
     for (const auto& [at, r] : rb)
@@ -172,7 +189,7 @@ bool VmlinuxRunPre::SameCode(const std::string& name, const std::string& file, u
       // the next symbol, less the int3/nop fill the object does not have.
       const elf::Symbol* at = syms_.FunctionAt(address);
       uint64_t target_size = at && at->value == address ? at->size : 0;
-      if (!sizes_exact_ && target_size > size) {
+      if (!sizes_exact_ && target_size) {
         auto code = image_.bytes_at(address, target_size);
         auto own = om.SectionOf(ent).data;
         size_t fill = 0, own_fill = 0;

@@ -17,7 +17,8 @@ Result<std::vector<MapSymbol>> ReadSymbolMap(const std::string& path) {
     std::string addr, type, name, module;
     if (!(in >> addr >> type >> name) || type.size() != 1 || (in >> module)) continue;
     char t = type[0];
-    if (t == 'U' || t == 'w' || t == 'a' || t == 'A') continue;
+    // Absolute symbols stay: kallsyms lists per-CPU variables as 'A'.
+    if (t == 'U' || t == 'w' || t == 'v') continue;
     MapSymbol s;
     s.address = std::strtoull(addr.c_str(), nullptr, 16);
     s.type = t;

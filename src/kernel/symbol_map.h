@@ -20,7 +20,7 @@ struct MapSymbol {
   bool text() const { return type == 't' || type == 'T'; }
 };
 
-// vmlinux's symbols of `path` (not modules', not undefined or absolute ones);
+// vmlinux's symbols of `path` (not modules', not undefined or weak ones);
 // refuses a placeholder map, saying where the real one is.
 Result<std::vector<MapSymbol>> ReadSymbolMap(const std::string& path);
 

@@ -53,7 +53,8 @@ Result<int> PickPosition(const std::vector<SymbolCandidate>& candidates, const P
     return Err("'{}' is defined {} times in {} and the symbol map cannot tell which one {} means (positions {}): {}",
                q.name, candidates.size(), q.object, q.file.empty() ? "the patch" : q.file, positions,
                q.without_files_hint.empty() ? "patching it needs a symbol table with file names" : q.without_files_hint);
-  return Err("'{}' is defined {} times in {}; positions {} match by {} alike, so graft cannot tell which one {} means",
+  return Err("'{}' is defined {} times in {}; positions {} are alike by {}, so graft cannot tell which one {} means "
+             "(when neither size nor code matches, the objects are not of this kernel)",
              q.name, candidates.size(), q.object, positions, fmt::join(used, ", "),
              q.file.empty() ? "the patch" : q.file);
 }
