@@ -94,14 +94,13 @@ struct VmlinuxCode {
   uint64_t link_text = 0;
 };
 
-// The given vmlinux, else the installed or cached one of linux-image-R-dbg
-// (fetched first when asked), else "".
+// The given vmlinux, else the installed one of linux-image-R-dbg, else the
+// one fetched from Debian when asked, else "".
 Result<std::string> VmlinuxWithSymbols(const KernelBuildRequest& req, const std::string& release,
                                        const std::function<void(const std::string&)>& say) {
   if (!req.vmlinux.empty()) return req.vmlinux;
-  for (const std::string& v : {"/usr/lib/debug/boot/vmlinux-" + release, CacheDir("kernel") + "/vmlinux-" + release})
-    if (fs::exists(v)) return v;
-  if (req.fetch_vmlinux) return DebianDebugVmlinux(release, CacheDir("kernel"), say);
+  if (std::string v = "/usr/lib/debug/boot/vmlinux-" + release; fs::exists(v)) return v;
+  if (req.fetch_vmlinux) return DebianDebugVmlinux(release, CacheDir("kernel"), say);  // cached after the first time
   return std::string();
 }
 
@@ -191,7 +190,8 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
     uname(&u);
     // linux-image-R-dbg's real System.map, installed or fetched with its vmlinux.
     for (const std::string& m : {"/usr/lib/debug/boot/System.map-" + release, CacheDir("kernel") + "/System.map-" + release})
-      if (src.system_map.empty() && fs::exists(m)) src.system_map = m;
+      if (src.system_map.empty() && fs::exists(m) && (req.fetch_vmlinux || m.rfind("/usr/lib/debug/", 0) == 0))
+        src.system_map = m;
     if (release == u.release && fs::exists("/proc/kallsyms") && geteuid() == 0) src.system_map = "/proc/kallsyms";
     if (src.system_map.empty()) src.system_map = "/boot/System.map-" + release;
   }
