@@ -177,7 +177,7 @@ VmlinuxRunPre::VmlinuxRunPre(const diff::PatchPlan& plan, const elf::ObjectFile&
 VmlinuxRunPre::~VmlinuxRunPre() = default;
 
 bool VmlinuxRunPre::SameCode(const std::string& name, const std::string& file, uint64_t address, std::string* why) {
-  *why = "no original object defines it";
+  *why = fmt::format("no original object defines function '{}'", name);
   for (size_t pair = 0; pair < plan_.originals.size(); pair++) {
     const diff::ObjectModel& om = *plan_.originals[pair];
     if (!file.empty() && om.file() != file) continue;

@@ -23,6 +23,9 @@ Result<SymbolBinder> SymbolBinder::Load(const KernelSymbolSources& src) {
   if (!src.system_map.empty()) {
     GRAFT_ASSIGN(b.map_, ReadSymbolMap(src.system_map));
     uint64_t text = MapTextAddress(b.map_);
+    if (!text && src.link_text)  // run-pre reads code at the map's addresses
+      return Err("{} shows no address for _text (kallsyms hides addresses from users other than root): copy "
+                 "/proc/kallsyms as root, or give linux-image-<release>-dbg's System.map", src.system_map);
     if (text && src.link_text) b.kaslr_ = text - src.link_text;
     for (const MapSymbol& m : b.map_) {
       SymbolCandidate c;

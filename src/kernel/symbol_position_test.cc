@@ -153,6 +153,38 @@ TEST(SymbolBinder, VmlinuxTwinsFromItsSymbolTable) {
   EXPECT_EQ(*b->LinkAddress("c_next", *pos), want);
 }
 
+// A module linked from two files of one basename, each with a static
+// helper: its symbol table's STT_FILE entries cannot tell them apart, the
+// size of the original object's helper does; without it graft refuses.
+TEST(SymbolBinder, ModuleTwinsOfOneBasename) {
+  testing::Scratch s;
+  std::filesystem::create_directories(s.Path("one"));
+  std::filesystem::create_directories(s.Path("two"));
+  s.Write("one/x.c", "static __attribute__((noinline)) int helper(int x) { return x + 1; }\n"
+                     "int one_entry(int x) { return helper(x); }\n");
+  s.Write("two/x.c", "static __attribute__((noinline)) int helper(int x) { if (x > 3) return x * 7 - 1; return x / 3; }\n"
+                     "int two_entry(int x) { return helper(x); } int __this_module;\n");
+  s.Write("Module.symvers", "0x1\tprintk\tvmlinux\tEXPORT_SYMBOL\t\n");
+  if (std::system(("cd " + s.Path("") + " && gcc -O2 -c one/x.c -o one.o && gcc -O2 -c two/x.c -o two.o && "
+                   "ld -r one.o two.o -o mod.ko").c_str()) != 0)
+    throw std::runtime_error("building the module failed");
+  auto two = elf::ObjectFile::Open(s.Path("two.o"));
+  ASSERT_TRUE(two.ok());
+  KernelSymbolSources src;
+  src.object = "mod";
+  src.module_file = s.Path("mod.ko");
+  src.module_symvers = s.Path("Module.symvers");
+  auto blind = SymbolBinder::Load(src);
+  ASSERT_TRUE(blind.ok()) << blind.error().message();
+  EXPECT_FALSE(blind->FunctionPosition("helper", "x.c").ok());
+  src.originals = {two->get()};
+  auto b = SymbolBinder::Load(src);
+  ASSERT_TRUE(b.ok()) << b.error().message();
+  auto pos = b->FunctionPosition("helper", "x.c");
+  ASSERT_TRUE(pos.ok()) << pos.error().message();
+  EXPECT_EQ(*pos, 2);  // symbol-table order: one.o's first
+}
+
 TEST(TableLayouts, ParsesAndChecks) {
   auto l = ParseTableLayouts("__ex_table 12 -1\n__bug_table 0 -1\n.altinstructions 14 13\n");
   ASSERT_TRUE(l.ok()) << l.error().message();
