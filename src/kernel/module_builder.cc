@@ -91,6 +91,7 @@ struct VmlinuxCode {
   std::unique_ptr<elf::ObjectFile> symbols;  // the dbg vmlinux
   std::unique_ptr<elf::ObjectFile> decompressed;
   elf::ObjectFile* image = nullptr;  // the code that boots (or the dbg vmlinux's own)
+  std::string shown;                 // the file it came from
   uint64_t link_text = 0;
 };
 
@@ -120,6 +121,7 @@ Result<VmlinuxCode> OpenVmlinuxCode(const KernelBuildRequest& req, const std::st
     GRAFT_ASSIGN(std::string elf, DecompressedKernelImage(image, CacheDir("kernel")));
     GRAFT_ASSIGN(c.decompressed, elf::ObjectFile::Open(elf));
     c.image = c.decompressed.get();
+    c.shown = image;
     if (c.symbols) {
       if (!c.image->build_id().empty() && c.image->build_id() != c.symbols->build_id())
         return Err("{} (build-id {}) is not the vmlinux of {} (build-id {}): give the vmlinux of the same build",
@@ -130,6 +132,7 @@ Result<VmlinuxCode> OpenVmlinuxCode(const KernelBuildRequest& req, const std::st
     return Err("no kernel image at {}", req.image);
   } else if (c.symbols) {
     c.image = c.symbols.get();  // its own code: the same link as the image
+    c.shown = vmlinux;
   }
   if (c.image) {
     const elf::Section* text = c.image->section_named(".text");
@@ -252,11 +255,14 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
   std::unique_ptr<VmlinuxRunPre> vmlinux_check;
   if (code.image && req.object == "vmlinux") {
     if (!code.symbols) code.image->SetSymbols(SymbolsFromMap(binder.vmlinux_map(), binder.kaslr_offset(), *code.image));
-    vmlinux_check = std::make_unique<VmlinuxRunPre>(plan, *code.image, code.symbols != nullptr);
+    vmlinux_check = std::make_unique<VmlinuxRunPre>(plan, *code.image, code.symbols != nullptr, code.shown);
     checker = vmlinux_check.get();
-    say("run-pre: checking the original objects against " + code.image->path());
+    say("run-pre: checking the original objects against " + code.shown);
     GRAFT_TRY(vmlinux_check->Verify(binder));
-    run_pre = code.image->path();
+    run_pre = code.shown;
+  } else if (req.object == "vmlinux") {
+    notes.push_back(fmt::format("run-pre skipped: no kernel image at /boot/vmlinuz-{} (give --image or --vmlinux to "
+                                "check that the original objects are the code that runs)", release));
   }
   GRAFT_ASSIGN(TableLayouts layouts, ReadTableLayouts(headers, release, CacheDir("kernel")));
 

@@ -169,8 +169,9 @@ std::vector<elf::Symbol> SymbolsFromMap(const std::vector<MapSymbol>& map, uint6
   return out;
 }
 
-VmlinuxRunPre::VmlinuxRunPre(const diff::PatchPlan& plan, const elf::ObjectFile& image, bool sizes_exact)
-    : plan_(plan), image_(image), syms_(image), sizes_exact_(sizes_exact) {
+VmlinuxRunPre::VmlinuxRunPre(const diff::PatchPlan& plan, const elf::ObjectFile& image, bool sizes_exact,
+                             std::string shown)
+    : plan_(plan), image_(image), syms_(image), sizes_exact_(sizes_exact), shown_(std::move(shown)) {
   for (const auto& m : plan.originals) verifiers_.push_back(std::make_unique<userspace::RunPreVerifier>(*m, image, syms_));
 }
 
@@ -222,7 +223,7 @@ Status VmlinuxRunPre::Verify(const SymbolBinder& binder) {
     if (!SameCode(pf.name, file, address, &why))
       return Err("run-pre: function '{}'{} is not the code of the running kernel at {:#x} ({}): {}; the original "
                  "objects were not built from the sources and configuration of this kernel", pf.name,
-                 pos ? fmt::format(" (position {})", pos) : "", address, image_.path(), why);
+                 pos ? fmt::format(" (position {})", pos) : "", address, shown_, why);
   }
   return OkStatus();
 }

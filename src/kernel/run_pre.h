@@ -37,7 +37,8 @@ class VmlinuxRunPre {
  public:
   // `image`: vmlinux's code at link-time addresses, with symbols (its own,
   // adopted from the dbg vmlinux, or SymbolsFromMap: then sizes are not exact).
-  VmlinuxRunPre(const diff::PatchPlan& plan, const elf::ObjectFile& image, bool sizes_exact);
+  // `shown`: the file to name in messages (the boot image, not its cached payload).
+  VmlinuxRunPre(const diff::PatchPlan& plan, const elf::ObjectFile& image, bool sizes_exact, std::string shown);
   ~VmlinuxRunPre();
 
   // Whether function `name` of source `file` ("" for any file) in the
@@ -52,6 +53,7 @@ class VmlinuxRunPre {
   const elf::ObjectFile& image_;
   elf::TargetSymbols syms_;
   bool sizes_exact_;
+  std::string shown_;
   std::vector<std::unique_ptr<userspace::RunPreVerifier>> verifiers_;
 };
 
