@@ -127,6 +127,20 @@ Result<std::string> DecompressedKernelImage(const std::string& image, const std:
   return out_path;
 }
 
+Result<std::string> SlimVmlinux(const std::string& vmlinux, const std::string& cache_dir) {
+  std::error_code ec;
+  uint64_t size = fs::file_size(vmlinux, ec);
+  if (ec) return Err("cannot read {}: {}", vmlinux, ec.message());
+  if (size < (200ull << 20)) return vmlinux;
+  std::string out = fmt::format("{}/vmlinux-symbols-of-{}-{}", cache_dir, fs::path(vmlinux).filename().string(), size);
+  if (fs::exists(out)) return out;
+  fs::create_directories(cache_dir, ec);
+  GRAFT_TRY(RunCommand(fmt::format("objcopy -R '.debug_*' -R '.rela*' '{}' '{}.part' && mv '{}.part' '{}'", vmlinux, out,
+                                   out, out),
+                       cache_dir, cache_dir + "/slim.log"));
+  return out;
+}
+
 Result<std::string> DebianDebugVmlinux(const std::string& release, const std::string& cache_dir,
                                        const std::function<void(const std::string&)>& progress) {
   std::string out = fmt::format("{}/vmlinux-{}", cache_dir, release);
@@ -156,8 +170,8 @@ Result<std::string> DebianDebugVmlinux(const std::string& release, const std::st
                                    deb, tmp, member, map),
                        cache_dir, log));
   fs::rename(tmp + "/" + map, cache_dir + "/System.map-" + release, ec);  // the real one: /boot's is a placeholder
-  fs::rename(tmp + "/" + member, out, ec);
-  if (ec) return Err("{} holds no {}: see {}", deb, member, log);
+  if (!fs::exists(tmp + "/" + member)) return Err("{} holds no {}: see {}", deb, member, log);
+  GRAFT_TRY(RunCommand(fmt::format("objcopy -R '.debug_*' -R '.rela*' '{}/{}' '{}'", tmp, member, out), cache_dir, log));
   fs::remove_all(tmp, ec);
   fs::remove(deb, ec);  // 860 MB, of which only vmlinux is kept
   return out;

@@ -110,7 +110,8 @@ Result<VmlinuxCode> OpenVmlinuxCode(const KernelBuildRequest& req, const std::st
   VmlinuxCode c;
   if (!vmlinux.empty()) {
     say("reading vmlinux's symbols from " + vmlinux);
-    GRAFT_ASSIGN(c.symbols, elf::ObjectFile::Open(vmlinux));
+    GRAFT_ASSIGN(std::string slim, SlimVmlinux(vmlinux, CacheDir("kernel")));
+    GRAFT_ASSIGN(c.symbols, elf::ObjectFile::Open(slim));
     if (c.symbols->symbols().empty()) return Err("{} has no symbol table: give vmlinux from linux-image-{}-dbg", vmlinux, release);
   }
   std::string image = req.image.empty() ? "/boot/vmlinuz-" + release : req.image;
