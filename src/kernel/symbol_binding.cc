@@ -57,8 +57,11 @@ Result<SymbolBinder> SymbolBinder::Load(const KernelSymbolSources& src) {
   }
   for (const elf::ObjectFile* o : src.originals)
     for (const elf::Symbol& s : o->symbols())
-      if (s.defined() && (s.type == STT_FUNC || s.type == STT_OBJECT))
+      if (s.defined() && (s.type == STT_FUNC || s.type == STT_OBJECT)) {
         b.original_sizes_[{s.local() ? s.file : "", s.name}] = s.size;
+        if (s.local()) b.original_locals_[s.file].push_back(s.name);
+      }
+  for (auto& [file, names] : b.original_locals_) std::sort(names.begin(), names.end());
   return b;
 }
 
@@ -71,6 +74,15 @@ void SymbolBinder::AttributeTwins() {
     if (defs.size() > 1) by_name[name];
   for (const elf::Symbol& s : src_.vmlinux->symbols())
     if (auto it = by_name.find(s.name); it != by_name.end() && s.defined()) it->second.push_back(&s);
+  // The locals of each STT_FILE group a twin lives in (the symbol table
+  // lists a file's locals after its STT_FILE entry).
+  std::map<size_t, std::vector<std::string>> groups;  // index of the STT_FILE symbol -> names
+  const auto& all = src_.vmlinux->symbols();
+  auto group_of = [&](const elf::Symbol* s) {
+    size_t i = s - all.data();
+    while (i > 0 && all[i].type != STT_FILE) i--;
+    return i;
+  };
   for (auto& [name, syms] : by_name)
     for (SymbolCandidate& c : vmlinux_[name])
       for (const elf::Symbol* s : syms)
@@ -78,6 +90,15 @@ void SymbolBinder::AttributeTwins() {
           c.attributed = true;
           c.file = s->local() ? s->file : "";
           c.size = s->size;
+          if (!s->local()) continue;
+          size_t g = group_of(s);
+          auto [it, fresh] = groups.try_emplace(g);
+          if (fresh) {
+            for (size_t i = g + 1; i < all.size() && all[i].type != STT_FILE && all[i].local(); i++)
+              if (all[i].type == STT_FUNC || all[i].type == STT_OBJECT) it->second.push_back(all[i].name);
+            std::sort(it->second.begin(), it->second.end());
+          }
+          c.neighbours = it->second;
         }
 }
 
@@ -95,6 +116,7 @@ Result<int> SymbolBinder::Position(const std::string& obj, const std::string& na
   q.local = local;
   q.file = file;
   if (auto sz = original_sizes_.find({local ? file : "", name}); sz != original_sizes_.end()) q.size = sz->second;
+  if (auto n = original_locals_.find(file); local && n != original_locals_.end()) q.neighbours = n->second;
   if (obj == "vmlinux") {
     if (src_.same_code)
       q.same_code = [this, name, file](uint64_t address) { return src_.same_code(name, file, address - kaslr_); };

@@ -95,6 +95,7 @@ class SymbolBinder {
   std::map<std::string, std::vector<SymbolCandidate>> vmlinux_;  // from the map (+ vmlinux's symtab)
   std::map<std::string, std::vector<SymbolCandidate>> module_;   // from the module's symtab
   std::map<std::pair<std::string, std::string>, uint64_t> original_sizes_;  // (file, name) of the originals
+  std::map<std::string, std::vector<std::string>> original_locals_;         // file -> its local names, sorted
 };
 
 }  // namespace graft::kernel

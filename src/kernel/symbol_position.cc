@@ -1,6 +1,8 @@
 #include "kernel/symbol_position.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <iterator>
 
 namespace graft::kernel {
 
@@ -36,6 +38,20 @@ Result<int> PickPosition(const std::vector<SymbolCandidate>& candidates, const P
       if (left.empty())
         return Err("none of the {} symbols '{}' of {} comes from a file named {}: the objects were not built from "
                    "this kernel's sources", candidates.size(), q.name, q.object, Base(q.file));
+    }
+    if (left.size() > 1 && !q.neighbours.empty() && any_file) {
+      // The candidate whose file shares the most other statics with the
+      // original object's file.
+      auto shared = [&](const SymbolCandidate& c) {
+        std::vector<std::string> both;
+        std::set_intersection(c.neighbours.begin(), c.neighbours.end(), q.neighbours.begin(), q.neighbours.end(),
+                              std::back_inserter(both));
+        return both.size();
+      };
+      size_t best = 0;
+      for (size_t i : left) best = std::max(best, shared(candidates[i]));
+      if (best > 0) narrow([&](const SymbolCandidate& c) { return shared(c) == best; }, false);
+      used.push_back("neighbouring statics");
     }
     if (left.size() > 1 && q.size && any_file) {
       narrow([&](const SymbolCandidate& c) { return c.attributed && c.size == q.size; }, false);

@@ -3,8 +3,9 @@
 // 1-based among the symbols of that name in kallsyms order (address order for
 // vmlinux, symbol-table order for a module), 0 when the name is unique.
 // kallsyms has no file names, so the evidence comes from a symbol table with
-// STT_FILE entries (the module's own, or vmlinux from linux-image-R-dbg), the
-// size of the symbol in the original object, and the code itself.
+// STT_FILE entries (the module's own, or vmlinux from linux-image-R-dbg): the
+// file's basename, the other statics of that file (two proc.c define other
+// functions), the symbol's size in the original object; and the code itself.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +23,7 @@ struct SymbolCandidate {
   bool attributed = false;  // file and size known (from a symbol table with STT_FILE entries)
   std::string file;         // source file basename (STT_FILE)
   uint64_t size = 0;
+  std::vector<std::string> neighbours;  // other locals of its STT_FILE group, sorted
 };
 
 struct PositionQuery {
@@ -30,6 +32,7 @@ struct PositionQuery {
   bool local = false;
   std::string file;  // the original object's source file (its STT_FILE), for locals
   uint64_t size = 0;  // the symbol's size in the original object, 0 when unknown
+  std::vector<std::string> neighbours;  // the original object's other locals, sorted
   // The original object's code of `name` is what runs at this map address
   // (run-pre); unset when the running code cannot be read.
   std::function<bool(uint64_t address)> same_code;

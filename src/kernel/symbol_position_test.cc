@@ -64,6 +64,19 @@ TEST(SymbolPosition, SizeTellsApartFilesOfOneName) {
   EXPECT_FALSE(PickPosition(CStarts(), Query("proc.c", 40)).ok());
 }
 
+TEST(SymbolPosition, NeighbouringStaticsTellApartFilesOfOneName) {
+  auto list = CStarts();
+  list[0].neighbours = {"c_next", "c_stop", "cpuinfo_open", "show_cpuinfo"};
+  list[2].neighbours = {"c_next", "c_show", "c_stop", "crypto_proc_init"};
+  // A build whose c_start has another size (other flags): the file's other
+  // statics still say which proc.c it is.
+  auto q = Query("proc.c", 40);
+  q.neighbours = {"c_next", "c_show", "c_start", "c_stop"};
+  EXPECT_EQ(*PickPosition(list, q), 3);
+  q.neighbours = {"c_next", "c_start", "c_stop", "show_cpuinfo"};
+  EXPECT_EQ(*PickPosition(list, q), 1);
+}
+
 TEST(SymbolPosition, CodeTellsApartWhatFilesAndSizesCannot) {
   auto q = Query("proc.c", 40);
   q.same_code = [](uint64_t a) { return a == 0xffffffff814bb040; };
@@ -104,16 +117,19 @@ TEST(SymbolPosition, GlobalBeatsStaticsOfTheSameName) {
 }
 
 // A linked file with twin statics stands in for vmlinux with its symbol
-// table; the map is its `nm -n`, shifted by a KASLR offset.
+// table; the map is its `nm -n`, shifted by a KASLR offset. Both files are
+// proc.c and both c_next are the same code: only the other statics of each
+// file (and the original object's) tell them apart.
 TEST(SymbolBinder, VmlinuxTwinsFromItsSymbolTable) {
   testing::Scratch s;
   std::filesystem::create_directories(s.Path("one"));
   std::filesystem::create_directories(s.Path("two"));
-  s.Write("one/proc.c", "static int n; __attribute__((noinline)) int c_start(void);\n"
-                        "static __attribute__((noinline)) int c_next(int x) { return x + n; }\n"
-                        "int cpu_entry(int x) { return c_next(x); }\n");
-  s.Write("two/proc.c", "static __attribute__((noinline)) int c_next(int x) { if (x > 3) return x * 7 - 1; return x; }\n"
-                        "int crypto_entry(int x) { return c_next(x); }\n");
+  s.Write("one/proc.c", "static int n; static __attribute__((noinline)) int c_next(int x) { return x + n; }\n"
+                        "static __attribute__((noinline)) int only_one(int x) { return x * 5; }\n"
+                        "int cpu_entry(int x) { n = x; return c_next(x) + only_one(x); }\n");
+  s.Write("two/proc.c", "static int m; static __attribute__((noinline)) int c_next(int x) { return x + m; }\n"
+                        "static __attribute__((noinline)) int only_two(int x) { return x - 9; }\n"
+                        "int crypto_entry(int x) { m = x; return c_next(x) + only_two(x); }\n");
   s.Write("main.c", "int cpu_entry(int); int crypto_entry(int); int main(int c, char** v) { return cpu_entry(c) + crypto_entry(c); }\n");
   std::string dir = s.Path("");
   if (std::system(("cd " + dir + " && gcc -O2 -c one/proc.c -o one.o && gcc -O2 -c two/proc.c -o two.o && "
@@ -129,28 +145,34 @@ TEST(SymbolBinder, VmlinuxTwinsFromItsSymbolTable) {
   const elf::Section* text = (*v)->section_named(".text");
   ASSERT_NE(text, nullptr);
   std::ofstream(s.Path("map"), std::ios::app) << fmt::format("{:016x} T _text\n", text->addr + 0x2000000);
+  std::vector<uint64_t> sizes, addresses;
+  for (const auto& sym : (*v)->symbols())
+    if (sym.name == "c_next") sizes.push_back(sym.size), addresses.push_back(sym.value);
+  ASSERT_EQ(sizes.size(), 2u);
+  ASSERT_EQ(sizes[0], sizes[1]) << "the test needs twins of one size";
   KernelSymbolSources src;
   src.object = "vmlinux";
   src.module_symvers = s.Path("Module.symvers");
   src.system_map = s.Path("map");
   src.vmlinux = v->get();
   src.link_text = text->addr;
+  auto blind = SymbolBinder::Load(src);  // no original object: file names alone leave two
+  ASSERT_TRUE(blind.ok()) << blind.error().message();
+  EXPECT_FALSE(blind->FunctionPosition("c_next", "proc.c").ok());
   src.originals = {two->get()};
   auto b = SymbolBinder::Load(src);
   ASSERT_TRUE(b.ok()) << b.error().message();
   EXPECT_EQ(b->kaslr_offset(), 0x2000000u);
-  // Both files are proc.c: the size of two.o's c_next decides.
   auto pos = b->FunctionPosition("c_next", "proc.c");
   ASSERT_TRUE(pos.ok()) << pos.error().message();
-  uint64_t want = 0;
-  for (const auto& sym : (*v)->symbols())
-    if (sym.name == "c_next" && sym.size == [&] {
-          for (const auto& o : (*two)->symbols())
-            if (o.name == "c_next") return o.size;
-          return uint64_t{0};
-        }())
-      want = sym.value;
-  EXPECT_EQ(*b->LinkAddress("c_next", *pos), want);
+  EXPECT_EQ(*pos, 2);  // two.o is linked after one.o
+  auto at = b->LinkAddress("c_next", *pos);
+  ASSERT_TRUE(at.ok()) << at.error().message();
+  EXPECT_EQ(*at, std::max(addresses[0], addresses[1]));
+  // A static of the other file, reached by the new code.
+  auto m = b->Bind(ExistingReferent("m", true, "proc.c"));
+  ASSERT_TRUE(m.ok()) << m.error().message();
+  EXPECT_EQ(m->symbol, ".klp.sym.vmlinux.m,0");
 }
 
 // A module linked from two files of one basename, each with a static
