@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/subprocess.h"
+#include "elf/object_file.h"
 
 namespace graft::kernel {
 
@@ -176,5 +177,52 @@ Result<std::string> DebianDebugVmlinux(const std::string& release, const std::st
   fs::remove(deb, ec);  // 860 MB, of which only vmlinux is kept
   return out;
 }
+
+Result<std::string> VmlinuxWithSymbols(const std::string& given, bool fetch, const std::string& release,
+                                       const std::function<void(const std::string&)>& say) {
+  if (!given.empty()) return given;
+  if (std::string v = "/usr/lib/debug/boot/vmlinux-" + release; fs::exists(v)) return v;
+  if (fetch) return DebianDebugVmlinux(release, CacheDir("kernel"), say);  // cached after the first time
+  return std::string();
+}
+
+Result<VmlinuxCode> OpenVmlinuxCode(const std::string& vmlinux, const std::string& given_image, bool need_code,
+                                    const std::string& release, const std::function<void(const std::string&)>& say) {
+  VmlinuxCode c;
+  if (!vmlinux.empty()) {
+    say("reading vmlinux's symbols from " + vmlinux);
+    GRAFT_ASSIGN(std::string slim, SlimVmlinux(vmlinux, CacheDir("kernel")));
+    GRAFT_ASSIGN(c.symbols, elf::ObjectFile::Open(slim));
+    if (c.symbols->symbols().empty()) return Err("{} has no symbol table: give vmlinux from linux-image-{}-dbg", vmlinux, release);
+  }
+  std::string image = given_image.empty() ? "/boot/vmlinuz-" + release : given_image;
+  if (!need_code) {
+    // A module's code is checked against its .ko; vmlinux's symbols only name statics.
+  } else if (fs::exists(image)) {
+    say("reading the kernel's code from " + image);
+    GRAFT_ASSIGN(std::string elf, DecompressedKernelImage(image, CacheDir("kernel")));
+    GRAFT_ASSIGN(c.decompressed, elf::ObjectFile::Open(elf));
+    c.image = c.decompressed.get();
+    c.shown = image;
+    if (c.symbols) {
+      if (!c.image->build_id().empty() && c.image->build_id() != c.symbols->build_id())
+        return Err("{} (build-id {}) is not the vmlinux of {} (build-id {}): give the vmlinux of the same build",
+                   c.symbols->path(), c.symbols->build_id(), image, c.image->build_id());
+      c.image->AdoptSymbols(*c.symbols);
+    }
+  } else if (!given_image.empty()) {
+    return Err("no kernel image at {}", given_image);
+  } else if (c.symbols) {
+    c.image = c.symbols.get();  // its own code: the same link as the image
+    c.shown = vmlinux;
+  }
+  if (c.image) {
+    const elf::Section* text = c.image->section_named(".text");
+    if (!text) return Err("{} has no .text section: not a vmlinux", c.image->path());
+    c.link_text = text->addr;
+  }
+  return c;
+}
+
 
 }  // namespace graft::kernel

@@ -9,11 +9,11 @@
 #include <fstream>
 
 #include "arch/arch.h"
+#include "base/subprocess.h"
 #include "base/work_dir.h"
 #include "diff/plan.h"
 #include "diff/type_layout.h"
 #include "elf/object_file.h"
-#include "base/subprocess.h"
 #include "kernel/kernel_image.h"
 #include "kernel/klp_convert.h"
 #include "kernel/module_info.h"
@@ -83,66 +83,6 @@ std::string Shell(const std::string& s) {
   return out + "'";
 }
 
-// vmlinux's code and symbols for run-pre and for telling same-named statics
-// apart: the boot image (decompressed, cached) and, when given or installed,
-// vmlinux with symbols from linux-image-R-dbg — the same link, checked by
-// build-id — whose symbols the image adopts.
-struct VmlinuxCode {
-  std::unique_ptr<elf::ObjectFile> symbols;  // the dbg vmlinux
-  std::unique_ptr<elf::ObjectFile> decompressed;
-  elf::ObjectFile* image = nullptr;  // the code that boots (or the dbg vmlinux's own)
-  std::string shown;                 // the file it came from
-  uint64_t link_text = 0;
-};
-
-// The given vmlinux, else the installed one of linux-image-R-dbg, else the
-// one fetched from Debian when asked, else "".
-Result<std::string> VmlinuxWithSymbols(const KernelBuildRequest& req, const std::string& release,
-                                       const std::function<void(const std::string&)>& say) {
-  if (!req.vmlinux.empty()) return req.vmlinux;
-  if (std::string v = "/usr/lib/debug/boot/vmlinux-" + release; fs::exists(v)) return v;
-  if (req.fetch_vmlinux) return DebianDebugVmlinux(release, CacheDir("kernel"), say);  // cached after the first time
-  return std::string();
-}
-
-Result<VmlinuxCode> OpenVmlinuxCode(const KernelBuildRequest& req, const std::string& release, const std::string& vmlinux,
-                                    const std::function<void(const std::string&)>& say) {
-  VmlinuxCode c;
-  if (!vmlinux.empty()) {
-    say("reading vmlinux's symbols from " + vmlinux);
-    GRAFT_ASSIGN(std::string slim, SlimVmlinux(vmlinux, CacheDir("kernel")));
-    GRAFT_ASSIGN(c.symbols, elf::ObjectFile::Open(slim));
-    if (c.symbols->symbols().empty()) return Err("{} has no symbol table: give vmlinux from linux-image-{}-dbg", vmlinux, release);
-  }
-  std::string image = req.image.empty() ? "/boot/vmlinuz-" + release : req.image;
-  if (req.object != "vmlinux") {
-    // A module's code is checked against its .ko; vmlinux's symbols only name statics.
-  } else if (fs::exists(image)) {
-    say("reading the kernel's code from " + image);
-    GRAFT_ASSIGN(std::string elf, DecompressedKernelImage(image, CacheDir("kernel")));
-    GRAFT_ASSIGN(c.decompressed, elf::ObjectFile::Open(elf));
-    c.image = c.decompressed.get();
-    c.shown = image;
-    if (c.symbols) {
-      if (!c.image->build_id().empty() && c.image->build_id() != c.symbols->build_id())
-        return Err("{} (build-id {}) is not the vmlinux of {} (build-id {}): give the vmlinux of the same build",
-                   c.symbols->path(), c.symbols->build_id(), image, c.image->build_id());
-      c.image->AdoptSymbols(*c.symbols);
-    }
-  } else if (!req.image.empty()) {
-    return Err("no kernel image at {}", req.image);
-  } else if (c.symbols) {
-    c.image = c.symbols.get();  // its own code: the same link as the image
-    c.shown = vmlinux;
-  }
-  if (c.image) {
-    const elf::Section* text = c.image->section_named(".text");
-    if (!text) return Err("{} has no .text section: not a vmlinux", c.image->path());
-    c.link_text = text->addr;
-  }
-  return c;
-}
-
 }  // namespace
 
 Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
@@ -185,7 +125,7 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
   if (!fs::exists(fs::path(headers) / "Makefile"))
     return Err("no kernel headers at {}: install linux-headers-{} (or give --headers)", headers, release);
   src.module_symvers = (fs::path(headers) / "Module.symvers").string();
-  GRAFT_ASSIGN(std::string vmlinux, VmlinuxWithSymbols(req, release, say));
+  GRAFT_ASSIGN(std::string vmlinux, VmlinuxWithSymbols(req.vmlinux, req.fetch_vmlinux, release, say));
   // vmlinux's symbols: the given map; the running kernel's own kallsyms when
   // building for it; else the image's System.map.
   src.system_map = req.system_map;
@@ -240,7 +180,7 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
     run_pre = src.module_file;
   }
   for (const auto& m : plan.originals) src.originals.push_back(&m->object());
-  GRAFT_ASSIGN(VmlinuxCode code, OpenVmlinuxCode(req, release, vmlinux, say));
+  GRAFT_ASSIGN(VmlinuxCode code, OpenVmlinuxCode(vmlinux, req.image, req.object == "vmlinux", release, say));
   src.vmlinux = code.symbols.get();
   VmlinuxRunPre* checker = nullptr;
   if (code.image) {
