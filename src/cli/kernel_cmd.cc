@@ -109,7 +109,15 @@ void RegisterKernelCommands(CLI::App& app) {
         ->check(CLI::ExistingFile);
     cmd->add_option("--kernel-release", req->kernel_release, "Kernel to build for (default: the target module's, else uname -r)");
     cmd->add_option("--headers", req->headers, "Kernel headers/build tree (default /usr/src/linux-headers-RELEASE)");
-    cmd->add_option("--system-map", req->system_map, "vmlinux symbol map (default /boot/System.map-RELEASE)");
+    cmd->add_option("--system-map", req->system_map,
+                    "vmlinux symbol map (default: linux-image-RELEASE-dbg's, /proc/kallsyms, /boot/System.map-RELEASE)");
+    cmd->add_option("--vmlinux", req->vmlinux,
+                    "vmlinux with symbols (linux-image-RELEASE-dbg; default /usr/lib/debug/boot/vmlinux-RELEASE): "
+                    "tells same-named statics apart")
+        ->check(CLI::ExistingFile);
+    cmd->add_flag("--fetch-vmlinux", req->fetch_vmlinux,
+                  "Download linux-image-RELEASE-dbg once (860 MB, cached) and keep only its vmlinux and System.map");
+    cmd->add_option("--image", req->image, "Boot image whose code run-pre checks (default /boot/vmlinuz-RELEASE)");
     cmd->add_option("--name", req->name, "Module name (default: from the output file name)");
     cmd->add_option("--cve", req->cves, "CVE the patch fixes (repeatable)");
     cmd->add_option("--description", req->description, "One line for modinfo");
@@ -136,7 +144,9 @@ void RegisterKernelCommands(CLI::App& app) {
         "entries travel with it. Refused with the reason: changed variables or struct layouts\n"
         "(DWARF; --allow-layout-change), static keys of\n"
         "modules, static calls, tracepoints, and (run-pre) original objects that are not the\n"
-        "code of the module that runs.\n"
+        "code that runs: the module file, or for vmlinux the boot image (--image, decompressed\n"
+        "once). Statics whose name vmlinux has several times get their position from vmlinux's\n"
+        "file names (--vmlinux, --fetch-vmlinux: linux-image-RELEASE-dbg), sizes and code.\n"
         "Example:\n"
         "  graft kernel build --debian-source --diff fix.patch -o livepatch_fix.ko\n"
         "  graft kernel build --source /usr/src/linux-source-6.1 --diff fix.patch \\\n"
@@ -180,7 +190,7 @@ void RegisterKernelCommands(CLI::App& app) {
                                 {"object", s.object}, {"replaced", s.replaced}, {"added", s.added},
                                 {"klp_symbols", s.klp_symbols}, {"klp_relocations", s.klp_relocations},
                                 {"orc_entries", s.orc_entries}, {"tables", s.tables}, {"dropped", s.dropped},
-                                {"cves", s.cves}, {"notes", s.notes},
+                                {"cves", s.cves}, {"notes", s.notes}, {"run_pre", s.run_pre},
                                 {"seconds", s.seconds}}
                                .dump(2));
         return;
@@ -196,6 +206,7 @@ void RegisterKernelCommands(CLI::App& app) {
         for (const auto& [name, n] : s.tables) t += fmt::format("{}{} {}", t.empty() ? "" : ", ", n, name);
         fmt::print("  carried table entries: {}\n", t);
       }
+      if (!s.run_pre.empty()) fmt::print("  run-pre: the original code is the code of {}\n", s.run_pre);
       for (const auto& n : s.notes) fmt::print("  note: {}\n", n);
       if (!s.dropped.empty()) fmt::print("  left out (the code stays correct without them): {}\n", fmt::join(s.dropped, ", "));
     });

@@ -88,6 +88,9 @@ class ObjectFile {
   // this very file, checked by the caller), each symbol's section matched by
   // name: for a stripped file, whose code is what runs.
   void AdoptSymbols(const ObjectFile& from);
+  // Replaces the symbol table with symbols read from elsewhere (a stripped
+  // kernel image's symbol map).
+  void SetSymbols(std::vector<Symbol> symbols) { symbols_ = std::move(symbols); }
   // The .comment section's text (compiler identification), "" if none.
   std::string Comment() const;
 

@@ -82,6 +82,17 @@ std::optional<Symbol> TargetSymbols::Find(const std::string& name, const std::st
   return FindGlobal(name);
 }
 
+std::vector<const Symbol*> TargetSymbols::Locals(const std::string& name, const std::string& file) const {
+  std::vector<const Symbol*> out;
+  auto [lo, hi] = locals_.equal_range(file + '\0' + name);
+  for (auto it = lo; it != hi; ++it) out.push_back(it->second);
+  if (out.empty()) {
+    auto [nlo, nhi] = locals_.equal_range(std::string(1, '\0') + name);
+    for (auto it = nlo; it != nhi; ++it) out.push_back(it->second);
+  }
+  return out;
+}
+
 std::optional<Symbol> TargetSymbols::FindGlobal(const std::string& name) const {
   auto [lo, hi] = globals_.equal_range(name);
   const Symbol* best = nullptr;

@@ -22,6 +22,9 @@ class TargetSymbols {
   // when several locals of that name live in same-named files.
   std::optional<Symbol> Find(const std::string& name, const std::string& file,
                              bool* ambiguous = nullptr) const;
+  // Every local `name` of `file` (several when files share a basename), else
+  // every local `name` of no known file (symbols from a map).
+  std::vector<const Symbol*> Locals(const std::string& name, const std::string& file) const;
   // A global/weak definition, or else the only local of that name: hidden and
   // internal symbols (GCC's visibility attributes) become locals when linked.
   std::optional<Symbol> FindGlobal(const std::string& name) const;

@@ -1,6 +1,7 @@
 #include "kernel/module_builder.h"
 
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -8,15 +9,18 @@
 #include <fstream>
 
 #include "arch/arch.h"
+#include "base/subprocess.h"
 #include "base/work_dir.h"
 #include "diff/plan.h"
 #include "diff/type_layout.h"
 #include "elf/object_file.h"
+#include "kernel/kernel_image.h"
 #include "kernel/klp_convert.h"
 #include "kernel/module_info.h"
 #include "kernel/patch_object.h"
 #include "kernel/run_pre.h"
 #include "kernel/symbol_binding.h"
+#include "kernel/table_layout.h"
 
 namespace graft::kernel {
 
@@ -96,16 +100,31 @@ std::string Shell(const std::string& s) {
 
 namespace {
 
-// Where vmlinux's symbols come from: the given map; the running kernel's own
-// kallsyms when building for it; else the image's System.map. A module-only
-// patch can do without them (only needed when the fix reaches unexported
-// vmlinux symbols), so a missing or placeholder map is not an error there.
+// Checks a patched module's .ko: it is that module, of that kernel.
+Status CheckTargetModule(const KernelBuildTarget& t, std::string& release) {
+  if (t.target_module.empty()) return Err("patching module {} needs its .ko file (--target-module)", t.object);
+  GRAFT_ASSIGN(ModuleInfo target, ReadModuleInfo(t.target_module));
+  if (target.name != t.object) return Err("{} is module {}, not {}", t.target_module, target.name, t.object);
+  if (release.empty()) release = target.KernelRelease();
+  else if (release != target.KernelRelease())
+    return Err("{} was built for kernel {}, not {}", t.target_module, target.KernelRelease(), release);
+  return OkStatus();
+}
+
+// Where vmlinux's symbols come from: the given map; linux-image-R-dbg's real
+// System.map (installed, or fetched with its vmlinux); the running kernel's
+// own kallsyms when building for it (root); else the image's System.map. A
+// module-only patch can do without them (only needed when the fix reaches
+// unexported vmlinux symbols), so a missing or placeholder map is no error there.
 Result<std::string> VmlinuxSymbolMap(const KernelBuildRequest& req, const std::string& release, bool needs_vmlinux) {
   std::string map = req.system_map;
   if (map.empty()) {
     struct utsname u;
     uname(&u);
-    map = release == u.release && fs::exists("/proc/kallsyms") ? "/proc/kallsyms" : "/boot/System.map-" + release;
+    for (const std::string& m : {"/usr/lib/debug/boot/System.map-" + release, CacheDir("kernel") + "/System.map-" + release})
+      if (map.empty() && fs::exists(m) && (req.fetch_vmlinux || m.rfind("/usr/lib/debug/", 0) == 0)) map = m;
+    if (release == u.release && fs::exists("/proc/kallsyms") && geteuid() == 0) map = "/proc/kallsyms";
+    if (map.empty()) map = "/boot/System.map-" + release;
   }
   if (!fs::exists(map)) {
     if (!req.system_map.empty() || needs_vmlinux)
@@ -120,17 +139,6 @@ Result<std::string> VmlinuxSymbolMap(const KernelBuildRequest& req, const std::s
     if (first.find("The real System.map") != std::string::npos) return std::string();
   }
   return map;
-}
-
-// Checks a patched module's .ko: it is that module, of that kernel.
-Status CheckTargetModule(const KernelBuildTarget& t, std::string& release) {
-  if (t.target_module.empty()) return Err("patching module {} needs its .ko file (--target-module)", t.object);
-  GRAFT_ASSIGN(ModuleInfo target, ReadModuleInfo(t.target_module));
-  if (target.name != t.object) return Err("{} is module {}, not {}", t.target_module, target.name, t.object);
-  if (release.empty()) release = target.KernelRelease();
-  else if (release != target.KernelRelease())
-    return Err("{} was built for kernel {}, not {}", t.target_module, target.KernelRelease(), release);
-  return OkStatus();
 }
 
 }  // namespace
@@ -189,12 +197,16 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
   std::string headers = req.headers.empty() ? "/usr/src/linux-headers-" + release : req.headers;
   if (!fs::exists(fs::path(headers) / "Makefile"))
     return Err("no kernel headers at {}: install linux-headers-{} (or give --headers)", headers, release);
+  GRAFT_ASSIGN(std::string vmlinux, VmlinuxWithSymbols(req.vmlinux, req.fetch_vmlinux, release, say));
   GRAFT_ASSIGN(std::string system_map, VmlinuxSymbolMap(req, release, needs_vmlinux));
+  GRAFT_ASSIGN(VmlinuxCode code, OpenVmlinuxCode(vmlinux, req.image, needs_vmlinux, release, say));
+  GRAFT_ASSIGN(TableLayouts layouts, ReadTableLayouts(headers, release, CacheDir("kernel")));
 
   GRAFT_ASSIGN(auto workdir, WorkDir::Make(req.work_dir, "graft-kbuild"));
   const std::string work = workdir->path();
   KernelBuildSummary s;
   std::vector<BuiltTarget> built;
+  std::vector<std::string> run_pre;
   std::string link_objects;
   bool several = req.targets.size() > 1;
   for (size_t i = 0; i < req.targets.size(); i++) {
@@ -234,10 +246,35 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
       say("run-pre: checking the original objects against " + src.module_file);
       GRAFT_ASSIGN(auto module, elf::ObjectFile::Open(src.module_file));
       GRAFT_TRY(VerifyAgainstModule(plan, *module, *arch));
+      run_pre.push_back(src.module_file);
     }
+    for (const auto& m : plan.originals) src.originals.push_back(&m->object());
+    src.vmlinux = code.symbols.get();
+    VmlinuxRunPre* checker = nullptr;
+    if (code.image) {
+      src.link_text = code.link_text;
+      src.same_code = [&checker](const std::string& fn, const std::string& file, uint64_t address) {
+        std::string why;
+        return checker && checker->SameCode(fn, file, address, &why);
+      };
+    }
+    src.without_files_hint = fmt::format("give --vmlinux with vmlinux of linux-image-{}-dbg (its symbol table has the "
+                                         "file names; --fetch-vmlinux downloads it)", release);
     GRAFT_ASSIGN(SymbolBinder binder, SymbolBinder::Load(src));
+    std::unique_ptr<VmlinuxRunPre> vmlinux_check;
+    if (code.image && t.object == "vmlinux") {
+      if (!code.symbols) code.image->SetSymbols(SymbolsFromMap(binder.vmlinux_map(), binder.kaslr_offset(), *code.image));
+      vmlinux_check = std::make_unique<VmlinuxRunPre>(plan, *code.image, code.symbols != nullptr, code.shown);
+      checker = vmlinux_check.get();
+      say("run-pre: checking the original objects against " + code.shown);
+      GRAFT_TRY(vmlinux_check->Verify(binder));
+      run_pre.push_back(code.shown);
+    } else if (t.object == "vmlinux") {
+      s.notes.push_back(fmt::format("run-pre skipped: no kernel image at /boot/vmlinuz-{} (give --image or --vmlinux "
+                                    "to check that the original objects are the code that runs)", release));
+    }
     std::string object_file = fmt::format("graft_new_{}.o", built.size());
-    GRAFT_ASSIGN(PatchObject po, WritePatchObject(plan, binder, work + "/" + object_file,
+    GRAFT_ASSIGN(PatchObject po, WritePatchObject(plan, binder, layouts, work + "/" + object_file,
                                                   fmt::format("__graft_new_{}_", built.size())));
     // kbuild's modpost reads each object's .cmd file; this one was not compiled here.
     std::ofstream(work + "/." + object_file + ".cmd") << "cmd_" << work << "/" << object_file << " := graft kernel build\n";
@@ -279,6 +316,7 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
   s.output = req.output;
   s.kernel_release = release;
   s.cves = req.cves;
+  s.run_pre = fmt::format("{}", fmt::join(run_pre, ", "));
   s.klp_relocations = conv.relocations;
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;

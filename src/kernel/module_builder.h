@@ -30,6 +30,11 @@ struct KernelBuildRequest {
   std::string kernel_release;      // default: the target module's, else the running kernel's
   std::string headers;             // default: /usr/src/linux-headers-<release>
   std::string system_map;          // default: /boot/System.map-<release>
+  // vmlinux with symbols (linux-image-R-dbg): tells same-named statics apart.
+  // Default: /usr/lib/debug/boot/vmlinux-<release> when installed.
+  std::string vmlinux;
+  bool fetch_vmlinux = false;      // download it from Debian (cached) when not installed
+  std::string image;               // the boot image run-pre reads (default /boot/vmlinuz-<release>)
   std::string name;                // module name; default from the output file
   std::vector<std::string> cves;
   std::string description;
@@ -49,6 +54,7 @@ struct KernelBuildSummary {
   std::vector<std::string> dropped;      // special sections left out
   std::vector<std::string> cves;
   std::vector<std::string> notes;        // e.g. objects without debug information
+  std::string run_pre;                   // what the original objects were checked against
   int orc_entries = 0;
   std::map<std::string, int> tables;     // carried entries: __ex_table, __bug_table, .altinstructions
   int klp_relocations = 0;

@@ -21,7 +21,7 @@ using diff::Referent;
 namespace {
 
 // Special sections whose entries point into functions. Carried: ORC, and
-// the tables of kTables below (Builder::CarryEntry). Left
+// the tables of table_layout.h (Builder::CarryEntry). Left
 // out because the code stays correct without them: ftrace call sites (the new
 // code is not traceable), return/retpoline/call-depth sites (the thunks stay
 // in place), lock-prefix sites (the prefix stays), objtool annotations.
@@ -183,25 +183,7 @@ namespace {
 
 // Entries of the kernel's tables that describe code: each names an
 // instruction of a function by a PC-relative offset at the start of the entry.
-// Layouts of x86_64 kernels since 5.13 (exception_table_entry; bug_entry with
-// relative pointers and file/line; alt_instr without padlen).
-struct TableSpec {
-  const char* name;
-  size_t entry_size;
-  int replacement_len_at = -1;  // alt_instr.replacementlen
-};
-constexpr TableSpec kTables[] = {
-    {"__ex_table", 12},
-    {"__bug_table", 12},
-    {".altinstructions", 12, 11},
-    {"__jump_table", 16},  // code, target, key (s32, s32, long)
-};
-
-const TableSpec* TableFor(const std::string& name) {
-  for (const auto& t : kTables)
-    if (name == t.name) return &t;
-  return nullptr;
-}
+// Their layouts are the target kernel's (table_layout.h).
 
 // A relocation before symbol indexes are known: to an output section or to a
 // symbol by name.
@@ -231,8 +213,9 @@ Pending At(uint64_t offset, uint32_t type, int64_t addend) {
 
 class Builder {
  public:
-  Builder(const diff::PatchPlan& plan, const SymbolBinder& binder, PatchObject& out, std::string prefix)
-      : plan_(plan), binder_(binder), out_(out), prefix_(std::move(prefix)) {}
+  Builder(const diff::PatchPlan& plan, const SymbolBinder& binder, const TableLayouts& layouts, PatchObject& out,
+          std::string prefix)
+      : plan_(plan), binder_(binder), layouts_(layouts), out_(out), prefix_(std::move(prefix)) {}
 
   Status Run(const std::string& path);
 
@@ -250,6 +233,7 @@ class Builder {
 
   const diff::PatchPlan& plan_;
   const SymbolBinder& binder_;
+  const TableLayouts& layouts_;
   PatchObject& out_;
   const std::string prefix_;
   std::vector<OutSection> secs_;
@@ -361,7 +345,7 @@ Status Builder::CarryEntry(size_t pair, const elf::Section& table, const TableSp
       // Jump labels are set up while the patch module loads: the kernel has
       // applied livepatch relocations into vmlinux by then (early, since 5.8)
       // but not those into other modules.
-      if (std::string(spec.name) == "__jump_table" && r.offset - begin == 8 && p.symbol.rfind(".klp.sym.", 0) == 0 &&
+      if (spec.name == "__jump_table" && r.offset - begin == 8 && p.symbol.rfind(".klp.sym.", 0) == 0 &&
           p.symbol.rfind(".klp.sym.vmlinux.", 0) != 0)
         return Err("{} cannot be patched yet: it tests static key {}, which lives in a module; jump labels are set "
                    "up before livepatch relocations into modules are applied", where,
@@ -380,7 +364,7 @@ Status Builder::CarrySpecialSections() {
     for (const elf::Section& sec : obj.sections()) {
       if (sec.type == SHT_RELA || sec.type == SHT_REL || sec.index == source) continue;
       Special kind = Classify(sec.name);
-      const TableSpec* spec = TableFor(sec.name);
+      const TableSpec* spec = layouts_.For(sec.name);
       for (const elf::Relocation& r : obj.relocations_for(sec.index)) {
         const elf::Symbol& target = obj.symbols()[r.symbol];
         if (target.shndx != source) continue;
@@ -421,7 +405,7 @@ Status Builder::CarrySpecialSections() {
       }
     }
   }
-  for (const auto& [name, index] : tables_) out_.tables[name] = secs_[index].bytes.size() / TableFor(name)->entry_size;
+  for (const auto& [name, index] : tables_) out_.tables[name] = secs_[index].bytes.size() / layouts_.For(name)->entry_size;
   return OkStatus();
 }
 
@@ -503,10 +487,10 @@ Status Builder::Run(const std::string& path) {
 
 }  // namespace
 
-Result<PatchObject> WritePatchObject(const diff::PatchPlan& plan, const SymbolBinder& binder, const std::string& path,
-                                     const std::string& prefix) {
+Result<PatchObject> WritePatchObject(const diff::PatchPlan& plan, const SymbolBinder& binder,
+                                     const TableLayouts& layouts, const std::string& path, const std::string& prefix) {
   PatchObject out;
-  Builder b(plan, binder, out, prefix);
+  Builder b(plan, binder, layouts, out, prefix);
   GRAFT_TRY(b.Run(path));
   return out;
 }

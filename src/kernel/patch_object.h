@@ -14,6 +14,7 @@
 #include "base/status.h"
 #include "diff/plan.h"
 #include "kernel/symbol_binding.h"
+#include "kernel/table_layout.h"
 
 namespace graft::kernel {
 
@@ -35,9 +36,11 @@ struct PatchObject {
 // jump-label entries (with the replacement instructions and BUG() file names
 // they point to). Refuses, naming the function and section, what graft cannot
 // carry yet (static keys of modules, static calls, tracepoints).
-// `prefix` starts the global symbols of the new functions (unique per object
-// file linked into one module).
-Result<PatchObject> WritePatchObject(const diff::PatchPlan& plan, const SymbolBinder& binder, const std::string& path,
+// Table entries are cut by `layouts`, the target kernel's. `prefix` starts
+// the global symbols of the new functions (unique per object file linked
+// into one module).
+Result<PatchObject> WritePatchObject(const diff::PatchPlan& plan, const SymbolBinder& binder,
+                                     const TableLayouts& layouts, const std::string& path,
                                      const std::string& prefix = "__graft_new_");
 
 }  // namespace graft::kernel

@@ -4,9 +4,11 @@
 // symbols of the patched module) becomes a livepatch symbol
 // ".klp.sym.<object>.<name>,<position>" that the livepatch core resolves
 // through kallsyms when the patched object is loaded. The position tells
-// apart symbols of one name (0 when unique, else 1-based in kallsyms order).
+// apart symbols of one name (0 when unique, else 1-based in kallsyms order;
+// symbol_position.h weighs the evidence).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -14,6 +16,9 @@
 
 #include "base/status.h"
 #include "diff/plan.h"
+#include "elf/object_file.h"
+#include "kernel/symbol_map.h"
+#include "kernel/symbol_position.h"
 
 namespace graft::kernel {
 
@@ -22,6 +27,16 @@ struct KernelSymbolSources {
   std::string module_file;    // the patched module (.ko) when object is a module
   std::string module_symvers; // exports: <headers>/Module.symvers
   std::string system_map;     // vmlinux symbols: /boot/System.map-<release>
+  // vmlinux with its symbol table (linux-image-R-dbg): the STT_FILE entries
+  // tell same-named statics apart. Optional.
+  const elf::ObjectFile* vmlinux = nullptr;
+  uint64_t link_text = 0;  // link-time address of _text (vmlinux's .text): map minus KASLR
+  // The original objects of the patched files: their symbols' sizes.
+  std::vector<const elf::ObjectFile*> originals;
+  // Whether the original object's function `name` (of `file`) is the code at
+  // link-time address `address` of the running kernel (run-pre); optional.
+  std::function<bool(const std::string& name, const std::string& file, uint64_t address)> same_code;
+  std::string without_files_hint;  // what to give when only file names can tell twins apart
 };
 
 struct Binding {
@@ -58,21 +73,29 @@ class SymbolBinder {
   // The kallsyms position of a function the patch replaces (klp_func.old_sympos).
   Result<int> FunctionPosition(const std::string& name, const std::string& file) const;
 
+  // Link-time address (KASLR removed) of vmlinux's `name` at `position`
+  // (FunctionPosition's answer).
+  Result<uint64_t> LinkAddress(const std::string& name, int position) const;
+  // vmlinux's map, in kallsyms order, and its KASLR offset (map minus link-time).
+  const std::vector<MapSymbol>& vmlinux_map() const { return map_; }
+  uint64_t kaslr_offset() const { return kaslr_; }
+
   const std::string& object() const { return src_.object; }
   bool Exported(const std::string& name) const { return exports_.count(name) > 0; }
 
  private:
-  struct Definition {
-    std::string file;  // source file for locals (module symtab), "" when unknown
-    bool local = false;
-  };
-  // Position among same-named symbols of `defs`: 0 if unique; which one by file.
-  Result<int> Position(const std::string& obj, const std::string& name, const std::string& file) const;
+  // Position among same-named symbols: 0 if unique; which one by file, size, code.
+  Result<int> Position(const std::string& obj, const std::string& name, bool local, const std::string& file) const;
+  void AttributeTwins();
 
   KernelSymbolSources src_;
   std::set<std::string> exports_;
-  std::map<std::string, std::vector<Definition>> vmlinux_;  // from System.map
-  std::map<std::string, std::vector<Definition>> module_;   // from the module's symtab
+  std::vector<MapSymbol> map_;
+  uint64_t kaslr_ = 0;
+  std::map<std::string, std::vector<SymbolCandidate>> vmlinux_;  // from the map (+ vmlinux's symtab)
+  std::map<std::string, std::vector<SymbolCandidate>> module_;   // from the module's symtab
+  std::map<std::pair<std::string, std::string>, uint64_t> original_sizes_;  // (file, name) of the originals
+  std::map<std::string, std::vector<std::string>> original_locals_;         // file -> its local names, sorted
 };
 
 }  // namespace graft::kernel

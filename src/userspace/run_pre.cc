@@ -272,11 +272,17 @@ bool RunPreVerifier::VerifyReference(const Entity& e, const elf::Relocation& r, 
     default: {
       bool ambiguous = false;
       auto sym = syms_.Find(t.symbol, m_.file(), &ambiguous);
+      int64_t delta = ref.offset - r.addend - static_cast<int64_t>(t.symbol_offset);
+      if (sym && sym->value + delta == denoted) return true;
+      // Several files of one basename (vmlinux's proc.c) or none known (a
+      // kernel's symbol map): any local of that name may be the one.
+      if (t.local && (!sym || ambiguous || sym->file.empty()))
+        for (const elf::Symbol* l : syms_.Locals(t.symbol, m_.file()))
+          if (l->value + delta == denoted) return true;
       if (!sym) {
         *why = fmt::format("'{}' is not in the target's symbol table", t.symbol);
         return false;
       }
-      if (sym->value + (ref.offset - r.addend - static_cast<int64_t>(t.symbol_offset)) == denoted) return true;
       // A preemptible global of a shared library is called through its own PLT stub.
       if ((!t.local || sym->type == STT_GNU_IFUNC) && syms_.PltStub(t.symbol) == denoted) return true;
       if (ref.entity == layout_entity_ && e.kind != EntityKind::kFunction) {
