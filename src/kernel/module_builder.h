@@ -37,6 +37,7 @@ struct KernelBuildRequest {
   std::string work_dir;            // kept when given, else a temporary directory
   std::vector<std::string> ignored_functions;
   std::vector<std::string> allowed_layout_changes;  // "struct NAME" whose layout may change
+  bool replace = false;  // cumulative: the kernel replaces every live patch loaded before it
   std::function<void(const std::string&)> progress;
 };
 
@@ -49,6 +50,9 @@ struct KernelBuildSummary {
   std::vector<std::string> dropped;      // special sections left out
   std::vector<std::string> cves;
   std::vector<std::string> notes;        // e.g. objects without debug information
+  std::vector<std::string> ignored;      // changed functions left out, and why
+  std::map<std::string, std::string> callbacks;  // "pre_patch" ("mod:pre_patch" when several) -> the fix's function
+  bool replace = false;
   int orc_entries = 0;
   std::map<std::string, int> tables;     // carried entries: __ex_table, __bug_table, .altinstructions
   int klp_relocations = 0;

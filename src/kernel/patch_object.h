@@ -36,8 +36,11 @@ struct PatchObject {
 // they point to). Refuses, naming the function and section, what graft cannot
 // carry yet (static keys of modules, static calls, tracepoints).
 // `prefix` starts the global symbols of the new functions (unique per object
-// file linked into one module).
+// file linked into one module). `exports`: global symbols to define at copied
+// functions (symbol -> plan section), for the generated source to name (the
+// author's callbacks).
 Result<PatchObject> WritePatchObject(const diff::PatchPlan& plan, const SymbolBinder& binder, const std::string& path,
-                                     const std::string& prefix = "__graft_new_");
+                                     const std::string& prefix = "__graft_new_",
+                                     const std::map<std::string, uint32_t>& exports = {});
 
 }  // namespace graft::kernel
