@@ -276,5 +276,34 @@ TEST(Installed, PerReleaseDirectories) {
   EXPECT_TRUE(ListInstalled(records, "6.1.0-56-amd64").empty());
 }
 
+// Loaded at boot after the others, a cumulative patch would replace them;
+// loaded before one, it would sit under older code. Installing it takes the
+// others of its release off the boot list.
+TEST(Installed, CumulativePatchSupersedesTheOthers) {
+  testing::Scratch s;
+  s.Write("a.c", ModinfoSource({"livepatch=Y", "name=fix_a", "vermagic=6.1.0-56-amd64 SMP "}));
+  s.Write("b.c", ModinfoSource({"livepatch=Y", "name=fix_b", "vermagic=6.1.0-56-amd64 SMP "}));
+  s.Write("z.c", ModinfoSource({"livepatch=Y", "graft_replace=Y", "name=all_fixes",
+                                "vermagic=6.1.0-56-amd64 SMP "}));
+  s.Write("other.c", ModinfoSource({"livepatch=Y", "name=fix_c", "vermagic=6.1.0-57-amd64 SMP "}));
+  std::string records = s.Path("records");
+  for (const char* f : {"a", "b", "other"})
+    ASSERT_TRUE(InstallPatch(s.Compile(std::string(f) + ".c", std::string(f) + ".ko", "-c"), records).ok());
+  auto z = InstallPatch(s.Compile("z.c", "z.ko", "-c"), records);
+  ASSERT_TRUE(z.ok()) << z.error().message();
+  EXPECT_TRUE(z->replace);
+  EXPECT_EQ(z->superseded, (std::vector<std::string>{"fix_a", "fix_b"}));
+  auto listed = ListInstalled(records, "6.1.0-56-amd64");
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].name, "all_fixes");
+  EXPECT_EQ(ListInstalled(records, "6.1.0-57-amd64").size(), 1u);  // another release: untouched
+  // Installed after it, a single fix loads after the cumulative patch.
+  ASSERT_TRUE(InstallPatch(s.Compile("a.c", "a.ko", "-c"), records).ok());
+  listed = ListInstalled(records, "6.1.0-56-amd64");
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].name, "all_fixes");
+  EXPECT_EQ(listed[1].name, "fix_a");
+}
+
 }  // namespace
 }  // namespace graft::kernel
