@@ -9,6 +9,9 @@
 #     a changed function it marks GRAFT_IGNORE_FUNCTION is not replaced.
 #   notes-read-counter-v2.patch, built with --replace: a cumulative patch
 #     that takes the counters over and prints "v2".
+# And tests/kernel/cmdline-callbacks.patch, a fix to built-in code
+# (fs/proc/cmdline.c) built with --debian-source: the header reaches the
+# kernel's own compile and the callbacks land in vmlinux's klp_object.
 # In the guest: a refused pre-patch fails the load with the kernel's reason
 # and leaves nothing loaded; the callbacks run in order and what they do is
 # seen in /proc; unloading and loading again shows the counters were freed
@@ -64,9 +67,22 @@ m = json.load(sys.stdin)
 assert m["replace"] is False and m["callbacks"] == "pre_patch,post_patch,pre_unpatch,post_unpatch", m' ||
   fail "info A --json"
 
+step "graft kernel build --debian-source: callbacks on vmlinux"
+export GRAFT_CACHE=${GRAFT_CACHE:-/var/cache/graft-tests}
+kernel_kallsyms "$W/kallsyms"
+"$GRAFT" kernel build --debian-source --diff "$(dirname "$0")/../kernel/cmdline-callbacks.patch" \
+  --system-map "$W/kallsyms" --kernel-release "$KVER" -o "$W/lp_cmdline_cb.ko" --json >"$W/vm.json" 2>"$W/progress" ||
+  fail "vmlinux build: $(cat "$W/progress")"
+python3 - "$W/vm.json" <<'PY' || fail "vmlinux build summary: $(cat "$W/vm.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["object"] == "vmlinux" and s["replaced"] == ["cmdline_proc_show"], s
+assert s["callbacks"] == {"post_patch": "cmdline_fix_post_patch", "post_unpatch": "cmdline_fix_post_unpatch"}, s
+PY
+
 step "guest"
 mkdir -p "$W/root/modules"
-cp "$W/orig/graft_fixture_notes.ko" "$W/lp_notes_a.ko" "$W/lp_notes_b.ko" "$W/root/modules/"
+cp "$W/orig/graft_fixture_notes.ko" "$W/lp_notes_a.ko" "$W/lp_notes_b.ko" "$W/lp_cmdline_cb.ko" "$W/root/modules/"
 guest_init "$W/root" <<'SH'
 M=/modules
 P=/sys/module/graft_fixture_notes/parameters/note_frozen
@@ -102,6 +118,10 @@ run note_b2 cat /proc/graft_fixture_note
 run unload_b2 graft kernel unload lp_notes_b
 run note_orig3 cat /proc/graft_fixture_note
 run modules_end cat /proc/modules
+run load_vm graft kernel load $M/lp_cmdline_cb.ko
+run cmdline_vm cat /proc/cmdline
+run unload_vm graft kernel unload lp_cmdline_cb
+run cmdline_orig cat /proc/cmdline
 run dmesg dmesg
 SH
 initramfs_make "$W/root" "$W/initrd.gz"
@@ -153,6 +173,11 @@ assert ok("note_b2").strip() == "note 1: hello (read 101 times, v2)", ok("note_b
 ok("unload_b2")
 assert ok("note_orig3").strip() == orig, ok("note_orig3")
 assert "lp_notes" not in ok("modules_end"), ok("modules_end")
+# Built-in code: the callbacks of vmlinux's klp_object.
+ok("load_vm")
+assert ok("cmdline_vm").startswith("console=ttyS0") and ok("cmdline_vm").strip().endswith(" graft.fixed"), ok("cmdline_vm")
+ok("unload_vm")
+assert ok("cmdline_orig").startswith("console=ttyS0") and "graft.fixed" not in ok("cmdline_orig"), ok("cmdline_orig")
 # The callbacks ran, in order, and nothing warned.
 d = ok("dmesg")
 seq = re.findall(r"graft_fixture_notes fix(?: v2)?: (pre_patch|post_patch|pre_unpatch|post_unpatch)", d)
@@ -161,6 +186,7 @@ assert seq == ["pre_patch", "post_patch", "pre_unpatch", "post_unpatch",   # A, 
                "pre_patch", "post_patch", "post_patch", "post_unpatch"], seq  # the same, A kept
 assert "the note is frozen, not patching" in d, d
 assert "took over a counter at 101" in d, d
+assert re.findall(r"graft cmdline fix: (\S+) for (\S+)", d) == [("post_patch", "vmlinux"), ("post_unpatch", "vmlinux")], d
 for bad in ("WARNING", "Duplicate shadow", "BUG", "Oops", "unable to handle"):
     assert bad not in d, (bad, d)
 print(f"guest checks passed ({len(g.runs)} commands)")
