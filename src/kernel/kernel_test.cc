@@ -287,9 +287,12 @@ TEST(Installed, CumulativePatchSupersedesTheOthers) {
                                 "vermagic=6.1.0-56-amd64 SMP "}));
   s.Write("other.c", ModinfoSource({"livepatch=Y", "name=fix_c", "vermagic=6.1.0-57-amd64 SMP "}));
   std::string records = s.Path("records");
+  LoadOptions unsigned_ok;
+  unsigned_ok.allow_unsigned = true;  // signing is tested above
+  unsigned_ok.trust_store = s.Path("keys");
   for (const char* f : {"a", "b", "other"})
-    ASSERT_TRUE(InstallPatch(s.Compile(std::string(f) + ".c", std::string(f) + ".ko", "-c"), records).ok());
-  auto z = InstallPatch(s.Compile("z.c", "z.ko", "-c"), records);
+    ASSERT_TRUE(InstallPatch(s.Compile(std::string(f) + ".c", std::string(f) + ".ko", "-c"), records, unsigned_ok).ok());
+  auto z = InstallPatch(s.Compile("z.c", "z.ko", "-c"), records, unsigned_ok);
   ASSERT_TRUE(z.ok()) << z.error().message();
   EXPECT_TRUE(z->replace);
   EXPECT_EQ(z->superseded, (std::vector<std::string>{"fix_a", "fix_b"}));
@@ -298,7 +301,7 @@ TEST(Installed, CumulativePatchSupersedesTheOthers) {
   EXPECT_EQ(listed[0].name, "all_fixes");
   EXPECT_EQ(ListInstalled(records, "6.1.0-57-amd64").size(), 1u);  // another release: untouched
   // Installed after it, a single fix loads after the cumulative patch.
-  ASSERT_TRUE(InstallPatch(s.Compile("a.c", "a.ko", "-c"), records).ok());
+  ASSERT_TRUE(InstallPatch(s.Compile("a.c", "a.ko", "-c"), records, unsigned_ok).ok());
   listed = ListInstalled(records, "6.1.0-56-amd64");
   ASSERT_EQ(listed.size(), 2u);
   EXPECT_EQ(listed[0].name, "all_fixes");
