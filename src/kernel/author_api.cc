@@ -135,7 +135,12 @@ Result<AuthorDeclarations> ReadAuthorDeclarations(const std::vector<const elf::O
           return Err("{}: a record in {} does not name a function of this file; GRAFT_* macros take the name "
                      "of a function defined in the fixed file", o->path(), sec.name);
         if (!callback) {
-          if (ignored.insert(fn->name).second) d.ignored_functions.push_back(fn->name);
+          // Every name of it: module_init() makes init_module an alias, and
+          // the diff may know the function by either.
+          for (const elf::Symbol& alias : o->symbols())
+            if (alias.type == STT_FUNC && alias.shndx == fn->shndx && alias.value == fn->value &&
+                ignored.insert(alias.name).second)
+              d.ignored_functions.push_back(alias.name);
           continue;
         }
         auto [it, fresh] = d.callbacks.emplace(kind, fn->name);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "base/testing.h"
 
 namespace graft::kernel {
@@ -39,6 +41,19 @@ TEST(AuthorApi, CallbacksAndIgnoredFunctionsAreReadFromTheFixedObject) {
       {"pre_patch", "check"}, {"post_patch", "attach"}, {"pre_unpatch", "detach"}, {"post_unpatch", "detach"}};
   EXPECT_EQ(d->callbacks, want);
   EXPECT_EQ(d->ignored_functions, std::vector<std::string>{"caller"});
+}
+
+TEST(AuthorApi, AnIgnoredFunctionIsIgnoredByEveryName) {
+  // module_init(fn) makes init_module an alias of fn.
+  Scratch s;
+  auto d = Declared(s,
+                    "static int note_init(void) { return 0; }\n"
+                    "int init_module(void) __attribute__((alias(\"note_init\")));\n"
+                    "GRAFT_IGNORE_FUNCTION(note_init);\n");
+  ASSERT_TRUE(d.ok()) << d.error().message();
+  std::vector<std::string> names = d->ignored_functions;
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"init_module", "note_init"}));
 }
 
 TEST(AuthorApi, RefusesTwoCallbacksOfOneKind) {

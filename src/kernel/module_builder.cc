@@ -123,6 +123,24 @@ Result<std::map<std::string, uint32_t>> CallbackSections(const diff::PatchPlan& 
   return out;
 }
 
+// Init and exit code runs once, when the kernel boots or the module loads
+// or goes: it has run already (a module loaded later runs its own copy), and
+// the kernel frees it, so a live patch cannot redirect it.
+Status RefuseInitCode(const diff::PatchPlan& plan, const std::string& object) {
+  for (const diff::PlanFunction& f : plan.replaced) {
+    const diff::ObjectModel& m = *plan.originals[f.pair];
+    if (f.orig_entity < 0) continue;
+    const std::string& section = m.SectionOf(m.entities()[f.orig_entity]).name;
+    if (section.starts_with(".init.") || section.starts_with(".exit."))
+      return Err("{}: function {} of {} changed, but it is {} code ({}), which ran when {} started and is not "
+                 "kept: a live patch cannot replace it. If the fix does not need it (it changed only as a side "
+                 "effect), mark it GRAFT_IGNORE_FUNCTION({}) in the fixed file (<graft/livepatch.h>)",
+                 m.object().path(), f.name, object, section.starts_with(".init.") ? "init" : "exit", section,
+                 object == "vmlinux" ? "the kernel" : "the module", f.name);
+  }
+  return OkStatus();
+}
+
 std::string Shell(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -262,6 +280,7 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
                  diff::MakePatchPlan(pairs, *arch, {req.ignored_functions.begin(), req.ignored_functions.end()},
                                      {author.ignored_functions.begin(), author.ignored_functions.end()}));
     GRAFT_ASSIGN(auto callback_sections, CallbackSections(plan, author));
+    GRAFT_TRY(RefuseInitCode(plan, t.object));
     if (plan.replaced.empty() && author.callbacks.empty()) {
       if (several) {
         say(fmt::format("no function of {} differs: it gets no klp_object", t.object));

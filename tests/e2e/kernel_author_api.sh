@@ -67,6 +67,34 @@ m = json.load(sys.stdin)
 assert m["replace"] is False and m["callbacks"] == "pre_patch,post_patch,pre_unpatch,post_unpatch", m' ||
   fail "info A --json"
 
+step "init code: refused, unless the fix marks it GRAFT_IGNORE_FUNCTION"
+# A fix that also changes what note_init (module_init: alias init_module)
+# sets up: that code ran when the module loaded and is gone.
+mkdir -p "$W/init" "$W/init_ignored"
+sed 's/the_note->id = 1;/the_note->id = 2;/; s/"note %d: %s\\n"/"note #%d: %s\\n"/' "$FIX/graft_fixture_notes.c" \
+  >"$W/init/graft_fixture_notes.c"
+grep -q 'id = 2' "$W/init/graft_fixture_notes.c" && grep -q 'note #%d' "$W/init/graft_fixture_notes.c" ||
+  fail "init variant: $(grep -n 'id =\|seq_printf' "$W/init/graft_fixture_notes.c")"
+{ cat "$W/init/graft_fixture_notes.c"; printf '#include <graft/livepatch.h>\nGRAFT_IGNORE_FUNCTION(note_init);\n'; } \
+  >"$W/init_ignored/graft_fixture_notes.c"
+for d in init init_ignored; do
+  cp "$FIX/Kbuild" "$W/$d/"
+  make -s -C "/usr/src/linux-headers-$KVER" M="$W/$d" KCFLAGS="$INC" modules >"$W/$d/build.log" 2>&1 ||
+    fail "building $d: $(tail -20 "$W/$d/build.log")"
+done
+if build --patched "$W/init/graft_fixture_notes.o" -o "$W/x.ko" >/dev/null 2>"$W/err"; then
+  fail "a fix changing init code was built"
+fi
+grep -q "function init_module of graft_fixture_notes changed, but it is init code (.init.text)" "$W/err" &&
+  grep -q "GRAFT_IGNORE_FUNCTION(init_module)" "$W/err" || fail "init refusal: $(cat "$W/err")"
+build --patched "$W/init_ignored/graft_fixture_notes.o" -o "$W/x.ko" >"$W/init.json" ||
+  fail "GRAFT_IGNORE_FUNCTION(note_init) did not leave it out"
+python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["replaced"] == ["note_show"] and s["ignored"] == ["init_module (marked in the source)"], s' "$W/init.json" ||
+  fail "init ignored: $(cat "$W/init.json")"
+
 step "graft kernel build --debian-source: callbacks on vmlinux"
 export GRAFT_CACHE=${GRAFT_CACHE:-/var/cache/graft-tests}
 kernel_kallsyms "$W/kallsyms"
