@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "kernel/author_api.h"
 #include "kernel/debian_source.h"
 #include "kernel/installed.h"
 #include "kernel/live_state.h"
@@ -32,7 +33,8 @@ json KernelStatusJson(const kernel::KernelStatus& st) {
     patches.push_back({{"id", p.name}, {"where", "kernel"}, {"state", p.State()}, {"enabled", p.enabled},
                        {"transition", p.transition}, {"replace", p.replace}, {"cves", p.cves},
                        {"cves_from", p.cves_from}, {"module", p.module_path}, {"loaded_by_graft", p.loaded_by_graft},
-                       {"loaded_at", p.loaded_at}, {"objects", objects}});
+                       {"loaded_at", p.loaded_at}, {"objects", objects}, {"replaced", p.replaced},
+                       {"replaced_by", p.replaced_by}});
   }
   json installed = json::array();
   for (const auto& i : st.installed) installed.push_back({{"id", i.name}, {"module", i.path}, {"loaded", i.loaded}});
@@ -53,7 +55,8 @@ json ModuleJson(const kernel::ModuleInfo& m) {
     }
   }
   return {{"path", m.path}, {"name", m.name}, {"livepatch", m.livepatch}, {"kernel_release", m.KernelRelease()},
-          {"vermagic", m.vermagic}, {"description", m.description}, {"cves", m.cves}, {"modinfo", fields}};
+          {"vermagic", m.vermagic}, {"description", m.description}, {"cves", m.cves}, {"replace", m.replace},
+          {"callbacks", m.callbacks}, {"modinfo", fields}};
 }
 
 void PrintStatus(const kernel::KernelStatus& st) {
@@ -71,7 +74,11 @@ void PrintStatus(const kernel::KernelStatus& st) {
     for (const auto& o : p.objects)
       for (const auto& f : o.functions) fns += (fns.empty() ? "" : " ") + o.name + ":" + f.name;
     std::string cves = p.cves.empty() ? "-" : fmt::format("{}", fmt::join(p.cves, ","));
+    if (!p.replaced_by.empty()) fns = "(replaced by " + p.replaced_by + "; module still loaded: graft kernel unload " + p.name + ")";
     fmt::print("{:<24} {:<11} {:<28} {}\n", p.name, p.State(), cves, fns.empty() ? "-" : fns);
+    if (p.replace)
+      fmt::print("{:<24} cumulative{}\n", "",
+                 p.replaced.empty() ? "" : fmt::format(", replaced {} when loaded", fmt::join(p.replaced, ", ")));
   }
 }
 
@@ -124,6 +131,8 @@ void RegisterKernelCommands(CLI::App& app) {
     cmd->add_option("-o,--output", req->output, "The live patch module to write (.ko)")->required();
     cmd->add_option("--work-dir", req->work_dir, "Keep the kbuild directory here (generated klp_patch source, objects, log)");
     cmd->add_option("--ignore-function", req->ignored_functions, "Leave out a function changed only in constants");
+    cmd->add_flag("--replace", req->replace,
+                  "Cumulative patch: loading it atomically replaces every live patch loaded before (klp_patch.replace)");
     cmd->add_option("--allow-layout-change", req->allowed_layout_changes,
                     "Accept a changed layout of this type ('struct NAME'): no object of it outlives the patch");
     cmd->add_flag("--json", *as_json, "Machine-readable summary");
@@ -147,6 +156,9 @@ void RegisterKernelCommands(CLI::App& app) {
         "code that runs: the module file, or for vmlinux the boot image (--image, decompressed\n"
         "once). Statics whose name vmlinux has several times get their position from vmlinux's\n"
         "file names (--vmlinux, --fetch-vmlinux: linux-image-RELEASE-dbg), sizes and code.\n"
+        "The fix may #include <graft/livepatch.h> (graft adds it to both compiles; for your own\n"
+        "compiles `graft kernel header --dir DIR` writes it): GRAFT_PRE_PATCH(fn) and the other\n"
+        "callbacks, GRAFT_IGNORE_FUNCTION(fn), and typed shadow-variable helpers (docs/kernel.md).\n"
         "Example:\n"
         "  graft kernel build --debian-source --diff fix.patch -o livepatch_fix.ko\n"
         "  graft kernel build --source /usr/src/linux-source-6.1 --diff fix.patch \\\n"
@@ -190,7 +202,8 @@ void RegisterKernelCommands(CLI::App& app) {
                                 {"object", s.object}, {"replaced", s.replaced}, {"added", s.added},
                                 {"klp_symbols", s.klp_symbols}, {"klp_relocations", s.klp_relocations},
                                 {"orc_entries", s.orc_entries}, {"tables", s.tables}, {"dropped", s.dropped},
-                                {"cves", s.cves}, {"notes", s.notes}, {"run_pre", s.run_pre},
+                                {"cves", s.cves}, {"notes", s.notes}, {"run_pre", s.run_pre}, {"ignored", s.ignored},
+                                {"callbacks", s.callbacks}, {"replace", s.replace},
                                 {"seconds", s.seconds}}
                                .dump(2));
         return;
@@ -198,6 +211,9 @@ void RegisterKernelCommands(CLI::App& app) {
       fmt::print("built {} for kernel {} ({:.1f} s): replaces {} in {}\n", s.output, s.kernel_release, s.seconds,
                  fmt::join(s.replaced, ", "), s.object);
       if (!s.added.empty()) fmt::print("  new functions: {}\n", fmt::join(s.added, ", "));
+      for (const auto& [kind, fn] : s.callbacks) fmt::print("  {} callback: {}\n", kind, fn);
+      if (!s.ignored.empty()) fmt::print("  left as they are: {}\n", fmt::join(s.ignored, ", "));
+      if (s.replace) fmt::print("  cumulative: replaces every live patch loaded before it\n");
       if (!s.klp_symbols.empty())
         fmt::print("  resolved by the kernel at load ({} relocations): {}\n", s.klp_relocations,
                    fmt::join(s.klp_symbols, ", "));
@@ -217,7 +233,8 @@ void RegisterKernelCommands(CLI::App& app) {
     cmd->add_flag("--json", *as_json, "Machine-readable output (graft scan --live-patches reads it)");
     cmd->footer(
         "STATE is active (every task switched), patching or unpatching (a transition is\n"
-        "running), or disabled. CVEs come from graft's record, else the module's 'cves'\n"
+        "running), disabled, or replaced (a cumulative patch took over and the module is still\n"
+        "loaded). A cumulative patch lists the patches it replaced. CVEs come from graft's record, else the module's 'cves'\n"
         "parameter, else the cve= tags of the module file.\n"
         "Examples:\n"
         "  graft kernel status\n"
@@ -241,7 +258,13 @@ void RegisterKernelCommands(CLI::App& app) {
     cmd->add_flag("--json", *as_json, "Machine-readable output");
     cmd->add_flag("-q,--quiet", *quiet, "No progress lines");
     auto allow_unsigned = AddAllowUnsigned(cmd);
+    auto keep_replaced = std::make_shared<bool>(false);
+    cmd->add_flag("--keep-replaced", *keep_replaced,
+                  "A cumulative patch: leave the modules of the patches it replaced loaded (default: removed)");
     cmd->footer(
+        "A cumulative patch (built with --replace) replaces every live patch loaded before it: when\n"
+        "its transition has finished the kernel has disabled them, and graft removes their modules\n"
+        "(--keep-replaced leaves them; status shows them as replaced).\n"
         "Refused before the kernel sees it: a module that is not signed (MODULE.ko.sig, graft sign)\n"
         "by a key of the trust store ($GRAFT_KEYS_DIR, default /etc/graft/keys) or was changed after\n"
         "signing; a module without livepatch=Y, one built for another\n"
@@ -257,6 +280,7 @@ void RegisterKernelCommands(CLI::App& app) {
       opt.timeout_seconds = *timeout;
       opt.records_dir = *records;
       opt.allow_unsigned = UnsignedAllowed(*allow_unsigned);
+      opt.keep_replaced = *keep_replaced;
       if (!*quiet)
         opt.progress = [](const std::string& name, double t) {
           fmt::print(stderr, "graft: {}: transition running for {:.0f} s (tasks still to switch)\n", name, t);
@@ -264,12 +288,18 @@ void RegisterKernelCommands(CLI::App& app) {
       auto r = Check(kernel::LoadLivePatch(*path, opt));
       if (*as_json) {
         fmt::print("{}\n", json{{"loaded", r.module.name}, {"cves", r.module.cves},
-                                {"transition_seconds", r.transition_seconds}}
+                                {"transition_seconds", r.transition_seconds}, {"replace", r.module.replace},
+                                {"replaced", r.replaced}, {"left_loaded", r.left_loaded}, {"notes", r.notes}}
                                .dump(2));
       } else {
         fmt::print("loaded {} ({}) into kernel {}: every task switched in {:.2f} s\n", r.module.name,
                    r.module.cves.empty() ? "no CVEs declared" : fmt::format("{}", fmt::join(r.module.cves, ", ")),
                    r.module.KernelRelease(), r.transition_seconds);
+        if (!r.replaced.empty())
+          fmt::print("replaced {} (disabled by the kernel; {})\n", fmt::join(r.replaced, ", "),
+                     r.left_loaded.empty() ? "modules removed"
+                                           : fmt::format("still loaded: {}", fmt::join(r.left_loaded, ", ")));
+        for (const auto& n : r.notes) fmt::print("note: {}\n", n);
       }
     });
   }
@@ -288,7 +318,10 @@ void RegisterKernelCommands(CLI::App& app) {
       opt.records_dir = *records;
       auto r = Check(kernel::UnloadLivePatch(*name, opt));
       if (*as_json)
-        fmt::print("{}\n", json{{"unloaded", r.name}, {"transition_seconds", r.transition_seconds}}.dump(2));
+        fmt::print("{}\n", json{{"unloaded", r.name}, {"transition_seconds", r.transition_seconds},
+                                {"replaced_by", r.replaced_by}}.dump(2));
+      else if (!r.replaced_by.empty())
+        fmt::print("removed {}: {} had replaced it, the module patched nothing any more\n", r.name, r.replaced_by);
       else
         fmt::print("unloaded {}: every task back on the original functions in {:.2f} s\n", r.name,
                    r.transition_seconds);
@@ -312,6 +345,8 @@ void RegisterKernelCommands(CLI::App& app) {
       opt.allow_unsigned = UnsignedAllowed(*allow_unsigned);
       auto p = Check(kernel::InstallPatch(*path, *records, opt));
       fmt::print("installed {} for kernel {}: {}\n", p.name, p.release, p.path);
+      if (!p.superseded.empty())
+        fmt::print("uninstalled {} (the cumulative {} replaces them)\n", fmt::join(p.superseded, ", "), p.name);
       if (!*no_service) {
         std::error_code ec;
         std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
@@ -364,6 +399,23 @@ void RegisterKernelCommands(CLI::App& app) {
     });
   }
   {
+    auto* cmd = group->add_subcommand("header", "Write <graft/livepatch.h>, the header kernel fixes include (callbacks, ...)");
+    auto dir = std::make_shared<std::string>();
+    cmd->add_option("--dir", *dir, "Write DIR/graft/livepatch.h and print the -I flag (default: print the header)");
+    cmd->footer(
+        "graft kernel build --source/--debian-source adds the header to the fix's compile itself;\n"
+        "this is for objects you compile yourself (--orig/--patched):\n"
+        "  make -C /usr/src/linux-headers-$(uname -r) M=$PWD/fixed \\\n"
+        "       KCFLAGS=\"-ffunction-sections -fdata-sections $(graft kernel header --dir /tmp/gh)\" drv.o");
+    cmd->callback([=] {
+      if (dir->empty()) {
+        fmt::print("{}", kernel::AuthorApiHeader());
+        return;
+      }
+      fmt::print("{}\n", Check(kernel::WriteAuthorApiHeader(*dir)));
+    });
+  }
+  {
     auto* cmd = group->add_subcommand("info", "Show what a live patch module declares and whether it fits this kernel");
     auto path = std::make_shared<std::string>();
     auto as_json = std::make_shared<bool>(false);
@@ -382,6 +434,8 @@ void RegisterKernelCommands(CLI::App& app) {
       }
       fmt::print("name         {}\n", m.name);
       fmt::print("livepatch    {}\n", m.livepatch ? "yes" : "no");
+      fmt::print("cumulative   {}\n", m.replace ? "yes (replaces every live patch loaded before it)" : "no");
+      if (!m.callbacks.empty()) fmt::print("callbacks    {}\n", m.callbacks);
       fmt::print("kernel       {}\n", m.KernelRelease());
       fmt::print("cves         {}\n", m.cves.empty() ? "-" : fmt::format("{}", fmt::join(m.cves, ", ")));
       if (!m.description.empty()) fmt::print("description  {}\n", m.description);

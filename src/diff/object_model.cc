@@ -156,9 +156,24 @@ Status ObjectModel::Load() {
   std::map<std::string, int> stripped_count;
   for (Entity& e : entities_)
     if (e.local && !e.symbol.empty()) stripped_count[StripNumericSuffix(e.symbol)]++;
+  // Small read-only constants that share a name (__func__.12, __func__.13:
+  // one per fortified string call in the kernel) are told apart by what
+  // they hold, so that a fix adding a static anywhere in the file does not
+  // turn them, and every function using them, into new code.
+  auto content_key = [&](const Entity& e) -> std::string {
+    if (e.kind != EntityKind::kConstant || !e.local || e.symbol.empty() || e.symbol_offset != 0) return "";
+    const elf::Section& sec = SectionOf(e);
+    if (sec.nobits() || sec.size > 64 || !RelocsOf(e).empty()) return "";
+    return StripNumericSuffix(e.symbol) + "{" + elf::HexBytes(sec.data) + "}";
+  };
+  std::map<std::string, int> content_count;
+  for (const Entity& e : entities_)
+    if (std::string k = content_key(e); !k.empty()) content_count[k]++;
   for (Entity& e : entities_) {
     if (e.local && !e.symbol.empty() && stripped_count[StripNumericSuffix(e.symbol)] == 1)
       e.key = StripNumericSuffix(e.symbol);
+    else if (std::string k = content_key(e); !k.empty() && content_count[k] == 1)
+      e.key = k;
     if (e.kind == EntityKind::kStrings || e.kind == EntityKind::kAnonymous) e.key = "[" + e.key + "]";
   }
   for (size_t i = 0; i < entities_.size(); i++) {

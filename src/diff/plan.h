@@ -84,8 +84,12 @@ struct ObjectPair {
 // naming the symbol, object and reason, whatever cannot be patched safely.
 // `ignore` names functions the operator leaves out because only constants
 // (line numbers) changed in them; one that changed otherwise is refused.
+// `ignore_any` names functions the fix's author marked to keep their
+// original code whatever changed in them (a kernel fix's
+// GRAFT_IGNORE_FUNCTION: changed only through an inlined callee).
 // The plan does not depend on the order of `pairs` (they are taken by path).
 Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch::Arch& arch,
-                                const std::set<std::string>& ignore = {});
+                                const std::set<std::string>& ignore = {},
+                                const std::set<std::string>& ignore_any = {});
 
 }  // namespace graft::diff

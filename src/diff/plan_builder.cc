@@ -28,8 +28,9 @@ struct PairState {
 
 class PlanBuilder {
  public:
-  PlanBuilder(PatchPlan& plan, const arch::Arch& arch, const std::set<std::string>& ignore)
-      : plan_(plan), arch_(arch), ignore_(ignore) {}
+  PlanBuilder(PatchPlan& plan, const arch::Arch& arch, const std::set<std::string>& ignore,
+              const std::set<std::string>& ignore_any)
+      : plan_(plan), arch_(arch), ignore_(ignore), ignore_any_(ignore_any) {}
 
   Status Diff(size_t pair_index);
   Status Close();
@@ -52,6 +53,7 @@ class PlanBuilder {
   PatchPlan& plan_;
   const arch::Arch& arch_;
   const std::set<std::string>& ignore_;
+  const std::set<std::string>& ignore_any_;
   std::vector<std::pair<size_t, int>> work_;
 };
 
@@ -155,6 +157,11 @@ Status PlanBuilder::Diff(size_t p) {
   auto constants = [&](int i) { return ConstantOnlyChanges(o, st.counterpart.at(i), n, i); };
   for (auto it = st.changed.begin(); it != st.changed.end();) {
     const Entity& e = n.entities()[*it];
+    if (ignore_any_.count(e.symbol)) {
+      plan_.ignored.push_back(fmt::format("{} (marked in the source)", e.symbol));
+      it = st.changed.erase(it);
+      continue;
+    }
     if (!ignore_.count(e.symbol)) {
       ++it;
       continue;
@@ -395,7 +402,7 @@ Status PlanBuilder::CarryUnwindTables() {
 }  // namespace
 
 Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch::Arch& arch,
-                                const std::set<std::string>& ignore) {
+                                const std::set<std::string>& ignore, const std::set<std::string>& ignore_any) {
   // Callers pass the objects in the order a parallel build happened to
   // compile them; by path, the plan (the functions `graft build` lists, the
   // bundle's layout) is the same for every build of the same fix.
@@ -404,7 +411,7 @@ Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch
     return std::tie(x.patched->path(), x.original->path()) < std::tie(y.patched->path(), y.original->path());
   });
   PatchPlan plan;
-  PlanBuilder b(plan, arch, ignore);
+  PlanBuilder b(plan, arch, ignore, ignore_any);
   for (const ObjectPair& op : sorted) {
     GRAFT_ASSIGN(auto o, ObjectModel::Build(*op.original, arch));
     GRAFT_ASSIGN(auto n, ObjectModel::Build(*op.patched, arch));

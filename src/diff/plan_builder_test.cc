@@ -130,6 +130,44 @@ TEST(PlanBuilder, InlinedStaticChangeReplacesItsCallers) {
   EXPECT_EQ(Replaced(*d.plan), std::vector<std::string>{"api"});
 }
 
+TEST(PlanBuilder, FunctionsTheAuthorMarkedKeepTheirOriginalCode) {
+  // A kernel fix's GRAFT_IGNORE_FUNCTION: `api` changed only because the
+  // inlined `scale` did, and the author wants it left alone, whatever changed.
+  Scratch s;
+  std::string before = "static int scale(int x) { return x * 2; }\nint api(int x) { return scale(x) + 1; }\nint other(int x) { return x - 1; }\n";
+  std::string after = "static int scale(int x) { return x * 3; }\nint api(int x) { return scale(x) + 1; }\nint other(int x) { return x - 2; }\n";
+  s.Write("unit.c", before);
+  s.Compile("unit.c", "orig.o", kObjectFlags);
+  s.Write("unit.c", after);
+  s.Compile("unit.c", "patched.o", kObjectFlags);
+  auto orig = elf::ObjectFile::Open(s.Path("orig.o")).value();
+  auto patched = elf::ObjectFile::Open(s.Path("patched.o")).value();
+  auto plan = MakePatchPlan({{orig.get(), patched.get()}}, arch::HostArch(), {}, {"api"});
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  EXPECT_EQ(Replaced(*plan), std::vector<std::string>{"other"});
+  EXPECT_EQ(plan->ignored, std::vector<std::string>{"api (marked in the source)"});
+}
+
+TEST(PlanBuilder, SameNamedConstantsAreMatchedByContentAcrossRenumbering) {
+  // Like the kernel's __func__.12/__func__.13 of fortified string calls: a
+  // fix adding one more renumbers them all, yet f1 and f2 did not change.
+  Scratch s;
+  std::string before =
+      "__attribute__((noinline)) const char *f1(void) { static const char name[] = \"first\"; return name; }\n"
+      "__attribute__((noinline)) const char *f2(void) { static const char name[] = \"second\"; return name; }\n";
+  std::string after =
+      "__attribute__((noinline)) const char *f0(void) { static const char name[] = \"zero\"; return name; }\n" + before;
+  auto d = Diff(s, before, after);
+  ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+  EXPECT_EQ(Replaced(*d.plan), std::vector<std::string>{});
+  EXPECT_EQ(d.plan->added, std::vector<std::string>{"f0"});
+  // A changed value still changes the function reading it.
+  Scratch s2;
+  auto changed = Diff(s2, before, Edited(before, "\"second\"", "\"Second\""));
+  ASSERT_TRUE(changed.plan.ok()) << changed.plan.error().message();
+  EXPECT_EQ(Replaced(*changed.plan), std::vector<std::string>{"f2"});
+}
+
 TEST(PlanBuilder, StaticLocalsAreMatchedAcrossRenumbering) {
   // In the fix a second static local appears first, so GCC renumbers them;
   // the old `count` must still be bound to the original object's name.

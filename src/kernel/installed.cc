@@ -38,7 +38,14 @@ Result<InstalledPatch> InstallPatch(const std::string& module, const std::string
   fs::copy_file(module, tmp, fs::copy_options::overwrite_existing, ec);
   if (!ec) fs::rename(tmp, path, ec);
   if (ec) return Err("cannot install {} as {}: {}", module, path, ec.message());
-  return InstalledPatch{m.name, m.KernelRelease(), path, m.cves};
+  InstalledPatch out{m.name, m.KernelRelease(), path, m.cves, m.replace, {}};
+  if (m.replace)
+    for (const auto& other : ListInstalled(records_dir, m.KernelRelease()))
+      if (other.name != m.name && fs::remove(other.path, ec)) {
+        fs::remove(other.path + ".sig", ec);
+        out.superseded.push_back(other.name);
+      }
+  return out;
 }
 
 Status UninstallPatch(const std::string& name, const std::string& release, const std::string& records_dir) {
@@ -57,9 +64,10 @@ std::vector<InstalledPatch> ListInstalled(const std::string& records_dir, const 
     if (e.path().extension() != ".ko") continue;
     auto m = ReadModuleInfo(e.path().string());
     if (!m.ok()) continue;
-    out.push_back({m->name, release, e.path().string(), m->cves});
+    out.push_back({m->name, release, e.path().string(), m->cves, m->replace, {}});
   }
-  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  // Cumulative patches first: one loaded after others would replace them.
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.replace != b.replace ? a.replace : a.name < b.name; });
   return out;
 }
 

@@ -16,6 +16,8 @@ namespace graft::kernel {
 struct InstalledPatch {
   std::string name, release, path;
   std::vector<std::string> cves;
+  bool replace = false;                // cumulative
+  std::vector<std::string> superseded;  // installed patches a cumulative one took off the boot list
 };
 
 std::string InstalledDir(const std::string& records_dir, const std::string& release);
@@ -23,6 +25,9 @@ std::string InstalledDir(const std::string& records_dir, const std::string& rele
 // Checks the module (a live patch; its release from vermagic) and copies it in.
 // Verifies the module's signature under `opt`'s policy first and installs
 // its FILE.sig with it (load-installed checks it again at every boot).
+// A cumulative patch supersedes the others installed for its release: at boot
+// it would replace them anyway, and loaded before one of them it would be
+// stacked under older code.
 Result<InstalledPatch> InstallPatch(const std::string& module, const std::string& records_dir,
                                     const LoadOptions& opt);
 Status UninstallPatch(const std::string& name, const std::string& release, const std::string& records_dir);

@@ -133,7 +133,13 @@ TEST(KernelStatus, ReadsSysfs) {
 
 TEST(KernelStatus, RecordComesFirst) {
   FakeKernel k;
-  ASSERT_TRUE(WriteRecord(k.records, {"fix_a", "/lib/fix_a.ko", "6.1.0-56-amd64 ", {"CVE-2024-0001"}, "2026-01-01T00:00:00Z"}).ok());
+  PatchRecord r;
+  r.name = "fix_a";
+  r.module_path = "/lib/fix_a.ko";
+  r.vermagic = "6.1.0-56-amd64 ";
+  r.cves = {"CVE-2024-0001"};
+  r.loaded_at = "2026-01-01T00:00:00Z";
+  ASSERT_TRUE(WriteRecord(k.records, r).ok());
   auto st = ReadKernelStatus(k.sys, k.proc, k.records);
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->patches[0].cves, std::vector<std::string>{"CVE-2024-0001"});
@@ -142,6 +148,48 @@ TEST(KernelStatus, RecordComesFirst) {
   EXPECT_EQ(st->patches[0].module_path, "/lib/fix_a.ko");
   RemoveRecord(k.records, "fix_a");
   EXPECT_FALSE(ReadRecord(k.records, "fix_a").has_value());
+}
+
+// A cumulative patch (fix_a, as graft recorded its load) replaced old_fix,
+// whose module was kept: sysfs no longer lists old_fix as a live patch.
+TEST(KernelStatus, ReplacedPatchesAndWhoReplacedThem) {
+  FakeKernel k;
+  PatchRecord a;
+  a.name = "fix_a";
+  a.replace = true;
+  a.replaced = {"old_fix", "gone_fix"};
+  ASSERT_TRUE(WriteRecord(k.records, a).ok());
+  PatchRecord old;
+  old.name = "old_fix";
+  old.module_path = "/lib/old_fix.ko";
+  old.cves = {"CVE-2023-0001"};
+  old.replaced_by = "fix_a";
+  ASSERT_TRUE(WriteRecord(k.records, old).ok());
+  PatchRecord gone = old;  // its module was removed: not listed
+  gone.name = "gone_fix";
+  ASSERT_TRUE(WriteRecord(k.records, gone).ok());
+  fs::create_directories(k.sys / "module/old_fix");
+  auto st = ReadKernelStatus(k.sys, k.proc, k.records);
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  ASSERT_EQ(st->patches.size(), 3u);
+  EXPECT_EQ(st->patches[0].name, "fix_a");
+  EXPECT_TRUE(st->patches[0].replace);
+  EXPECT_EQ(st->patches[0].replaced, (std::vector<std::string>{"old_fix", "gone_fix"}));
+  EXPECT_EQ(st->patches[0].State(), "active");
+  EXPECT_EQ(st->patches[2].name, "old_fix");
+  EXPECT_EQ(st->patches[2].State(), "replaced");
+  EXPECT_EQ(st->patches[2].replaced_by, "fix_a");
+  EXPECT_EQ(st->patches[2].cves, std::vector<std::string>{"CVE-2023-0001"});
+}
+
+TEST(ModuleInfo, CumulativeAndCallbackTags) {
+  testing::Scratch s;
+  s.Write("lp.c", ModinfoSource({"livepatch=Y", "graft_replace=Y", "graft_callbacks=pre_patch,post_unpatch",
+                                 "vermagic=6.1.0-56-amd64 SMP "}));
+  auto m = ReadModuleInfo(s.Compile("lp.c", "lp.ko", "-c"));
+  ASSERT_TRUE(m.ok()) << m.error().message();
+  EXPECT_TRUE(m->replace);
+  EXPECT_EQ(m->callbacks, "pre_patch,post_unpatch");
 }
 
 TEST(KernelStatus, NoLivepatchSupport) {
@@ -226,6 +274,38 @@ TEST(Installed, PerReleaseDirectories) {
   EXPECT_TRUE(UninstallPatch("fix_a", "6.1.0-56-amd64", records).ok());
   EXPECT_FALSE(UninstallPatch("fix_a", "6.1.0-56-amd64", records).ok());
   EXPECT_TRUE(ListInstalled(records, "6.1.0-56-amd64").empty());
+}
+
+// Loaded at boot after the others, a cumulative patch would replace them;
+// loaded before one, it would sit under older code. Installing it takes the
+// others of its release off the boot list.
+TEST(Installed, CumulativePatchSupersedesTheOthers) {
+  testing::Scratch s;
+  s.Write("a.c", ModinfoSource({"livepatch=Y", "name=fix_a", "vermagic=6.1.0-56-amd64 SMP "}));
+  s.Write("b.c", ModinfoSource({"livepatch=Y", "name=fix_b", "vermagic=6.1.0-56-amd64 SMP "}));
+  s.Write("z.c", ModinfoSource({"livepatch=Y", "graft_replace=Y", "name=all_fixes",
+                                "vermagic=6.1.0-56-amd64 SMP "}));
+  s.Write("other.c", ModinfoSource({"livepatch=Y", "name=fix_c", "vermagic=6.1.0-57-amd64 SMP "}));
+  std::string records = s.Path("records");
+  LoadOptions unsigned_ok;
+  unsigned_ok.allow_unsigned = true;  // signing is tested above
+  unsigned_ok.trust_store = s.Path("keys");
+  for (const char* f : {"a", "b", "other"})
+    ASSERT_TRUE(InstallPatch(s.Compile(std::string(f) + ".c", std::string(f) + ".ko", "-c"), records, unsigned_ok).ok());
+  auto z = InstallPatch(s.Compile("z.c", "z.ko", "-c"), records, unsigned_ok);
+  ASSERT_TRUE(z.ok()) << z.error().message();
+  EXPECT_TRUE(z->replace);
+  EXPECT_EQ(z->superseded, (std::vector<std::string>{"fix_a", "fix_b"}));
+  auto listed = ListInstalled(records, "6.1.0-56-amd64");
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].name, "all_fixes");
+  EXPECT_EQ(ListInstalled(records, "6.1.0-57-amd64").size(), 1u);  // another release: untouched
+  // Installed after it, a single fix loads after the cumulative patch.
+  ASSERT_TRUE(InstallPatch(s.Compile("a.c", "a.ko", "-c"), records, unsigned_ok).ok());
+  listed = ListInstalled(records, "6.1.0-56-amd64");
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].name, "all_fixes");
+  EXPECT_EQ(listed[1].name, "fix_a");
 }
 
 }  // namespace

@@ -34,6 +34,8 @@ void FillDeclarations(KernelLivePatch& p, const std::string& sys, const std::str
       p.loaded_by_graft = true;
       p.module_path = r->module_path;
       p.loaded_at = r->loaded_at;
+      p.replace = p.replace || r->replace;
+      p.replaced = r->replaced;
       p.cves = r->cves;
       p.cves_from = "graft record";
       if (!p.cves.empty()) return;
@@ -73,6 +75,7 @@ std::string ReadAttribute(const std::string& path) {
 }
 
 std::string KernelLivePatch::State() const {
+  if (!replaced_by.empty()) return "replaced";
   if (transition) return enabled ? "patching" : "unpatching";
   return enabled ? "active" : "disabled";
 }
@@ -114,6 +117,24 @@ Result<KernelStatus> ReadKernelStatus(const std::string& sys, const std::string&
     st.patches.push_back(std::move(p));
   }
   if (ec) return Err("cannot read {}: {}", root.string(), ec.message());
+  // Patches a cumulative patch replaced are gone from sysfs; their modules
+  // stay until removed (graft kernel load --keep-replaced, or a failed removal).
+  if (!records_dir.empty()) {
+    for (const PatchRecord& r : ReadRecords(records_dir)) {
+      if (r.replaced_by.empty() || !fs::exists(fs::path(sys) / "module" / r.name)) continue;
+      if (std::any_of(st.patches.begin(), st.patches.end(), [&](auto& p) { return p.name == r.name; })) continue;
+      KernelLivePatch p;
+      p.name = r.name;
+      p.replaced_by = r.replaced_by;
+      p.replace = r.replace;
+      p.module_path = r.module_path;
+      p.loaded_at = r.loaded_at;
+      p.loaded_by_graft = !r.module_path.empty();
+      p.cves = r.cves;
+      p.cves_from = r.cves.empty() ? "" : "graft record";
+      st.patches.push_back(std::move(p));
+    }
+  }
   std::sort(st.patches.begin(), st.patches.end(), [](auto& a, auto& b) { return a.name < b.name; });
   if (!records_dir.empty()) {
     for (const auto& e : fs::directory_iterator(fs::path(records_dir) / "installed" / st.release, ec)) {

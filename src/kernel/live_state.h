@@ -28,7 +28,9 @@ struct KernelLivePatch {
   std::string name;
   bool enabled = false;
   bool transition = false;  // tasks are still being switched (to or from it)
-  bool replace = false;     // cumulative: replaces every earlier patch (kernels that say so)
+  bool replace = false;     // cumulative: replaces every earlier patch (sysfs where the kernel says, else graft's record)
+  std::vector<std::string> replaced;  // the patches it replaced when graft loaded it
+  std::string replaced_by;  // a replaced patch whose module is still loaded: the cumulative patch that replaced it
   std::vector<PatchedObject> objects;
   std::vector<std::string> cves;
   std::string cves_from;  // "graft record", "module parameter", "module file", or "" (none declared)
@@ -36,7 +38,8 @@ struct KernelLivePatch {
   std::string loaded_at;  // from graft's record, UTC ISO 8601
   bool loaded_by_graft = false;
 
-  // "active" (enabled, switched), "patching", "unpatching", "disabled".
+  // "active" (enabled, switched), "patching", "unpatching", "disabled",
+  // "replaced" (a cumulative patch took over; only the module is left).
   std::string State() const;
 };
 

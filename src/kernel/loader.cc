@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "kernel/kernel_log.h"
 #include "kernel/live_state.h"
 #include "kernel/records.h"
 #include "trust/signature.h"
@@ -87,6 +88,54 @@ Status RemoveModule(const std::string& name) {
   }
 }
 
+// The kernel's own words about a refused module: livepatch messages and
+// those naming the module, the last few.
+std::string KernelLogReason(KernelLogTail& log, const std::string& name) {
+  std::vector<std::string> keep;
+  for (const std::string& m : log.NewMessages())
+    if (m.find("livepatch") != std::string::npos || m.find(name) != std::string::npos) keep.push_back(m);
+  if (keep.size() > 4) keep.erase(keep.begin(), keep.end() - 4);
+  std::string out;
+  for (const auto& m : keep) out += (out.empty() ? "" : "; ") + m;
+  return out;
+}
+
+// A cumulative patch's transition ends with the kernel disabling every
+// earlier patch and freeing it in the background (its sysfs directory goes
+// away shortly after). Which of `before` went, waiting up to a few seconds.
+std::vector<std::string> ReplacedPatches(const std::vector<std::string>& before, const fs::path& root, bool wait) {
+  auto t0 = Clock::now();
+  for (;;) {
+    std::vector<std::string> gone, left;
+    for (const auto& n : before) (fs::exists(root / n) ? left : gone).push_back(n);
+    if (left.empty() || !wait || Since(t0) > 10) return gone;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+// Records the replacement and removes the replaced modules (unless kept).
+void SettleReplaced(LoadResult& r, const LoadOptions& opt, PatchRecord& rec) {
+  for (const auto& old : r.replaced) {
+    PatchRecord o = opt.records_dir.empty() ? PatchRecord{} : ReadRecord(opt.records_dir, old).value_or(PatchRecord{});
+    o.name = old;
+    o.replaced_by = r.module.name;
+    if (!opt.keep_replaced) {
+      Status s = RemoveModule(old);
+      if (s.ok()) {
+        if (!opt.records_dir.empty()) RemoveRecord(opt.records_dir, old);
+        continue;
+      }
+      r.notes.push_back(s.error().message() + " (the patch is disabled; `graft kernel unload " + old +
+                        "` removes it later)");
+    }
+    r.left_loaded.push_back(old);
+    if (!opt.records_dir.empty()) (void)WriteRecord(opt.records_dir, o);
+  }
+  rec.replace = true;
+  rec.replaced = r.replaced;
+  if (!opt.records_dir.empty()) (void)WriteRecord(opt.records_dir, rec);
+}
+
 }  // namespace
 
 std::string WhyNotLoadable(const ModuleInfo& m, const std::string& release, const std::string& sys) {
@@ -121,20 +170,35 @@ Result<LoadResult> LoadLivePatch(const std::string& path, const LoadOptions& opt
   if (fd < 0) return Err("cannot open {}: {}", path, std::strerror(errno));
   // The record goes first: if graft dies after the kernel took the module,
   // status still finds where it came from.
-  PatchRecord rec{m.name, fs::absolute(path).string(), m.vermagic, m.cves, UtcNow()};
+  PatchRecord rec;
+  rec.name = m.name;
+  rec.module_path = fs::absolute(path).string();
+  rec.vermagic = m.vermagic;
+  rec.cves = m.cves;
+  rec.loaded_at = UtcNow();
+  rec.replace = m.replace;
   if (!opt.records_dir.empty()) {
     if (Status s = WriteRecord(opt.records_dir, rec); !s.ok()) {
       close(fd);
       return s.error();
     }
   }
+  std::vector<std::string> before;
+  for (const auto& p : st.patches) before.push_back(p.name);
+  KernelLogTail log;
   auto t0 = Clock::now();
   long rc = syscall(SYS_finit_module, fd, "", 0);
   int e = errno;
   close(fd);
   if (rc != 0) {
     if (!opt.records_dir.empty()) RemoveRecord(opt.records_dir, m.name);
-    return Err("the kernel refused {}: {} ({})", path, std::strerror(e), LoadErrorHint(e));
+    std::string said = KernelLogReason(log, m.name);
+    std::string hint = said.find("pre-patch callback failed") != std::string::npos
+                           ? "its pre_patch callback refused the patch and returned this error; nothing was "
+                             "patched and the module is not loaded"
+                           : LoadErrorHint(e);
+    return Err("the kernel refused {}: {} ({}){}", path, std::strerror(e), hint,
+               said.empty() ? "" : ". Kernel log: " + said);
   }
   fs::path dir = fs::path(opt.sys) / "kernel/livepatch" / m.name;
   if (!fs::exists(dir)) {
@@ -161,14 +225,24 @@ Result<LoadResult> LoadLivePatch(const std::string& path, const LoadOptions& opt
                m.name, opt.timeout_seconds);
   }
   LoadResult r;
-  r.module = std::move(m);
   r.transition_seconds = Since(t0);
+  r.replaced = ReplacedPatches(before, dir.parent_path(), m.replace);
+  r.module = std::move(m);
+  if (!r.replaced.empty()) SettleReplaced(r, opt, rec);
   return r;
 }
 
 Result<UnloadResult> UnloadLivePatch(const std::string& name, const LoadOptions& opt) {
   fs::path dir = fs::path(opt.sys) / "kernel/livepatch" / name;
   if (!fs::exists(dir)) {
+    // A patch a cumulative one replaced: disabled by the kernel, only its
+    // module is left to remove.
+    auto rec = opt.records_dir.empty() ? std::nullopt : ReadRecord(opt.records_dir, name);
+    if (rec && !rec->replaced_by.empty() && fs::exists(fs::path(opt.sys) / "module" / name)) {
+      GRAFT_TRY(RemoveModule(name));
+      RemoveRecord(opt.records_dir, name);
+      return UnloadResult{name, 0, rec->replaced_by};
+    }
     if (!opt.records_dir.empty()) RemoveRecord(opt.records_dir, name);  // stale record
     return Err("no kernel live patch named {} is loaded (graft kernel status lists them)", name);
   }
@@ -183,7 +257,7 @@ Result<UnloadResult> UnloadLivePatch(const std::string& name, const LoadOptions&
     if (!WaitTransition(dir, opt, name, t0, opt.timeout_seconds))
       return Err("live patch {} is still being disabled after {:.0f} s", name, opt.timeout_seconds);
   }
-  UnloadResult r{name, Since(t0)};
+  UnloadResult r{name, Since(t0), ""};
   GRAFT_TRY(RemoveModule(name));
   if (!opt.records_dir.empty()) RemoveRecord(opt.records_dir, name);
   return r;

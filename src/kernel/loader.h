@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "kernel/module_info.h"
@@ -28,11 +29,18 @@ struct LoadOptions {
   std::string proc = "/proc";
   // Called about once a second while a transition is running.
   std::function<void(const std::string& name, double elapsed)> progress;
+  // A cumulative patch disables the patches it replaces; graft then removes
+  // their modules (nothing of them runs any more and the kernel cannot enable
+  // them again) unless this is set: they stay loaded, shown as replaced.
+  bool keep_replaced = false;
 };
 
 struct LoadResult {
   ModuleInfo module;
   double transition_seconds = 0;
+  std::vector<std::string> replaced;       // live patches the cumulative patch replaced
+  std::vector<std::string> left_loaded;    // of those, modules still loaded (kept, or removal failed)
+  std::vector<std::string> notes;
 };
 
 // The reasons graft refuses a module before loading it, or "" when it can be
@@ -44,6 +52,7 @@ Result<LoadResult> LoadLivePatch(const std::string& path, const LoadOptions& opt
 struct UnloadResult {
   std::string name;
   double transition_seconds = 0;
+  std::string replaced_by;  // it was a replaced patch: only its module was removed
 };
 
 Result<UnloadResult> UnloadLivePatch(const std::string& name, const LoadOptions& opt);

@@ -3,6 +3,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "diff/plan.h"
 #include "diff/type_layout.h"
 #include "elf/object_file.h"
+#include "kernel/author_api.h"
 #include "kernel/kernel_image.h"
 #include "kernel/klp_convert.h"
 #include "kernel/module_info.h"
@@ -53,6 +55,7 @@ std::string CString(const std::string& s) {
 struct BuiltTarget {
   std::string object;
   PatchObject po;
+  std::map<std::string, std::string> callbacks;  // kind -> exported symbol (the fix's callbacks)
 };
 
 std::string PatchSource(const KernelBuildRequest& req, const std::string& name, const std::vector<BuiltTarget>& built) {
@@ -63,8 +66,10 @@ std::string PatchSource(const KernelBuildRequest& req, const std::string& name, 
       "// replaced functions to the new code in graft_new_*.o, one klp_object\n"
       "// per patched object (vmlinux, modules).\n"
       "#include <linux/kernel.h>\n#include <linux/livepatch.h>\n#include <linux/module.h>\n\n";
-  for (const auto& t : built)
+  for (const auto& t : built) {
     for (const auto& f : t.po.functions) s += "extern char " + f.new_symbol + "[];\n";
+    s += CallbackDeclarations(t.callbacks);
+  }
   for (size_t i = 0; i < built.size(); i++) {
     s += "\nstatic struct klp_func graft_funcs_" + std::to_string(i) + "[] = {\n";
     for (const auto& f : built[i].po.functions)
@@ -75,8 +80,10 @@ std::string PatchSource(const KernelBuildRequest& req, const std::string& name, 
   s += "\nstatic struct klp_object graft_objs[] = {\n";
   for (size_t i = 0; i < built.size(); i++)
     s += "\t{ " + (built[i].object == "vmlinux" ? std::string() : ".name = " + CString(built[i].object) + ", ") +
-         ".funcs = graft_funcs_" + std::to_string(i) + " },\n";
-  s += "\t{ }\n};\n\nstatic struct klp_patch graft_patch = {\n\t.mod = THIS_MODULE,\n\t.objs = graft_objs,\n};\n\n";
+         ".funcs = graft_funcs_" + std::to_string(i) + CallbacksMember(built[i].callbacks) + " },\n";
+  s += "\t{ }\n};\n\nstatic struct klp_patch graft_patch = {\n\t.mod = THIS_MODULE,\n\t.objs = graft_objs,\n";
+  if (req.replace) s += "\t.replace = true,\n";
+  s += "};\n\n";
   s += "// The CVEs this patch fixes, readable from the running kernel.\n";
   s += "static char *cves = " + CString(cves) + ";\nmodule_param(cves, charp, 0444);\n";
   s += "MODULE_PARM_DESC(cves, \"CVEs this live patch fixes\");\n\n";
@@ -84,10 +91,58 @@ std::string PatchSource(const KernelBuildRequest& req, const std::string& name, 
   s += "static void __exit graft_patch_exit(void)\n{\n}\n\n";
   s += "module_init(graft_patch_init);\nmodule_exit(graft_patch_exit);\nMODULE_LICENSE(\"GPL\");\n";
   s += "MODULE_INFO(livepatch, \"Y\");\n";
+  // graft kernel info and load read these (kernels before 6.x have no sysfs
+  // `replace` attribute).
+  if (req.replace) s += "MODULE_INFO(graft_replace, \"Y\");\n";
+  std::string kinds;
+  for (const auto& kind : CallbackKinds())
+    if (std::any_of(built.begin(), built.end(), [&](auto& t) { return t.callbacks.count(kind) > 0; }))
+      kinds += (kinds.empty() ? "" : ",") + kind;
+  if (!kinds.empty()) s += "MODULE_INFO(graft_callbacks, " + CString(kinds) + ");\n";
   for (const auto& c : req.cves) s += "MODULE_INFO(cve, " + CString(c) + ");\n";
   std::string desc = req.description.empty() ? "graft live patch " + name : req.description;
   s += "MODULE_DESCRIPTION(" + CString(desc) + ");\n";
   return s;
+}
+
+// The new code of each callback the fix declares (kind -> plan section).
+// Only code the fix adds or changes is copied into the patch; a callback must
+// be such code, so that what runs is the function the author wrote.
+Result<std::map<std::string, uint32_t>> CallbackSections(const diff::PatchPlan& plan, const AuthorDeclarations& author) {
+  std::map<std::string, uint32_t> out;
+  for (const auto& [kind, fn] : author.callbacks) {
+    int found = -1;
+    for (size_t i = 0; i < plan.sections.size(); i++)
+      if (plan.sections[i].kind == diff::PlanSection::Kind::kText && plan.sections[i].name == fn &&
+          plan.sections[i].source_section) {
+        if (found >= 0)
+          return Err("the {} callback {} is defined in more than one changed file: give it a unique name", kind, fn);
+        found = static_cast<int>(i);
+      }
+    if (found < 0)
+      return Err("the {} callback {} is not new code of the fix (it exists unchanged in the original build): "
+                 "define a new function for it in the fixed file", kind, fn);
+    out[kind] = static_cast<uint32_t>(found);
+  }
+  return out;
+}
+
+// Init and exit code runs once, when the kernel boots or the module loads
+// or goes: it has run already (a module loaded later runs its own copy), and
+// the kernel frees it, so a live patch cannot redirect it.
+Status RefuseInitCode(const diff::PatchPlan& plan, const std::string& object) {
+  for (const diff::PlanFunction& f : plan.replaced) {
+    const diff::ObjectModel& m = *plan.originals[f.pair];
+    if (f.orig_entity < 0) continue;
+    const std::string& section = m.SectionOf(m.entities()[f.orig_entity]).name;
+    if (section.starts_with(".init.") || section.starts_with(".exit."))
+      return Err("{}: function {} of {} changed, but it is {} code ({}), which ran when {} started and is not "
+                 "kept: a live patch cannot replace it. If the fix does not need it (it changed only as a side "
+                 "effect), mark it GRAFT_IGNORE_FUNCTION({}) in the fixed file (<graft/livepatch.h>)",
+                 m.object().path(), f.name, object, section.starts_with(".init.") ? "init" : "exit", section,
+                 object == "vmlinux" ? "the kernel" : "the module", f.name);
+  }
+  return OkStatus();
 }
 
 std::string Shell(const std::string& s) {
@@ -228,9 +283,17 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
       files.push_back(std::move(b));
     }
     GRAFT_ASSIGN(const arch::Arch* arch, arch::ArchFor(files[0]->machine()));
+    // What the fix's author declared (<graft/livepatch.h>): callbacks of
+    // this object, functions to leave alone.
+    std::vector<const elf::ObjectFile*> fixed;
+    for (const auto& p : pairs) fixed.push_back(p.patched);
+    GRAFT_ASSIGN(AuthorDeclarations author, ReadAuthorDeclarations(fixed));
     GRAFT_ASSIGN(diff::PatchPlan plan,
-                 diff::MakePatchPlan(pairs, *arch, {req.ignored_functions.begin(), req.ignored_functions.end()}));
-    if (plan.replaced.empty()) {
+                 diff::MakePatchPlan(pairs, *arch, {req.ignored_functions.begin(), req.ignored_functions.end()},
+                                     {author.ignored_functions.begin(), author.ignored_functions.end()}));
+    GRAFT_ASSIGN(auto callback_sections, CallbackSections(plan, author));
+    GRAFT_TRY(RefuseInitCode(plan, t.object));
+    if (plan.replaced.empty() && author.callbacks.empty()) {
       if (several) {
         say(fmt::format("no function of {} differs: it gets no klp_object", t.object));
         continue;
@@ -274,8 +337,14 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
                                     "to check that the original objects are the code that runs)", release));
     }
     std::string object_file = fmt::format("graft_new_{}.o", built.size());
-    GRAFT_ASSIGN(PatchObject po, WritePatchObject(plan, binder, layouts, work + "/" + object_file,
-                                                  fmt::format("__graft_new_{}_", built.size())));
+    std::string prefix = fmt::format("__graft_new_{}_", built.size());
+    std::map<std::string, uint32_t> exports;
+    std::map<std::string, std::string> callbacks;
+    for (const auto& [kind, section] : callback_sections) {
+      exports[prefix + "callback_" + kind] = section;
+      callbacks[kind] = prefix + "callback_" + kind;
+    }
+    GRAFT_ASSIGN(PatchObject po, WritePatchObject(plan, binder, layouts, work + "/" + object_file, prefix, exports));
     // kbuild's modpost reads each object's .cmd file; this one was not compiled here.
     std::ofstream(work + "/." + object_file + ".cmd") << "cmd_" << work << "/" << object_file << " := graft kernel build\n";
     link_objects += " " + object_file;
@@ -283,12 +352,14 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
     for (const auto& f : po.functions)
       s.replaced.push_back(qualify + (f.old_sympos ? f.old_name + "," + std::to_string(f.old_sympos) : f.old_name));
     for (const auto& a : plan.added) s.added.push_back(qualify + a);
+    for (const auto& i : plan.ignored) s.ignored.push_back(qualify + i);
+    for (const auto& [kind, fn] : author.callbacks) s.callbacks[qualify + kind] = fn;
     s.klp_symbols.insert(s.klp_symbols.end(), po.klp_symbols.begin(), po.klp_symbols.end());
     s.dropped.insert(s.dropped.end(), po.dropped.begin(), po.dropped.end());
     s.orc_entries += po.orc_entries;
     for (const auto& [table, n] : po.tables) s.tables[table] += n;
     s.object += (s.object.empty() ? "" : ",") + t.object;
-    built.push_back({t.object, std::move(po)});
+    built.push_back({t.object, std::move(po), std::move(callbacks)});
   }
   if (built.empty()) return Err("no function differs between the original and patched objects: nothing to patch");
 
@@ -318,6 +389,7 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
   s.cves = req.cves;
   s.run_pre = fmt::format("{}", fmt::join(run_pre, ", "));
   s.klp_relocations = conv.relocations;
+  s.replace = req.replace;
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;
 }

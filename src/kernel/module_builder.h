@@ -42,6 +42,7 @@ struct KernelBuildRequest {
   std::string work_dir;            // kept when given, else a temporary directory
   std::vector<std::string> ignored_functions;
   std::vector<std::string> allowed_layout_changes;  // "struct NAME" whose layout may change
+  bool replace = false;  // cumulative: the kernel replaces every live patch loaded before it
   std::function<void(const std::string&)> progress;
 };
 
@@ -55,6 +56,9 @@ struct KernelBuildSummary {
   std::vector<std::string> cves;
   std::vector<std::string> notes;        // e.g. objects without debug information
   std::string run_pre;                   // what the original objects were checked against
+  std::vector<std::string> ignored;      // changed functions left out, and why
+  std::map<std::string, std::string> callbacks;  // "pre_patch" ("mod:pre_patch" when several) -> the fix's function
+  bool replace = false;
   int orc_entries = 0;
   std::map<std::string, int> tables;     // carried entries: __ex_table, __bug_table, .altinstructions
   int klp_relocations = 0;

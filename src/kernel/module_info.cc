@@ -67,6 +67,8 @@ Result<ModuleInfo> ReadModuleInfo(const std::string& path) {
     else if (key == "description") info.description = value;
     else if (key == "version") info.version = value;
     else if (key == "livepatch") info.livepatch = value == "Y";
+    else if (key == "graft_replace") info.replace = value == "Y";
+    else if (key == "graft_callbacks") info.callbacks = value;
     else if (key == "cve") {
       auto ids = ParseCveList(value);
       if (!ids.ok()) return ids.error().context(path + ": .modinfo cve tag");

@@ -20,6 +20,8 @@ struct ModuleInfo {
   std::string description;
   std::string version;      // MODULE_VERSION, if any
   bool livepatch = false;   // livepatch=Y
+  bool replace = false;     // graft_replace=Y: cumulative, replaces every earlier live patch
+  std::string callbacks;    // graft_callbacks=: the livepatch callbacks it has ("pre_patch,post_patch")
   std::vector<std::string> cves;
   std::vector<std::pair<std::string, std::string>> fields;  // every key=value, in file order
 

@@ -33,12 +33,16 @@ namespace {
 // reached through .altinstructions entries and copied with them.
 enum class Special { kNone, kOrc, kDrop, kRefuse, kViaTable };
 
+// <graft/livepatch.h>'s records (callbacks, ignored functions): graft read
+// them when it built the plan; nothing in the kernel reads them.
+bool IsAuthorRecord(const std::string& name) { return name.rfind(".graft.", 0) == 0; }
+
 Special Classify(const std::string& name) {
   if (name == ".orc_unwind_ip") return Special::kOrc;
   if (name == "__mcount_loc" || name == "__patchable_function_entries" || name == ".return_sites" ||
       name == ".retpoline_sites" || name == ".call_sites" || name == ".ibt_endbr_seal" || name == ".smp_locks" ||
       name.rfind(".discard", 0) == 0 || name.rfind(".debug", 0) == 0 || name.rfind(".note", 0) == 0 ||
-      name == ".eh_frame" || name == ".orc_unwind")
+      name == ".eh_frame" || name == ".orc_unwind" || IsAuthorRecord(name))
     return Special::kDrop;
   if (name == ".altinstr_replacement") return Special::kViaTable;
   if (name == ".static_call_sites" || name == "__tracepoints" || name == ".fixup" || name == "__tracepoints_ptrs" ||
@@ -214,8 +218,8 @@ Pending At(uint64_t offset, uint32_t type, int64_t addend) {
 class Builder {
  public:
   Builder(const diff::PatchPlan& plan, const SymbolBinder& binder, const TableLayouts& layouts, PatchObject& out,
-          std::string prefix)
-      : plan_(plan), binder_(binder), layouts_(layouts), out_(out), prefix_(std::move(prefix)) {}
+          std::string prefix, const std::map<std::string, uint32_t>& exports)
+      : plan_(plan), binder_(binder), layouts_(layouts), out_(out), prefix_(std::move(prefix)), exports_(exports) {}
 
   Status Run(const std::string& path);
 
@@ -230,12 +234,14 @@ class Builder {
   Status CarryEntry(size_t pair, const elf::Section& table, const TableSpec& spec, uint64_t entry,
                     const std::string& where);
   Status CarrySpecialSections();
+  Status ExportFunctions(Writer& w);
 
   const diff::PatchPlan& plan_;
   const SymbolBinder& binder_;
   const TableLayouts& layouts_;
   PatchObject& out_;
   const std::string prefix_;
+  const std::map<std::string, uint32_t>& exports_;
   std::vector<OutSection> secs_;
   std::vector<std::vector<Pending>> pending_;
   std::vector<int> out_of_;                                   // plan section -> output section
@@ -393,7 +399,8 @@ Status Builder::CarrySpecialSections() {
           out_.orc_entries++;
         } else if (kind == Special::kDrop) {
           bool noise = sec.name.rfind(".discard", 0) == 0 || sec.name.rfind(".debug", 0) == 0 ||
-                       sec.name.rfind(".note", 0) == 0;  // debug info and annotations: nothing runs from them
+                       sec.name.rfind(".note", 0) == 0 ||  // debug info and annotations: nothing runs from them
+                       IsAuthorRecord(sec.name);
           std::string note = sec.name + " (" + secs_[out_index].what + ")";
           if (!noise && std::find(out_.dropped.begin(), out_.dropped.end(), note) == out_.dropped.end())
             out_.dropped.push_back(note);
@@ -482,15 +489,41 @@ Status Builder::Run(const std::string& path) {
     w.syms.push_back(sym);
     out_.functions.push_back(std::move(rf));
   }
+  GRAFT_TRY(ExportFunctions(w));
   return WriteElf(path, secs_, w, locals);
+}
+
+// Global symbols for copied functions the generated klp_patch source names
+// itself (the author's callbacks), at the function's place in its copy.
+Status Builder::ExportFunctions(Writer& w) {
+  for (const auto& [name, section] : exports_) {
+    if (section >= plan_.sections.size() || out_of_[section] < 0)
+      return Err("'{}' is not among the copied code of the patch", name);
+    const diff::PlanSection& ps = plan_.sections[section];
+    uint64_t value = 0;
+    for (const elf::Symbol& s : plan_.patched[ps.pair]->object().symbols())
+      if (s.shndx == ps.source_section && s.type == STT_FUNC) {
+        value = s.value;
+        break;
+      }
+    Elf64_Sym sym{};
+    sym.st_name = w.AddString(name);
+    sym.st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
+    sym.st_shndx = out_of_[section] + 1;
+    sym.st_value = value;
+    sym.st_size = ps.size - value;
+    w.syms.push_back(sym);
+  }
+  return OkStatus();
 }
 
 }  // namespace
 
 Result<PatchObject> WritePatchObject(const diff::PatchPlan& plan, const SymbolBinder& binder,
-                                     const TableLayouts& layouts, const std::string& path, const std::string& prefix) {
+                                     const TableLayouts& layouts, const std::string& path, const std::string& prefix,
+                                     const std::map<std::string, uint32_t>& exports) {
   PatchObject out;
-  Builder b(plan, binder, layouts, out, prefix);
+  Builder b(plan, binder, layouts, out, prefix, exports);
   GRAFT_TRY(b.Run(path));
   return out;
 }

@@ -38,9 +38,12 @@ struct PatchObject {
 // carry yet (static keys of modules, static calls, tracepoints).
 // Table entries are cut by `layouts`, the target kernel's. `prefix` starts
 // the global symbols of the new functions (unique per object file linked
-// into one module).
+// into one module). `exports`: global symbols to define at copied functions
+// (symbol -> plan section), for the generated source to name (the author's
+// callbacks).
 Result<PatchObject> WritePatchObject(const diff::PatchPlan& plan, const SymbolBinder& binder,
                                      const TableLayouts& layouts, const std::string& path,
-                                     const std::string& prefix = "__graft_new_");
+                                     const std::string& prefix = "__graft_new_",
+                                     const std::map<std::string, uint32_t>& exports = {});
 
 }  // namespace graft::kernel

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +37,9 @@ Status WriteRecord(const std::string& dir, const PatchRecord& r) {
   if (ec) return Err("cannot create {}: {}", dir, ec.message());
   json j = {{"name", r.name}, {"module", r.module_path}, {"vermagic", r.vermagic},
             {"cves", r.cves}, {"loaded_at", r.loaded_at}};
+  if (r.replace) j["replace"] = true;
+  if (!r.replaced.empty()) j["replaced"] = r.replaced;
+  if (!r.replaced_by.empty()) j["replaced_by"] = r.replaced_by;
   // Write and rename so a reader never sees half a record.
   std::string path = dir + "/" + r.name + ".json", tmp = path + ".tmp";
   {
@@ -60,7 +64,22 @@ std::optional<PatchRecord> ReadRecord(const std::string& dir, const std::string&
   r.loaded_at = j.value("loaded_at", "");
   for (const auto& c : j.value("cves", json::array()))
     if (c.is_string()) r.cves.push_back(c.get<std::string>());
+  r.replace = j.value("replace", false);
+  for (const auto& c : j.value("replaced", json::array()))
+    if (c.is_string()) r.replaced.push_back(c.get<std::string>());
+  r.replaced_by = j.value("replaced_by", "");
   return r;
+}
+
+std::vector<PatchRecord> ReadRecords(const std::string& dir) {
+  std::vector<PatchRecord> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".json" || !e.is_regular_file()) continue;
+    if (auto r = ReadRecord(dir, e.path().stem().string())) out.push_back(std::move(*r));
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  return out;
 }
 
 void RemoveRecord(const std::string& dir, const std::string& name) {

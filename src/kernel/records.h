@@ -20,6 +20,9 @@ struct PatchRecord {
   std::string vermagic;
   std::vector<std::string> cves;
   std::string loaded_at;  // UTC, ISO 8601
+  bool replace = false;               // cumulative (graft_replace=Y)
+  std::vector<std::string> replaced;  // the live patches it replaced when it was loaded
+  std::string replaced_by;            // set on a replaced patch whose module was left loaded
 };
 
 // $GRAFT_STATE_DIR/kernel, else /var/lib/graft/kernel for root, else
@@ -29,6 +32,8 @@ std::string DefaultRecordsDir();
 Status WriteRecord(const std::string& dir, const PatchRecord& r);
 std::optional<PatchRecord> ReadRecord(const std::string& dir, const std::string& name);
 void RemoveRecord(const std::string& dir, const std::string& name);
+// Every record in `dir`, by name.
+std::vector<PatchRecord> ReadRecords(const std::string& dir);
 
 std::string UtcNow();
 

@@ -11,6 +11,7 @@
 #include "base/subprocess.h"
 #include "base/unified_diff.h"
 #include "base/work_dir.h"
+#include "kernel/author_api.h"
 #include "kernel/module_info.h"
 #include "kernel/source_tree.h"
 
@@ -88,6 +89,10 @@ Result<KernelBuildSummary> BuildKernelLivePatchFromSource(const KernelSourceRequ
   const std::vector<std::pair<std::string, std::string>> srctrees = {{"orig", fs::absolute(req.source_dir).string()}, {"fixed", fixed}};
   for (const auto& [tree, src] : srctrees) GRAFT_TRY(MakeObjectTree(headers, src, work + "/obj-" + tree));
 
+  // <graft/livepatch.h> for the fix (callbacks, ignored functions, shadow
+  // variables); the original never includes it, so both compiles share the flag.
+  GRAFT_ASSIGN(std::string author_api, WriteAuthorApiHeader(work + "/include"));
+
   // One kbuild run per tree and Makefile directory, all its files at once.
   std::map<std::string, std::vector<std::string>> by_dir;
   for (const auto& f : files) by_dir[KbuildDirectory(req.source_dir, f)].push_back(f);
@@ -98,8 +103,8 @@ Result<KernelBuildSummary> BuildKernelLivePatchFromSource(const KernelSourceRequ
       for (const auto& f : in_dir)
         targets += " '" + fs::path(f).lexically_relative(dir).replace_extension(".o").string() + "'";
       say(fmt::format("compiling {} {} with kbuild", tree, fmt::join(in_dir, ", ")));
-      Status built = RunCommand(fmt::format("make -s -j{} M='{}' KCFLAGS='-ffunction-sections -fdata-sections'{}",
-                                            jobs, dir, targets),
+      Status built = RunCommand(fmt::format("make -s -j{} M='{}' KCFLAGS='-ffunction-sections -fdata-sections {}'{}",
+                                            jobs, dir, author_api, targets),
                                 work + "/obj-" + tree, log);
       if (!built.ok())
         return Err("kbuild could not compile {} of the {} tree (is it configured in kernel {}?):\n{}",
