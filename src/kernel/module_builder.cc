@@ -1,5 +1,6 @@
 #include "kernel/module_builder.h"
 
+#include <elf.h>
 #include <sys/utsname.h>
 
 #include <chrono>
@@ -168,6 +169,12 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
     GRAFT_TRY(VerifyAgainstModule(plan, *module, *arch));
   }
   GRAFT_ASSIGN(SymbolBinder binder, SymbolBinder::Load(src));
+  for (const auto& m : plan.originals) {
+    std::vector<std::string> names;
+    for (const elf::Symbol& s : m->object().symbols())
+      if (s.defined() && !s.name.empty() && (s.type == STT_FUNC || s.type == STT_OBJECT)) names.push_back(s.name);
+    binder.AddFileSymbols(m->file(), names);
+  }
 
   GRAFT_ASSIGN(auto workdir, WorkDir::Make(req.work_dir, "graft-kbuild"));
   const std::string work = workdir->path();

@@ -24,31 +24,39 @@ namespace {
 // the tables of kTables below (Builder::CarryEntry). Left
 // out because the code stays correct without them: ftrace call sites (the new
 // code is not traceable), return/retpoline/call-depth sites (the thunks stay
-// in place), lock-prefix sites (the prefix stays), objtool annotations.
-// Refused: entries the code cannot run correctly without and graft cannot
-// carry yet (static keys need their key resolved before livepatch
-// relocations are applied; static calls and tracepoints likewise).
-// Static keys (jump labels) are carried when the key lives in vmlinux.
+// in place), lock-prefix sites (the prefix stays), paravirt sites (an
+// unpatched site keeps its indirect call through pv_ops, or the alternative
+// that replaces it), objtool annotations (.discard.*: never loaded).
+// Static call sites are checked, then left out (Builder::CheckStaticCallSite).
+// Tables that name a function by its entry (exports, tracepoint and trace
+// event definitions) keep naming the old function, which ftrace sends to the
+// new one (kEntryOnly). Refused: .fixup (kernels before 5.17).
+// Static keys (jump labels) are carried when the key lives in vmlinux or is
+// a carried pr_debug() descriptor's.
 // Alternatives' replacement code may jump back into the function: it is
-// reached through .altinstructions entries and copied with them.
-enum class Special { kNone, kOrc, kDrop, kRefuse, kViaTable };
+// reached through .altinstructions entries and copied with them;
+// static_cpu_has()'s fallback code (.altinstr_aux) and pr_debug() descriptors
+// (__dyndbg) are reached from the code itself (Builder::CarryRaw).
+enum class Special { kNone, kOrc, kDrop, kRefuse, kViaTable, kStaticCall, kEntryOnly };
 
 Special Classify(const std::string& name) {
   if (name == ".orc_unwind_ip") return Special::kOrc;
   if (name == "__mcount_loc" || name == "__patchable_function_entries" || name == ".return_sites" ||
       name == ".retpoline_sites" || name == ".call_sites" || name == ".ibt_endbr_seal" || name == ".smp_locks" ||
-      name.rfind(".discard", 0) == 0 || name.rfind(".debug", 0) == 0 || name.rfind(".note", 0) == 0 ||
-      name == ".eh_frame" || name == ".orc_unwind")
+      name == ".parainstructions" || name.rfind(".discard", 0) == 0 || name.rfind(".debug", 0) == 0 ||
+      name.rfind(".note", 0) == 0 || name == ".eh_frame" || name == ".orc_unwind")
     return Special::kDrop;
-  if (name == ".altinstr_replacement") return Special::kViaTable;
-  if (name == ".static_call_sites" || name == "__tracepoints" || name == ".fixup" || name == "__tracepoints_ptrs" ||
-      name == "_ftrace_events")
-    return Special::kRefuse;
+  if (name == ".altinstr_replacement" || name == ".altinstr_aux") return Special::kViaTable;
+  if (name == ".static_call_sites") return Special::kStaticCall;
+  if (name == "__tracepoints" || name == "__tracepoints_ptrs" || name == "_ftrace_events" ||
+      name == "__bpf_raw_tp_map" || name == "__syscalls_metadata" || name.rfind("___ksymtab", 0) == 0 ||
+      name.rfind("__ksymtab", 0) == 0)
+    return Special::kEntryOnly;
+  if (name == ".fixup") return Special::kRefuse;
   return Special::kNone;
 }
 
 std::string WhyNeeded(const std::string& section) {
-  if (section == ".static_call_sites") return "it uses static calls";
   if (section == ".fixup") return "its exception fixups live in .fixup (kernels before 5.17)";
   return "it uses " + section + " entries";
 }
@@ -247,6 +255,16 @@ class Builder {
   Status CarryEntry(size_t pair, const elf::Section& table, const TableSpec& spec, uint64_t entry,
                     const std::string& where);
   Status CarrySpecialSections();
+  // A kRaw reference of copied code: the .altinstr_aux snippet or __dyndbg
+  // descriptor it reaches, carried once (`raw` is sym.value + A, `place`
+  // where the code means).
+  Status CarryRaw(size_t pair, uint32_t section, int64_t raw, int64_t place, Pending& p, const std::string& where);
+  Result<std::pair<int, uint64_t>> CarryDescriptor(size_t pair, uint32_t section, uint64_t offset,
+                                                   const std::string& where);
+  Status CopyString(const elf::Section& from, uint64_t at, Pending& p);
+  Status CheckStaticCallSite(size_t pair, const elf::Section& sites, const elf::Relocation& r, uint32_t text,
+                             const std::string& where);
+  Status CheckTraceable(const diff::PlanFunction& f);
 
   const diff::PatchPlan& plan_;
   const SymbolBinder& binder_;
@@ -257,7 +275,8 @@ class Builder {
   std::map<std::pair<size_t, uint32_t>, int> copied_text_;    // (pair, source section) -> output section
   std::map<std::string, int> tables_;                         // output table sections by name
   std::set<std::tuple<size_t, uint32_t, uint64_t>> carried_;  // (pair, table section, entry)
-  int strings_ = -1, replacements_ = -1, orc_ip_ = -1, orc_ = -1;
+  std::map<std::tuple<size_t, uint32_t, uint64_t>, uint64_t> raw_at_;  // (pair, section, start) -> output offset
+  int strings_ = -1, replacements_ = -1, orc_ip_ = -1, orc_ = -1, aux_ = -1, dyndbg_ = -1;
 };
 
 Result<std::string> Builder::Bind(const Referent& r, const std::string& where) {
@@ -285,17 +304,16 @@ Status Builder::Retarget(size_t pair, const elf::Relocation& r, Pending& p, cons
   }
   if (t.shndx >= obj.sections().size()) return Err("{}: a reference graft cannot follow", where);
   const elf::Section& ts = obj.sections()[t.shndx];
-  if (ts.merge_strings() && !ts.exec()) {
-    // A literal (a BUG()'s file name): carried as a copy of its own.
-    if (strings_ < 0) strings_ = AddSection(MakeSection(".rodata.graft.str", SHF_ALLOC, 1));
+  if (ts.name == "__dyndbg") {
+    // A jump label's key inside a pr_debug() descriptor: the carried one.
     uint64_t at = t.value + r.addend;
-    auto& bytes = secs_[strings_].bytes;
-    p.section = strings_;
-    p.addend = static_cast<int64_t>(bytes.size());
-    for (; at < ts.data.size() && ts.data[at]; at++) bytes.push_back(ts.data[at]);
-    bytes.push_back(0);
+    GRAFT_ASSIGN(auto d, CarryDescriptor(pair, t.shndx, at, where));
+    p.section = d.first;
+    p.addend = static_cast<int64_t>(d.second);
     return OkStatus();
   }
+  // A literal (a BUG()'s file name): carried as a copy of its own.
+  if (ts.merge_strings() && !ts.exec()) return CopyString(ts, t.value + r.addend, p);
   if (t.type != STT_SECTION && !t.name.empty()) {
     GRAFT_ASSIGN(p.symbol, Bind(ExistingReferent(t.name, t.local(), t.file), where));
     return OkStatus();
@@ -312,6 +330,143 @@ Status Builder::Retarget(size_t pair, const elf::Relocation& r, Pending& p, cons
     return OkStatus();
   }
   return Err("{}: points into {} of {}, which graft cannot carry", where, ts.name, obj.path());
+}
+
+Status Builder::CopyString(const elf::Section& from, uint64_t at, Pending& p) {
+  if (strings_ < 0) strings_ = AddSection(MakeSection(".rodata.graft.str", SHF_ALLOC, 1));
+  auto& bytes = secs_[strings_].bytes;
+  p.section = strings_;
+  p.addend = static_cast<int64_t>(bytes.size());
+  for (; at < from.data.size() && from.data[at]; at++) bytes.push_back(from.data[at]);
+  bytes.push_back(0);
+  return OkStatus();
+}
+
+// A pr_debug() descriptor (struct _ddebug) of a copied function goes into the
+// patch module's own __dyndbg section: the module loader registers it with
+// dynamic debug (`echo 'func NAME +p' > /proc/dynamic_debug/control` finds it)
+// and sets up the jump label testing its key, which the code's __jump_table
+// entry now names. Its strings (module, function, file, format) are copied.
+Result<std::pair<int, uint64_t>> Builder::CarryDescriptor(size_t pair, uint32_t section, uint64_t offset,
+                                                          const std::string& where) {
+  const elf::ObjectFile& obj = plan_.patched[pair]->object();
+  const elf::Section& sec = obj.sections()[section];
+  const elf::Symbol* desc = nullptr;
+  for (const elf::Symbol& s : obj.symbols())
+    if (s.shndx == section && s.type == STT_OBJECT && s.size && offset >= s.value && offset < s.value + s.size)
+      desc = &s;
+  if (!desc || desc->value + desc->size > sec.data.size())
+    return Err("{}: points into {} at +{:#x}, where no dynamic debug descriptor is", where, sec.name, offset);
+  auto key = std::make_tuple(pair, section, desc->value);
+  if (dyndbg_ < 0) dyndbg_ = AddSection(MakeSection("__dyndbg", SHF_ALLOC | SHF_WRITE, std::max<uint64_t>(sec.align, 8)));
+  auto [it, fresh] = raw_at_.try_emplace(key, 0);
+  if (fresh) {
+    auto& bytes = secs_[dyndbg_].bytes;
+    it->second = bytes.size();
+    bytes.insert(bytes.end(), sec.data.begin() + desc->value, sec.data.begin() + desc->value + desc->size);
+    for (const elf::Relocation& r : obj.relocations_for(section)) {
+      if (r.offset < desc->value || r.offset >= desc->value + desc->size) continue;
+      Pending q = At(it->second + (r.offset - desc->value), r.type, r.addend);
+      const elf::Symbol& t = obj.symbols()[r.symbol];
+      const elf::Section* ts = t.defined() && t.shndx < obj.sections().size() ? &obj.sections()[t.shndx] : nullptr;
+      if (ts && ts->alloc() && !ts->write() && !ts->exec())  // its strings, __func__ included
+        GRAFT_TRY(CopyString(*ts, (t.type == STT_SECTION ? 0 : t.value) + r.addend, q));
+      else
+        GRAFT_TRY(Retarget(pair, r, q, where));
+      pending_[dyndbg_].push_back(std::move(q));
+    }
+    out_.dyndbg_descriptors++;
+  }
+  return std::make_pair(dyndbg_, it->second + (offset - desc->value));
+}
+
+Status Builder::CarryRaw(size_t pair, uint32_t section, int64_t raw, int64_t place, Pending& p,
+                         const std::string& where) {
+  const elf::ObjectFile& obj = plan_.patched[pair]->object();
+  const elf::Section& sec = obj.sections()[section];
+  if (sec.name == "__dyndbg") {
+    GRAFT_ASSIGN(auto d, CarryDescriptor(pair, section, static_cast<uint64_t>(raw), where));
+    p.section = d.first;
+    p.addend = static_cast<int64_t>(d.second);
+    return OkStatus();
+  }
+  if (sec.name != ".altinstr_aux") return Err("{}: refers to {}, which graft does not carry", where, sec.name);
+  // static_cpu_has()'s fallback: test the feature bit, jump back into the
+  // function (to the copy, through copied_text_). Reached only until the
+  // module's alternatives are applied, which the loader does before any of
+  // its code runs; carried so that the jump into it has a target.
+  uint64_t start = static_cast<uint64_t>(place), end = diff::SnippetEnd(obj, section, start);
+  if (place < 0 || end > sec.data.size() || end <= start)
+    return Err("{}: static_cpu_has() fallback code at .altinstr_aux+{:#x} is out of range", where, place);
+  if (aux_ < 0) aux_ = AddSection(MakeSection(".altinstr_aux", SHF_ALLOC | SHF_EXECINSTR, 1));
+  auto [it, fresh] = raw_at_.try_emplace(std::make_tuple(pair, section, start), 0);
+  if (fresh) {
+    auto& bytes = secs_[aux_].bytes;
+    it->second = bytes.size();
+    bytes.insert(bytes.end(), sec.data.begin() + start, sec.data.begin() + end);
+    for (const elf::Relocation& r : obj.relocations_for(section)) {
+      if (r.offset < start || r.offset >= end) continue;
+      Pending q = At(it->second + (r.offset - start), r.type, r.addend);
+      GRAFT_TRY(Retarget(pair, r, q, where + " (static_cpu_has() fallback in .altinstr_aux)"));
+      pending_[aux_].push_back(std::move(q));
+    }
+    out_.aux_snippets++;
+  }
+  p.section = aux_;
+  p.addend = static_cast<int64_t>(it->second) + (raw - place);
+  return OkStatus();
+}
+
+// A static call site entry lets the kernel turn `call __SCT__x` into a
+// direct call to the current target. Without it the call goes through the
+// trampoline __SCT__x, which the kernel rewrites on every update of the
+// static call (arch_static_call_transform always patches the trampoline):
+// the same target, one jump more. So the entry is left out, once the copied
+// instruction is checked to be such a call.
+Status Builder::CheckStaticCallSite(size_t pair, const elf::Section& sites, const elf::Relocation& r, uint32_t text,
+                                    const std::string& where) {
+  const elf::ObjectFile& obj = plan_.patched[pair]->object();
+  const elf::Symbol& t = obj.symbols()[r.symbol];
+  if (r.offset % 8) return OkStatus();  // the key field (it never points into code)
+  uint64_t insn = (t.type == STT_SECTION ? 0 : t.value) + r.addend;
+  const elf::Section& code = obj.sections()[text];
+  for (const elf::Relocation& c : obj.relocations_for(text)) {
+    if (c.offset != insn + 1 || c.symbol >= obj.symbols().size()) continue;
+    const std::string& callee = obj.symbols()[c.symbol].name;
+    bool branch = insn < code.data.size() && (code.data[insn] == 0xe8 || code.data[insn] == 0xe9);
+    if (branch && callee.rfind("__SCT__", 0) == 0) {
+      std::string note = sites.name + " (" + callee + " called through its trampoline)";
+      if (std::find(out_.dropped.begin(), out_.dropped.end(), note) == out_.dropped.end())
+        out_.dropped.push_back(note);
+      return OkStatus();
+    }
+  }
+  return Err("{} cannot be patched yet: its static call site at +{:#x} is not a call to a static call trampoline "
+             "(__SCT__*), so graft cannot tell it stays correct without the site entry", where, insn);
+}
+
+// ftrace redirects a replaced function from the call to __fentry__ at its
+// start; a function compiled without one (notrace, which the kernel's
+// `inline` implies: an inline function the compiler kept out of line, such
+// as a syscall's body) has no such call, and the livepatch core would refuse
+// the module ("failed to find location for function").
+Status Builder::CheckTraceable(const diff::PlanFunction& f) {
+  const diff::ObjectModel& m = *plan_.originals[f.pair];
+  if (f.orig_entity < 0) return OkStatus();
+  const elf::ObjectFile& obj = m.object();
+  uint32_t text = m.entities()[f.orig_entity].section;
+  for (const char* table : {"__mcount_loc", "__patchable_function_entries"}) {
+    const elf::Section* s = obj.section_named(table);
+    if (!s) continue;
+    for (const elf::Relocation& r : obj.relocations_for(s->index))
+      if (r.symbol < obj.symbols().size() && obj.symbols()[r.symbol].shndx == text) return OkStatus();
+  }
+  if (!obj.section_named("__mcount_loc") && !obj.section_named("__patchable_function_entries"))
+    return OkStatus();  // built without ftrace entries at all: nothing to check against
+  return Err("{}: function '{}' cannot be replaced by a live patch: it has no ftrace entry (__fentry__ call; it is "
+             "notrace, or an inline function the compiler kept out of line), so the kernel cannot redirect it. "
+             "Patch the functions that call it instead (change them so that they no longer reach the old code)",
+             obj.path(), f.name);
 }
 
 // Copies entry `entry` of a code-describing table, and what it points to.
@@ -386,7 +541,18 @@ Status Builder::CarrySpecialSections() {
         if (spec) {
           GRAFT_TRY(CarryEntry(pair, sec, *spec, r.offset / spec->entry_size, where));
         } else if (kind == Special::kViaTable) {
-          continue;  // copied with the .altinstructions entry that points at it
+          continue;  // copied with the .altinstructions entry, or the jump, that reaches it
+        } else if (kind == Special::kStaticCall) {
+          GRAFT_TRY(CheckStaticCallSite(pair, sec, r, source, where));
+        } else if (kind == Special::kEntryOnly) {
+          // An export, tracepoint or trace event naming the function: it keeps
+          // the old address, where ftrace sends callers to the new code.
+          int64_t at = (target.type == STT_SECTION ? 0 : static_cast<int64_t>(target.value)) + r.addend;
+          bool entry = false;
+          for (const elf::Symbol& f : obj.symbols())
+            entry |= f.shndx == source && f.type == STT_FUNC && static_cast<int64_t>(f.value) == at;
+          if (!entry)
+            return Err("{} cannot be patched yet: {} points inside it (+{:#x}), not at its entry", where, sec.name, at);
         } else if (kind == Special::kRefuse) {
           return Err("{} cannot be patched yet: {} ({}), which graft does not carry into kernel live patches",
                      where, WhyNeeded(sec.name), sec.name);
@@ -421,10 +587,23 @@ Status Builder::CarrySpecialSections() {
     }
   }
   for (const auto& [name, index] : tables_) out_.tables[name] = secs_[index].bytes.size() / TableFor(name)->entry_size;
+  if (out_.dyndbg_descriptors) out_.tables["__dyndbg"] = out_.dyndbg_descriptors;
+  if (out_.aux_snippets) out_.tables[".altinstr_aux"] = out_.aux_snippets;
   return OkStatus();
 }
 
 Status Builder::Run(const std::string& path) {
+  for (const diff::PlanFunction& f : plan_.replaced) GRAFT_TRY(CheckTraceable(f));
+  // A new export: the module loader would take a __ksymtab from a live patch
+  // module, but graft does not write one (nor modpost's __ksymtab_ symbol
+  // and CRC); a fix that needs it is refused rather than silently unexported.
+  for (size_t pair = 0; pair < plan_.patched.size(); pair++)
+    for (const elf::Section& sec : plan_.patched[pair]->object().sections()) {
+      if (sec.name.rfind("___ksymtab", 0) != 0 || plan_.originals[pair]->object().section_named(sec.name)) continue;
+      return Err("{}: the fix exports a new symbol '{}' ({}); graft does not add exports to a live patch: keep the "
+                 "fix to existing exports (new callers in other modules need a kernel update)",
+                 plan_.patched[pair]->object().path(), sec.name.substr(sec.name.find('+') + 1), sec.name);
+    }
   out_of_.assign(plan_.sections.size(), -1);
   for (size_t i = 0; i < plan_.sections.size(); i++) {
     if (static_cast<int>(i) == plan_.eh_frame_section || static_cast<int>(i) == plan_.unwind_object_section) continue;
@@ -451,6 +630,10 @@ Status Builder::Run(const std::string& path) {
       if (r.to.kind == Referent::Kind::kCopied) {
         if (out_of_[r.to.section] < 0) return Err("'{}' refers to graft-made unwind data", plan_.sections[i].name);
         p.section = out_of_[r.to.section];
+      } else if (r.to.kind == Referent::Kind::kRaw) {
+        const diff::PlanSection& ps = plan_.sections[i];
+        GRAFT_TRY(CarryRaw(ps.pair, r.to.section, r.addend, r.to.place, p,
+                           plan_.patched[ps.pair]->object().path() + ": '" + ps.name + "'"));
       } else {
         GRAFT_ASSIGN(p.symbol, Bind(r.to, "'" + plan_.sections[i].name + "'"));
       }

@@ -27,6 +27,8 @@ struct PatchObject {
   std::vector<ReplacedFunction> functions;
   std::vector<std::string> klp_symbols;  // livepatch symbols it needs
   int orc_entries = 0;
+  int aux_snippets = 0;         // static_cpu_has() fallbacks (.altinstr_aux) carried
+  int dyndbg_descriptors = 0;   // pr_debug() descriptors carried into the module's __dyndbg
   std::map<std::string, int> tables;  // carried entries: __ex_table, __bug_table, .altinstructions, __jump_table
   std::vector<std::string> dropped;  // special sections left out, and why it is safe
 };

@@ -2,6 +2,8 @@
 
 #include <elf.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -32,8 +34,12 @@ Result<SymbolBinder> SymbolBinder::Load(const KernelSymbolSources& src) {
       std::string addr, type, name, module;
       if (!(in >> addr >> type >> name) || type.size() != 1 || (in >> module)) continue;
       char t = type[0];
-      if (t == 'U' || t == 'w' || t == 'a' || t == 'A') continue;
-      b.vmlinux_[name].push_back({"", std::islower(static_cast<unsigned char>(t)) != 0});
+      // 'A'/'a': per-CPU variables (their "address" is the offset in the
+      // per-CPU area, which is what code using them needs); the livepatch
+      // core finds them by name like any other.
+      if (t == 'U' || t == 'w') continue;
+      b.vmlinux_[name].push_back({"", std::islower(static_cast<unsigned char>(t)) != 0,
+                                  std::strtoull(addr.c_str(), nullptr, 16)});
       symbols++;
     }
     // Debian ships an 83-byte placeholder as /boot/System.map-*.
@@ -67,9 +73,40 @@ Result<int> SymbolBinder::Position(const std::string& obj, const std::string& na
   if (it->second.size() == 1) return 0;
   for (size_t i = 0; i < it->second.size(); i++)
     if (!file.empty() && it->second[i].file == file) return static_cast<int>(i) + 1;
+  if (obj == "vmlinux" && !file.empty())
+    if (int near = NearestToFile(it->second, file)) return near;
   return Err("'{}' is defined {} times in {} and {} cannot tell which one {} means; patching it needs the "
              "object's symbol table with file names", name, it->second.size(), obj,
              obj == "vmlinux" ? "System.map" : "the module", file.empty() ? "the patch" : file);
+}
+
+void SymbolBinder::AddFileSymbols(const std::string& file, const std::vector<std::string>& names) {
+  auto& v = file_symbols_[file];
+  v.insert(v.end(), names.begin(), names.end());
+}
+
+int SymbolBinder::NearestToFile(const std::vector<Definition>& defs, const std::string& file) const {
+  auto f = file_symbols_.find(file);
+  if (f == file_symbols_.end()) return 0;
+  std::vector<uint64_t> anchors;  // where the file's uniquely named symbols are
+  for (const std::string& n : f->second) {
+    auto it = vmlinux_.find(n);
+    if (it != vmlinux_.end() && it->second.size() == 1 && it->second[0].address) anchors.push_back(it->second[0].address);
+  }
+  if (anchors.size() < 2) return 0;
+  std::sort(anchors.begin(), anchors.end());
+  // A copy inside the span of the file's own symbols, and only one.
+  int found = 0;
+  for (size_t i = 0; i < defs.size(); i++) {
+    auto next = std::lower_bound(anchors.begin(), anchors.end(), defs[i].address);
+    if (next == anchors.begin() || next == anchors.end()) continue;
+    // Between two of the file's symbols with nothing of another file's known
+    // between them: no gap larger than the file's own code allows (64 KiB).
+    if (*next - *(next - 1) > 64 * 1024) continue;
+    if (found) return 0;
+    found = static_cast<int>(i) + 1;
+  }
+  return found;
 }
 
 Result<int> SymbolBinder::FunctionPosition(const std::string& name, const std::string& file) const {

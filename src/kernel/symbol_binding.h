@@ -59,13 +59,23 @@ class SymbolBinder {
   Result<int> FunctionPosition(const std::string& name, const std::string& file) const;
 
   const std::string& object() const { return src_.object; }
+
+  // The symbols one source file defines (its object's functions and
+  // variables): vmlinux's kallsyms has no file names, but a file's code and
+  // data are contiguous in it, so a static defined several times in vmlinux
+  // is told apart by which copy lies among the file's uniquely named symbols.
+  void AddFileSymbols(const std::string& file, const std::vector<std::string>& names);
   bool Exported(const std::string& name) const { return exports_.count(name) > 0; }
 
  private:
   struct Definition {
     std::string file;  // source file for locals (module symtab), "" when unknown
     bool local = false;
+    uint64_t address = 0;  // vmlinux (kallsyms)
   };
+  // For vmlinux: the copy of `name` nearest a uniquely named symbol of `file`
+  // (1-based), or 0 when that does not single one out.
+  int NearestToFile(const std::vector<Definition>& defs, const std::string& file) const;
   // Position among same-named symbols of `defs`: 0 if unique; which one by file.
   Result<int> Position(const std::string& obj, const std::string& name, const std::string& file) const;
 
@@ -73,6 +83,7 @@ class SymbolBinder {
   std::set<std::string> exports_;
   std::map<std::string, std::vector<Definition>> vmlinux_;  // from System.map
   std::map<std::string, std::vector<Definition>> module_;   // from the module's symtab
+  std::map<std::string, std::vector<std::string>> file_symbols_;
 };
 
 }  // namespace graft::kernel
