@@ -81,6 +81,30 @@ TEST(SymbolBinder, VmlinuxPolicy) {
   EXPECT_NE(none.error().message().find("neither exported"), std::string::npos);
 }
 
+TEST(SymbolBinder, VmlinuxStaticsOfOneNameToldApartByTheirFilesNeighbours) {
+  Sources t;
+  t.src.object = "vmlinux";
+  std::string filler;
+  for (int i = 0; i < 1000; i++) filler += "ffffffff82000000 t filler_" + std::to_string(i) + "\n";
+  // fork.c's code lies between copy_process and nr_processes; the other
+  // helper of that name belongs to another file, far away. Per-CPU
+  // variables are listed as absolute ('A') and bind like any other.
+  t.src.system_map = t.s.Write("kallsyms", filler +
+                               "0000000000020090 A process_counts\n"
+                               "ffffffff81050000 t helper.constprop.0\n"
+                               "ffffffff81090000 T copy_process\n"
+                               "ffffffff81090800 t helper.constprop.0\n"
+                               "ffffffff81091000 T nr_processes\n");
+  auto b = SymbolBinder::Load(t.src);
+  ASSERT_TRUE(b.ok()) << b.error().message();
+  EXPECT_FALSE(b->Bind(Existing("helper.constprop.0", true, "fork.c")).ok()) << "no file symbols given yet";
+  b->AddFileSymbols("fork.c", {"copy_process", "nr_processes", "helper.constprop.0"});
+  EXPECT_EQ(b->Bind(Existing("helper.constprop.0", true, "fork.c"))->symbol,
+            ".klp.sym.vmlinux.helper.constprop.0,2");
+  EXPECT_FALSE(b->Bind(Existing("helper.constprop.0", true, "other.c")).ok());
+  EXPECT_EQ(b->Bind(ExternalReferent("process_counts"))->symbol, ".klp.sym.vmlinux.process_counts,0");
+}
+
 TEST(SymbolBinder, RefusesPlaceholderMap) {
   Sources t;
   t.src.object = "vmlinux";

@@ -35,8 +35,10 @@ struct PatchObject {
 
 // Carries the copied functions' exception-table, bug-table, alternatives and
 // jump-label entries (with the replacement instructions and BUG() file names
-// they point to). Refuses, naming the function and section, what graft cannot
-// carry yet (static keys of modules, static calls, tracepoints).
+// they point to), their static_cpu_has() fallbacks (.altinstr_aux) and
+// pr_debug() descriptors (__dyndbg). Refuses, naming the function and
+// section, what graft cannot carry yet (static keys of modules, .fixup, new
+// exports) and functions ftrace cannot redirect (notrace).
 Result<PatchObject> WritePatchObject(const diff::PatchPlan& plan, const SymbolBinder& binder, const std::string& path);
 
 }  // namespace graft::kernel

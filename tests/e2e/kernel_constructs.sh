@@ -124,7 +124,7 @@ if "$GRAFT" kernel build -q --orig "$W/orig/kernel/fork.o" --patched "$W/obj-for
    --kernel-release "$KVER" --system-map "$W/kallsyms" -o "$W/notrace.ko" 2>"$W/notrace.err"; then
   fail "a fix of notrace __do_sys_clone3 was built"
 fi
-grep -q "'__do_sys_clone3'.*no ftrace entry.*callers" "$W/notrace.err" || fail "notrace: $(cat "$W/notrace.err")"
+grep -q "'__do_sys_clone3'.*no ftrace entry.*functions that call it" "$W/notrace.err" || fail "notrace: $(cat "$W/notrace.err")"
 
 step "guest"
 guest_init "$W/root" <<'SH'
@@ -171,7 +171,7 @@ threads = ok("threads0").strip()
 assert g.rc("threads_low") != 0, "threads-max accepted 10 with the patch"
 assert ok("threads1").strip() == threads, (threads, ok("threads1"))
 assert ok("bool1").strip() == bool0.lower(), ok("bool1")
-patches = {p["name"]: p for p in json.loads(ok("status"))["patches"]}
+patches = {p["id"]: p for p in json.loads(ok("status"))["patches"]}
 assert sorted(patches) == ["lp_fork", "lp_meminfo", "lp_params"], patches
 d1 = ok("dmesg1")
 assert "graft-constructs: meminfo shown" in d1, d1            # the carried descriptor, enabled
