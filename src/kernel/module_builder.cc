@@ -181,7 +181,24 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
 
   GRAFT_ASSIGN(PatchObject po, WritePatchObject(plan, binder, work + "/graft_new.o"));
   // kbuild's modpost reads each object's .cmd file; this one was not compiled here.
-  std::ofstream(work + "/.graft_new.o.cmd") << "cmd_" << work << "/graft_new.o := graft kernel build\n";
+  {
+    // New exports: modpost takes each one's CRC (for __kcrctab) from
+    // "#SYMVER name crc" lines of the object's .cmd file, which kbuild wrote
+    // next to the fixed object when it compiled it.
+    std::ofstream cmd(work + "/.graft_new.o.cmd");
+    cmd << "cmd_" << work << "/graft_new.o := graft kernel build\n";
+    for (const std::string& e : po.exports) {
+      std::string crc;
+      for (const auto& [o, p] : req.objects) {
+        fs::path f = fs::path(p).parent_path() / ("." + fs::path(p).filename().string() + ".cmd");
+        std::ifstream in(f);
+        for (std::string line; crc.empty() && std::getline(in, line);)
+          if (line.rfind("#SYMVER " + e + " ", 0) == 0) crc = line.substr(9 + e.size());
+      }
+      if (!crc.empty()) cmd << "#SYMVER " << e << " " << crc << "\n";
+      notes.push_back("exports new function " + e + (crc.empty() ? " (no CRC found next to the fixed object: modpost warns)" : ""));
+    }
+  }
   std::string source = name == "graft_klp_patch" ? "graft_klp_patch0" : "graft_klp_patch";
   std::ofstream(work + "/" + source + ".c") << PatchSource(req, name, po);
   std::ofstream(work + "/Kbuild") << "obj-m := " << name << ".o\n" << name << "-y := " << source << ".o graft_new.o\n";

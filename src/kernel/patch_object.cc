@@ -265,6 +265,7 @@ class Builder {
   Status CheckStaticCallSite(size_t pair, const elf::Section& sites, const elf::Relocation& r, uint32_t text,
                              const std::string& where);
   Status CheckTraceable(const diff::PlanFunction& f);
+  Status CarryNewExports();
 
   const diff::PatchPlan& plan_;
   const SymbolBinder& binder_;
@@ -276,6 +277,7 @@ class Builder {
   std::map<std::string, int> tables_;                         // output table sections by name
   std::set<std::tuple<size_t, uint32_t, uint64_t>> carried_;  // (pair, table section, entry)
   std::map<std::tuple<size_t, uint32_t, uint64_t>, uint64_t> raw_at_;  // (pair, section, start) -> output offset
+  std::vector<std::pair<int, std::string>> named_;  // extra local symbols: (output section, name) at 0
   int strings_ = -1, replacements_ = -1, orc_ip_ = -1, orc_ = -1, aux_ = -1, dyndbg_ = -1;
 };
 
@@ -469,6 +471,42 @@ Status Builder::CheckTraceable(const diff::PlanFunction& f) {
              obj.path(), f.name);
 }
 
+// A fix that exports a new function (EXPORT_SYMBOL in the fixed file): the
+// patch module exports it, as any module may. Its ___ksymtab+NAME entry is
+// carried pointing at the copy, with the symbol __ksymtab_NAME by which
+// modpost finds the export (it adds the CRC table, __kcrctab, that a
+// kernel with MODVERSIONS requires of a module that exports). Only new
+// functions the patch carries can be exported this way: an export of code
+// already in the kernel would need the kernel's own export table.
+Status Builder::CarryNewExports() {
+  for (size_t pair = 0; pair < plan_.patched.size(); pair++) {
+    const elf::ObjectFile& obj = plan_.patched[pair]->object();
+    for (const elf::Section& sec : obj.sections()) {
+      if (sec.name.rfind("___ksymtab", 0) != 0 || plan_.originals[pair]->object().section_named(sec.name)) continue;
+      std::string name = sec.name.substr(sec.name.find('+') + 1);
+      std::string where = obj.path() + ": the new export of '" + name + "'";
+      const auto& relocs = obj.relocations_for(sec.index);
+      auto value = std::find_if(relocs.begin(), relocs.end(), [](const elf::Relocation& r) { return r.offset == 0; });
+      if (value == relocs.end() || value->symbol >= obj.symbols().size())
+        return Err("{}: {} has no value relocation", where, sec.name);
+      const elf::Symbol& fn = obj.symbols()[value->symbol];
+      if (!copied_text_.count({pair, fn.shndx}))
+        return Err("{} cannot be carried: '{}' is not code the patch carries (it exists in the running kernel); "
+                   "a live patch can only export functions it adds", where, fn.name);
+      int out = AddSection(MakeSection(sec.name, SHF_ALLOC, sec.align ? sec.align : 4));
+      secs_[out].bytes.assign(sec.data.begin(), sec.data.end());
+      for (const elf::Relocation& r : relocs) {
+        Pending p = At(r.offset, r.type, r.addend);
+        GRAFT_TRY(Retarget(pair, r, p, where));
+        pending_[out].push_back(std::move(p));
+      }
+      named_.push_back({out, "__ksymtab_" + name});
+      out_.exports.push_back(name);
+    }
+  }
+  return OkStatus();
+}
+
 // Copies entry `entry` of a code-describing table, and what it points to.
 Status Builder::CarryEntry(size_t pair, const elf::Section& table, const TableSpec& spec, uint64_t entry,
                            const std::string& where) {
@@ -594,16 +632,6 @@ Status Builder::CarrySpecialSections() {
 
 Status Builder::Run(const std::string& path) {
   for (const diff::PlanFunction& f : plan_.replaced) GRAFT_TRY(CheckTraceable(f));
-  // A new export: the module loader would take a __ksymtab from a live patch
-  // module, but graft does not write one (nor modpost's __ksymtab_ symbol
-  // and CRC); a fix that needs it is refused rather than silently unexported.
-  for (size_t pair = 0; pair < plan_.patched.size(); pair++)
-    for (const elf::Section& sec : plan_.patched[pair]->object().sections()) {
-      if (sec.name.rfind("___ksymtab", 0) != 0 || plan_.originals[pair]->object().section_named(sec.name)) continue;
-      return Err("{}: the fix exports a new symbol '{}' ({}); graft does not add exports to a live patch: keep the "
-                 "fix to existing exports (new callers in other modules need a kernel update)",
-                 plan_.patched[pair]->object().path(), sec.name.substr(sec.name.find('+') + 1), sec.name);
-    }
   out_of_.assign(plan_.sections.size(), -1);
   for (size_t i = 0; i < plan_.sections.size(); i++) {
     if (static_cast<int>(i) == plan_.eh_frame_section || static_cast<int>(i) == plan_.unwind_object_section) continue;
@@ -641,6 +669,7 @@ Status Builder::Run(const std::string& path) {
     }
   }
   GRAFT_TRY(CarrySpecialSections());
+  GRAFT_TRY(CarryNewExports());
 
   // Symbol table: null, one section symbol per section (the only locals),
   // the undefined symbols the relocations name, the new functions.
@@ -650,6 +679,13 @@ Status Builder::Run(const std::string& path) {
     sym.st_info = ELF64_ST_INFO(STB_LOCAL, STT_SECTION);
     sym.st_shndx = k + 1;
     secs_[k].sym = w.syms.size();
+    w.syms.push_back(sym);
+  }
+  for (const auto& [section, name] : named_) {
+    Elf64_Sym sym{};
+    sym.st_name = w.AddString(name);
+    sym.st_info = ELF64_ST_INFO(STB_LOCAL, STT_NOTYPE);
+    sym.st_shndx = section + 1;
     w.syms.push_back(sym);
   }
   uint32_t locals = w.syms.size();

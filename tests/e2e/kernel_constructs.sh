@@ -18,7 +18,9 @@
 #                  task_newtask, lockdep keys) gains a pr_debug();
 #   params.patch   kernel/params.c: the exported param_get_bool prints y/n,
 #                  parse_one (inlined into parse_args) gains a pr_debug(),
-#                  and the existing ones travel with it;
+#                  and the existing ones travel with it; a new function is
+#                  exported, which a module (export_user/) can call while the
+#                  patch is loaded and not before;
 # and after unloading, all is as before, with no oops.
 # fork-notrace.patch changes __do_sys_clone3, which has no ftrace entry: the
 # build is refused, naming it.
@@ -86,6 +88,11 @@ compile obj-fork kernel/fork.o
 compile obj-params kernel/params.o
 compile obj-fork-notrace kernel/fork.o
 kernel_kallsyms "$W/kallsyms"
+mkdir -p "$W/export_user"
+cp "$CONSTRUCTS/export_user/"* "$W/export_user/"
+# modpost warns that the function it calls is undefined: only the patch has it.
+make -s -C "/usr/src/linux-headers-$KVER" M="$W/export_user" KBUILD_MODPOST_WARN=1 modules \
+  >"$W/export_user.log" 2>&1 || fail "building export_user: $(tail -20 "$W/export_user.log")"
 
 step "graft kernel build"
 kbuild() {  # NAME OBJECT
@@ -119,7 +126,10 @@ p = summary("params")
 # parse_args, whose pr_debug()s (its own, parse_one's three, the new one) travel.
 assert sorted(p["replaced"]) in (["param_get_bool", "parse_args"], ["param_get_bool", "parse_one"]), p
 assert p["tables"].get("__dyndbg") in (4, 5), p
+assert "graft_constructs_answer" in p["added"], p
+assert "exports new function graft_constructs_answer" in p["notes"], p   # with the CRC kbuild computed
 PY
+cp "$W/export_user/graft_export_user.ko" "$W/root/modules/"
 if "$GRAFT" kernel build -q --orig "$W/orig/kernel/fork.o" --patched "$W/obj-fork-notrace/kernel/fork.o" \
    --kernel-release "$KVER" --system-map "$W/kallsyms" -o "$W/notrace.ko" 2>"$W/notrace.err"; then
   fail "a fix of notrace __do_sys_clone3 was built"
@@ -131,6 +141,7 @@ guest_init "$W/root" <<'SH'
 dd() { echo "$1" >/proc/dynamic_debug/control; }
 run meminfo0 grep -c GraftConstructs /proc/meminfo
 run bool0 cat /sys/module/printk/parameters/time
+run export0 insmod /modules/graft_export_user.ko
 run load_meminfo graft kernel load /modules/lp_meminfo.ko
 run load_fork graft kernel load /modules/lp_fork.ko
 run load_params graft kernel load /modules/lp_params.ko
@@ -144,6 +155,8 @@ run threads0 cat /proc/sys/kernel/threads-max
 run threads_low sh -c 'echo 10 >/proc/sys/kernel/threads-max'
 run threads1 cat /proc/sys/kernel/threads-max
 run bool1 cat /sys/module/printk/parameters/time
+run export1 insmod /modules/graft_export_user.ko
+run export_rm rmmod graft_export_user
 run status graft kernel status --json
 run dmesg1 dmesg
 run unload_params graft kernel unload lp_params
@@ -171,11 +184,14 @@ threads = ok("threads0").strip()
 assert g.rc("threads_low") != 0, "threads-max accepted 10 with the patch"
 assert ok("threads1").strip() == threads, (threads, ok("threads1"))
 assert ok("bool1").strip() == bool0.lower(), ok("bool1")
+assert g.rc("export0") != 0, "the new export resolved before the patch was loaded"
+ok("export1"); ok("export_rm")
 patches = {p["id"]: p for p in json.loads(ok("status"))["patches"]}
 assert sorted(patches) == ["lp_fork", "lp_meminfo", "lp_params"], patches
 d1 = ok("dmesg1")
 assert "graft-constructs: meminfo shown" in d1, d1            # the carried descriptor, enabled
 assert re.search(r"graft-constructs: copy_process \d+", d1), d1
+assert "graft-constructs: the patch's export answers 42" in d1, d1
 for n in ("params", "fork", "meminfo"):
     assert f"unloaded lp_{n}" in ok("unload_" + n), ok("unload_" + n)
 assert g.runs["meminfo3"][0].strip() == "0", g.runs["meminfo3"][0]
