@@ -13,6 +13,8 @@
 #include <tuple>
 
 #include "elf/object_file.h"
+#include "kernel/elf_writer.h"
+#include "kernel/ftrace_entry.h"
 
 namespace graft::kernel {
 
@@ -59,130 +61,6 @@ Special Classify(const std::string& name) {
 std::string WhyNeeded(const std::string& section) {
   if (section == ".fixup") return "its exception fixups live in .fixup (kernels before 5.17)";
   return "it uses " + section + " entries";
-}
-
-struct Writer {
-  std::vector<Elf64_Sym> syms{Elf64_Sym{}};
-  std::string strtab{'\0'};
-  std::map<std::string, uint32_t> by_name;
-
-  uint32_t AddString(const std::string& s) {
-    uint32_t off = strtab.size();
-    strtab += s;
-    strtab += '\0';
-    return off;
-  }
-  uint32_t Undefined(const std::string& name) {
-    auto it = by_name.find(name);
-    if (it != by_name.end()) return it->second;
-    Elf64_Sym s{};
-    s.st_name = AddString(name);
-    s.st_info = ELF64_ST_INFO(STB_GLOBAL, STT_NOTYPE);
-    s.st_shndx = SHN_UNDEF;
-    syms.push_back(s);
-    return by_name[name] = syms.size() - 1;
-  }
-};
-
-struct OutSection {
-  std::string name;
-  uint32_t type = SHT_PROGBITS;
-  uint64_t flags = 0, align = 1;
-  std::vector<uint8_t> bytes;
-  uint64_t nobits_size = 0;
-  std::vector<Elf64_Rela> relas;
-  uint32_t sym = 0;  // its section symbol
-  std::string what;  // for messages: the function or object it holds
-};
-
-std::string Sanitize(const std::string& name) {
-  std::string out;
-  for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  return out;
-}
-
-Status WriteElf(const std::string& path, std::vector<OutSection>& secs, Writer& w, uint32_t first_global) {
-  if (elf_version(EV_CURRENT) == EV_NONE) return Err("libelf: {}", elf_errmsg(-1));
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Err("cannot create {}: {}", path, std::strerror(errno));
-  Elf* e = elf_begin(fd, ELF_C_WRITE, nullptr);
-  auto fail = [&](const char* what) {
-    Error err = Err("writing {}: {}: {}", path, what, elf_errmsg(-1));
-    if (e) elf_end(e);
-    close(fd);
-    return err;
-  };
-  if (!e || !gelf_newehdr(e, ELFCLASS64)) return fail("header");
-  GElf_Ehdr eh;
-  gelf_getehdr(e, &eh);
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_type = ET_REL;
-  eh.e_machine = EM_X86_64;
-  eh.e_version = EV_CURRENT;
-  std::string shstr(1, '\0');
-  auto name_of = [&](const std::string& n) {
-    uint32_t off = shstr.size();
-    shstr += n;
-    shstr += '\0';
-    return off;
-  };
-  // Section indexes: 1..n content, then one .rela per content section with
-  // relocations, then .symtab, .strtab, .shstrtab.
-  std::vector<uint32_t> rela_of(secs.size(), 0);
-  uint32_t next = secs.size() + 1;
-  for (size_t i = 0; i < secs.size(); i++)
-    if (!secs[i].relas.empty()) rela_of[i] = next++;
-  uint32_t symtab = next++, strtab = next++, shstrtab = next++;
-  // Every name goes into .shstrtab before its buffer is handed to libelf
-  // (the string must not move afterwards).
-  std::vector<uint32_t> names;
-  for (const auto& s : secs) names.push_back(name_of(s.name));
-  std::vector<uint32_t> rela_names(secs.size(), 0);
-  for (size_t i = 0; i < secs.size(); i++)
-    if (rela_of[i]) rela_names[i] = name_of(".rela" + secs[i].name);
-  uint32_t symtab_name = name_of(".symtab"), strtab_name = name_of(".strtab"), shstrtab_name = name_of(".shstrtab");
-  auto add = [&](uint32_t name, uint32_t type, uint64_t flags, uint64_t align, const void* buf,
-                 size_t size, uint32_t link, uint32_t info, uint64_t entsize) -> bool {
-    Elf_Scn* scn = elf_newscn(e);
-    if (!scn) return false;
-    Elf_Data* d = elf_newdata(scn);
-    d->d_buf = const_cast<void*>(buf);
-    d->d_size = size;
-    d->d_type = ELF_T_BYTE;
-    d->d_align = align;
-    GElf_Shdr sh;
-    gelf_getshdr(scn, &sh);
-    sh.sh_name = name;
-    sh.sh_type = type;
-    sh.sh_flags = flags;
-    sh.sh_addralign = align;
-    sh.sh_link = link;
-    sh.sh_info = info;
-    sh.sh_entsize = entsize;
-    sh.sh_size = size;
-    return gelf_update_shdr(scn, &sh);
-  };
-  for (size_t i = 0; i < secs.size(); i++) {
-    const OutSection& s = secs[i];
-    if (!add(names[i], s.type, s.flags, s.align, s.type == SHT_NOBITS ? nullptr : s.bytes.data(),
-             s.type == SHT_NOBITS ? s.nobits_size : s.bytes.size(), 0, 0, 0))
-      return fail(s.name.c_str());
-  }
-  for (size_t i = 0; i < secs.size(); i++)
-    if (rela_of[i] && !add(rela_names[i], SHT_RELA, SHF_INFO_LINK, 8, secs[i].relas.data(),
-                           secs[i].relas.size() * sizeof(Elf64_Rela), symtab, i + 1, sizeof(Elf64_Rela)))
-      return fail("relocations");
-  if (!add(symtab_name, SHT_SYMTAB, 0, 8, w.syms.data(), w.syms.size() * sizeof(Elf64_Sym), strtab, first_global,
-           sizeof(Elf64_Sym)) ||
-      !add(strtab_name, SHT_STRTAB, 0, 1, w.strtab.data(), w.strtab.size(), 0, 0, 0))
-    return fail("symbols");
-  if (!add(shstrtab_name, SHT_STRTAB, 0, 1, shstr.data(), shstr.size(), 0, 0, 0)) return fail("section names");
-  eh.e_shstrndx = shstrtab;
-  gelf_update_ehdr(e, &eh);
-  if (elf_update(e, ELF_C_WRITE) < 0) return fail("layout");
-  elf_end(e);
-  close(fd);
-  return OkStatus();
 }
 
 }  // namespace
@@ -264,7 +142,6 @@ class Builder {
   Status CopyString(const elf::Section& from, uint64_t at, Pending& p);
   Status CheckStaticCallSite(size_t pair, const elf::Section& sites, const elf::Relocation& r, uint32_t text,
                              const std::string& where);
-  Status CheckTraceable(const diff::PlanFunction& f);
   Status CarryNewExports();
 
   const diff::PatchPlan& plan_;
@@ -447,30 +324,6 @@ Status Builder::CheckStaticCallSite(size_t pair, const elf::Section& sites, cons
              "(__SCT__*), so graft cannot tell it stays correct without the site entry", where, insn);
 }
 
-// ftrace redirects a replaced function from the call to __fentry__ at its
-// start; a function compiled without one (notrace, which the kernel's
-// `inline` implies: an inline function the compiler kept out of line, such
-// as a syscall's body) has no such call, and the livepatch core would refuse
-// the module ("failed to find location for function").
-Status Builder::CheckTraceable(const diff::PlanFunction& f) {
-  const diff::ObjectModel& m = *plan_.originals[f.pair];
-  if (f.orig_entity < 0) return OkStatus();
-  const elf::ObjectFile& obj = m.object();
-  uint32_t text = m.entities()[f.orig_entity].section;
-  for (const char* table : {"__mcount_loc", "__patchable_function_entries"}) {
-    const elf::Section* s = obj.section_named(table);
-    if (!s) continue;
-    for (const elf::Relocation& r : obj.relocations_for(s->index))
-      if (r.symbol < obj.symbols().size() && obj.symbols()[r.symbol].shndx == text) return OkStatus();
-  }
-  if (!obj.section_named("__mcount_loc") && !obj.section_named("__patchable_function_entries"))
-    return OkStatus();  // built without ftrace entries at all: nothing to check against
-  return Err("{}: function '{}' cannot be replaced by a live patch: it has no ftrace entry (__fentry__ call; it is "
-             "notrace, or an inline function the compiler kept out of line), so the kernel cannot redirect it. "
-             "Patch the functions that call it instead (change them so that they no longer reach the old code)",
-             obj.path(), f.name);
-}
-
 // A fix that exports a new function (EXPORT_SYMBOL in the fixed file): the
 // patch module exports it, as any module may. Its ___ksymtab+NAME entry is
 // carried pointing at the copy, with the symbol __ksymtab_NAME by which
@@ -631,7 +484,7 @@ Status Builder::CarrySpecialSections() {
 }
 
 Status Builder::Run(const std::string& path) {
-  for (const diff::PlanFunction& f : plan_.replaced) GRAFT_TRY(CheckTraceable(f));
+  for (const diff::PlanFunction& f : plan_.replaced) GRAFT_TRY(CheckFtraceEntry(plan_, f));
   out_of_.assign(plan_.sections.size(), -1);
   for (size_t i = 0; i < plan_.sections.size(); i++) {
     if (static_cast<int>(i) == plan_.eh_frame_section || static_cast<int>(i) == plan_.unwind_object_section) continue;
