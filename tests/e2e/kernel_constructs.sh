@@ -15,7 +15,8 @@
 #                  pr_debug() prints once enabled in dynamic debug;
 #   fork.patch     kernel/fork.c: threads-max refuses values below 20
 #                  (sysctl_max_threads), copy_process (tracepoint
-#                  task_newtask, lockdep keys) gains a pr_debug();
+#                  task_newtask, lockdep keys) gains a pr_debug(); the
+#                  tracepoint, enabled, records the forks the new code makes;
 #   params.patch   kernel/params.c: the exported param_get_bool prints y/n,
 #                  parse_one (inlined into parse_args) gains a pr_debug(),
 #                  and the existing ones travel with it; a new function is
@@ -156,6 +157,9 @@ run dd_fork dd 'func copy_process +p'
 run dyndbg grep graft-constructs /proc/dynamic_debug/control
 run meminfo2 cat /proc/meminfo
 run forked sh -c 'echo child $$'
+run tp_on sh -c 'mount -t tracefs nodev /sys/kernel/tracing && echo 1 >/sys/kernel/tracing/events/task/task_newtask/enable'
+run tp_fork sh -c 'echo traced child $$'
+run tp_trace grep task_newtask /sys/kernel/tracing/trace
 run threads0 cat /proc/sys/kernel/threads-max
 run threads_low sh -c 'echo 10 >/proc/sys/kernel/threads-max'
 run threads1 cat /proc/sys/kernel/threads-max
@@ -184,7 +188,10 @@ for n in ("meminfo", "fork", "params"):
 assert ok("meminfo1").split() == ["GraftConstructs:", "1"], ok("meminfo1")
 ok("dd_meminfo"); ok("dd_fork")
 assert "meminfo_proc_show" in ok("dyndbg") and "copy_process" in ok("dyndbg"), ok("dyndbg")
-ok("meminfo2"); ok("forked")
+ok("meminfo2"); ok("forked"); ok("tp_on"); ok("tp_fork")
+# The tracepoint in the patched copy_process: its jump label (key in vmlinux)
+# switched on with the event, its call through the static call trampoline.
+assert "task_newtask" in ok("tp_trace"), ok("tp_trace")
 threads = ok("threads0").strip()
 assert g.rc("threads_low") != 0, "threads-max accepted 10 with the patch"
 assert ok("threads1").strip() == threads, (threads, ok("threads1"))
