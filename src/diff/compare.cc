@@ -3,9 +3,13 @@
 // different addends against renumbered .LC labels in them.
 #include "diff/compare.h"
 
+#include <elf.h>
+
 #include <algorithm>
 #include <cstring>
 #include <vector>
+
+#include "diff/renamed_locals.h"
 
 namespace graft::diff {
 
@@ -150,6 +154,11 @@ bool EntityComparator::SameReference(const Entity& in_a, const elf::Relocation& 
       return differ(y.external ? y.name : "another object");
     return true;
   }
+  if (x.entity < 0 && y.entity < 0) {
+    if (SameRawPlace(in_a, ra, in_b, rb)) return true;
+    auto place = b_.RawPlaceOf(rb);
+    return differ("another place in " + (place ? place->section_name : std::string("an unknown section")));
+  }
   if (x.entity < 0 || y.entity < 0) return differ("an unknown section");
   const Entity& tx = a_.entities()[x.entity];
   const Entity& ty = b_.entities()[y.entity];
@@ -178,10 +187,86 @@ bool EntityComparator::SameReference(const Entity& in_a, const elf::Relocation& 
       return differ("changed compiler data " + ty.key);
     }
     default:
-      if (tx.key != ty.key || x.offset - int64_t(tx.symbol_offset) != y.offset - int64_t(ty.symbol_offset))
+      if (!SameVariable(x.entity, y.entity) ||
+          x.offset - int64_t(tx.symbol_offset) != y.offset - int64_t(ty.symbol_offset))
         return differ(ty.key);
       return true;
   }
+}
+
+bool EntityComparator::SameVariable(int ea, int eb) const {
+  if (renamed_) {
+    auto it = renamed_->find(eb);
+    if (it != renamed_->end()) return it->second == ea;
+    if (claimed_.count(ea)) return false;  // that name now belongs to another variable
+  }
+  return a_.entities()[ea].key == b_.entities()[eb].key;
+}
+
+namespace {
+
+// A pr_debug() descriptor as what it prints: the strings it points at
+// (module, function, file, format). Its line number is left out: lines the
+// fix adds above a function move it without changing what the code does.
+std::string DescriptorText(const ObjectModel& m, const RawPlace& p) {
+  const elf::ObjectFile& obj = m.object();
+  uint64_t begin = p.offset - p.into_symbol, end = begin + 1;
+  for (const elf::Symbol& s : obj.symbols())
+    if (s.shndx == p.section && s.name == p.symbol) end = s.value + std::max<uint64_t>(s.size, 1);
+  std::string text = std::to_string(p.into_symbol) + ":";
+  for (const elf::Relocation& r : obj.relocations_for(p.section)) {
+    if (r.offset < begin || r.offset >= end || r.symbol >= obj.symbols().size()) continue;
+    const elf::Symbol& t = obj.symbols()[r.symbol];
+    text += std::to_string(r.offset - begin) + "=";
+    if (!t.defined() || t.shndx >= obj.sections().size()) {
+      text += t.name + ";";
+      continue;
+    }
+    auto data = obj.sections()[t.shndx].data;
+    for (uint64_t at = (t.type == STT_SECTION ? 0 : t.value) + r.addend; at < data.size() && data[at]; at++)
+      text += static_cast<char>(data[at]);
+    text += ";";
+  }
+  return text;
+}
+
+// A static_cpu_has() fallback as what it does: its bytes outside relocation
+// fields, and where each relocation goes (back into the referring function
+// by offset, or elsewhere by name).
+std::string SnippetText(const ObjectModel& m, const Entity& from, const elf::Relocation& r, const RawPlace& p) {
+  const elf::ObjectFile& obj = m.object();
+  bool pc = m.arch().Classify(r.type) != arch::RelocClass::kAbsolute;
+  uint64_t start = p.offset + (pc && from.kind == EntityKind::kFunction ? m.PcAdjust(from, r.offset) : 0);
+  uint64_t end = SnippetEnd(obj, p.section, start);
+  auto data = obj.sections()[p.section].data;
+  if (start > end || end > data.size()) return "?";
+  std::vector<uint8_t> bytes(data.begin() + start, data.begin() + end);
+  std::string text;
+  for (const elf::Relocation& rr : obj.relocations_for(p.section)) {
+    if (rr.offset < start || rr.offset >= end || rr.symbol >= obj.symbols().size()) continue;
+    for (size_t k = 0; k < m.arch().FieldSize(rr.type) && rr.offset - start + k < bytes.size(); k++)
+      bytes[rr.offset - start + k] = 0;
+    const elf::Symbol& t = obj.symbols()[rr.symbol];
+    int64_t at = (t.type == STT_SECTION ? 0 : static_cast<int64_t>(t.value)) + rr.addend;
+    text += fmt::format("{}:{}=", rr.offset - start, rr.type);
+    if (t.shndx == from.section) text += fmt::format("self+{};", at);
+    else if (!t.defined()) text += t.name + fmt::format("+{};", rr.addend);
+    else text += (t.type == STT_SECTION ? obj.sections()[t.shndx].name : t.name) + fmt::format("+{};", at);
+  }
+  return elf::HexBytes(bytes) + "|" + text;
+}
+
+}  // namespace
+
+bool EntityComparator::SameRawPlace(const Entity& in_a, const elf::Relocation& ra, const Entity& in_b,
+                                    const elf::Relocation& rb) {
+  auto px = a_.RawPlaceOf(ra), py = b_.RawPlaceOf(rb);
+  if (!px || !py || px->section_name != py->section_name) return false;
+  if (px->section_name == "__dyndbg") return DescriptorText(a_, *px) == DescriptorText(b_, *py);
+  if (px->section_name == ".altinstr_aux") return SnippetText(a_, in_a, ra, *px) == SnippetText(b_, in_b, rb, *py);
+  // Anything else by the symbol there (a static call trampoline, __SCT__*).
+  if (px->symbol.empty() || py->symbol.empty()) return false;
+  return StripNumericSuffix(px->symbol) == StripNumericSuffix(py->symbol) && px->into_symbol == py->into_symbol;
 }
 
 }  // namespace graft::diff

@@ -28,7 +28,13 @@ std::string FormatConstantChanges(const std::vector<std::pair<int64_t, int64_t>>
 
 class EntityComparator {
  public:
-  EntityComparator(const ObjectModel& orig, const ObjectModel& patched) : a_(orig), b_(patched) {}
+  // `renamed`: numbered static locals paired by CorrelateRenamedLocals
+  // (patched entity -> original); they are the same variable whatever their names.
+  EntityComparator(const ObjectModel& orig, const ObjectModel& patched, const std::map<int, int>* renamed = nullptr)
+      : a_(orig), b_(patched), renamed_(renamed) {
+    if (renamed_)
+      for (auto [p, o] : *renamed_) claimed_.insert(o);
+  }
   // True when equal; otherwise *why says what differs first.
   bool Same(int ea, int eb, std::string* why = nullptr);
 
@@ -40,8 +46,12 @@ class EntityComparator {
   // references, trailing zeros (NULs, padding) left out; nullopt for a
   // writable pool or one with relocations (tables), which compare whole.
   std::optional<std::vector<uint8_t>> PoolItemAt(const ObjectModel& m, int entity, int64_t offset);
+  bool SameVariable(int ea, int eb) const;
+  bool SameRawPlace(const Entity& in_a, const elf::Relocation& ra, const Entity& in_b, const elf::Relocation& rb);
   const ObjectModel& a_;
   const ObjectModel& b_;
+  const std::map<int, int>* renamed_;
+  std::set<int> claimed_;  // originals paired by renamed_
   std::set<std::pair<int, int>> assumed_;  // pairs under comparison: cycles count as equal
   std::map<std::pair<const ObjectModel*, int>, std::set<int64_t>> referenced_;  // offsets into pools
 };

@@ -4,8 +4,11 @@
 // refused up front with a message saying which flags to add.
 #include "diff/object_model.h"
 
+#include "diff/renamed_locals.h"
+
 #include <elf.h>
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -17,7 +20,11 @@ bool IsKernelCodeTable(const std::string& name) {
   static const char* const kTables[] = {
       ".altinstr_replacement", ".altinstr_aux", ".altinstructions", "__ex_table", "__bug_table", "__jump_table",
       ".static_call_sites", "__mcount_loc", "__patchable_function_entries", ".return_sites", ".retpoline_sites",
-      ".call_sites", ".orc_unwind", ".orc_unwind_ip", ".smp_locks", ".ibt_endbr_seal", ".static_call.text"};
+      ".call_sites", ".orc_unwind", ".orc_unwind_ip", ".smp_locks", ".ibt_endbr_seal", ".static_call.text",
+      ".parainstructions",
+      // Dynamic debug descriptors: one section for all of a file's pr_debug()
+      // sites, each descriptor owned by the function that prints it.
+      "__dyndbg"};
   for (const char* t : kTables)
     if (name == t) return true;
   return name.rfind(".discard", 0) == 0;
@@ -34,15 +41,6 @@ std::string_view KindName(EntityKind k) {
     case EntityKind::kStrings: return "string literals";
   }
   return "?";
-}
-
-// "calls.0" -> "calls"; "foo.cold" stays; "CSWTCH.7" -> "CSWTCH".
-static std::string StripNumericSuffix(const std::string& name) {
-  size_t dot = name.rfind('.');
-  if (dot == std::string::npos || dot + 1 == name.size()) return name;
-  for (size_t i = dot + 1; i < name.size(); i++)
-    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return name;
-  return name.substr(0, dot);
 }
 
 static bool StartsWith(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
@@ -96,7 +94,10 @@ Status ObjectModel::Load() {
 
   size_t text_sections = 0;
   for (const elf::Section& s : secs) {
-    if (!s.alloc() || s.size == 0 || s.type == SHT_NOTE || s.type == SHT_GROUP) continue;
+    // Zero-size variables are entities too (a lockdep key without lockdep,
+    // `static struct lock_class_key __key`): code passes their address.
+    if (!s.alloc() || (s.size == 0 && !primary.count(s.index)) || s.type == SHT_NOTE || s.type == SHT_GROUP)
+      continue;
     if (s.type == SHT_INIT_ARRAY || s.type == SHT_FINI_ARRAY || s.type == SHT_PREINIT_ARRAY) continue;
     if (s.name == ".eh_frame" || StartsWith(s.name, ".note")) continue;
     // Kernel tables that describe code (exception, bug, alternatives, ftrace,
@@ -122,8 +123,11 @@ Status ObjectModel::Load() {
         return Err("{}: writable section {} holds no named variable; rebuild with -fdata-sections",
                    obj_.path(), s.name);
     } else {
+      // `__func__` is a function's name as a string: what it holds is all
+      // that matters, never which copy (GCC renumbers it with every edit).
       bool compiler_made = p == primary.end() || StartsWith(p->second->name, "CSWTCH") ||
-                           StartsWith(p->second->name, ".L");
+                           StartsWith(p->second->name, ".L") || StartsWith(p->second->name, "__func__.") ||
+                           StartsWith(p->second->name, "__PRETTY_FUNCTION__.");
       e.kind = compiler_made ? EntityKind::kAnonymous : EntityKind::kConstant;
     }
     if (p != primary.end()) {
@@ -137,7 +141,7 @@ Status ObjectModel::Load() {
     }
     if (e.kind == EntityKind::kFunction) {
       if (StartsWith(s.name, ".text.startup") || StartsWith(s.name, ".text.exit") ||
-          init_sections.count(s.index))
+          StartsWith(s.name, ".init.text") || StartsWith(s.name, ".exit.text") || init_sections.count(s.index))
         e.startup = true;
       size_t cold = e.symbol.find(".cold");
       if (cold != std::string::npos) e.parent = e.symbol.substr(0, cold);
@@ -218,6 +222,48 @@ Reference ObjectModel::Resolve(const elf::Relocation& r) const {
   ref.entity = EntityOfSection(s.shndx);
   ref.offset = (s.type == STT_SECTION ? 0 : static_cast<int64_t>(s.value)) + r.addend;
   return ref;
+}
+
+std::optional<RawPlace> ObjectModel::RawPlaceOf(const elf::Relocation& r) const {
+  const auto& syms = obj_.symbols();
+  if (r.symbol >= syms.size()) return std::nullopt;
+  const elf::Symbol& s = syms[r.symbol];
+  if (!s.defined() || s.shndx >= obj_.sections().size()) return std::nullopt;
+  RawPlace p;
+  p.section = s.shndx;
+  p.section_name = obj_.sections()[s.shndx].name;
+  p.offset = (s.type == STT_SECTION ? 0 : static_cast<int64_t>(s.value)) + r.addend;
+  if (s.type != STT_SECTION && !s.name.empty()) {
+    p.symbol = s.name;
+    p.into_symbol = r.addend;
+    return p;
+  }
+  for (const elf::Symbol& c : syms) {
+    if (c.shndx != s.shndx || c.type == STT_SECTION || c.name.empty() || c.name.rfind(".L", 0) == 0) continue;
+    int64_t start = static_cast<int64_t>(c.value);
+    if (p.offset < start || p.offset >= start + static_cast<int64_t>(std::max<uint64_t>(c.size, 1))) continue;
+    p.symbol = c.name;
+    p.into_symbol = p.offset - start;
+    break;
+  }
+  return p;
+}
+
+uint64_t SnippetEnd(const elf::ObjectFile& obj, uint32_t section, uint64_t offset) {
+  uint64_t end = section < obj.sections().size() ? obj.sections()[section].size : offset;
+  for (const elf::Section& from : obj.sections()) {
+    if (from.index == section || from.type == SHT_RELA || from.type == SHT_REL) continue;
+    for (const elf::Relocation& r : obj.relocations_for(from.index)) {
+      if (r.symbol >= obj.symbols().size()) continue;
+      const elf::Symbol& s = obj.symbols()[r.symbol];
+      if (s.shndx != section) continue;
+      uint64_t at = (s.type == STT_SECTION ? 0 : s.value) + r.addend;
+      // A jump (x86-64 PC32/PLT32) means its addend plus the field's 4 bytes.
+      if (obj.machine() == EM_X86_64 && (r.type == R_X86_64_PC32 || r.type == R_X86_64_PLT32)) at += 4;
+      if (at > offset && at < end) end = at;
+    }
+  }
+  return end;
 }
 
 uint32_t ObjectModel::PcAdjust(const Entity& e, uint64_t field_offset) const {

@@ -42,6 +42,22 @@ struct Reference {
   int64_t offset = 0;     // from the entity's section start, before PC adjustment (sym.value + A)
 };
 
+// A place in an allocated section that holds no entity: a kernel table or
+// out-of-line code (.altinstr_aux, __dyndbg, .static_call.text, ...).
+struct RawPlace {
+  uint32_t section = 0;
+  std::string section_name;
+  std::string symbol;     // the named symbol there (or covering it), if any
+  int64_t offset = 0;     // from the section start (sym.value + A)
+  int64_t into_symbol = 0;
+};
+
+// Where the piece of out-of-line code that starts at `offset` of `section`
+// ends: at the next place of that section something outside it refers to,
+// or the section end (.altinstr_aux holds one static_cpu_has() fallback per
+// use, each reached by one jump).
+uint64_t SnippetEnd(const elf::ObjectFile& obj, uint32_t section, uint64_t offset);
+
 class ObjectModel {
  public:
   static Result<std::unique_ptr<ObjectModel>> Build(const elf::ObjectFile& obj, const arch::Arch& arch);
@@ -56,6 +72,8 @@ class ObjectModel {
     return obj_.relocations_for(e.section);
   }
   Reference Resolve(const elf::Relocation& r) const;
+  // For a relocation Resolve cannot tie to an entity (entity -1, not external).
+  std::optional<RawPlace> RawPlaceOf(const elf::Relocation& r) const;
   // Distance from a relocation field to the end of its instruction (0 in data).
   uint32_t PcAdjust(const Entity& e, uint64_t field_offset) const;
   // The NUL-terminated literal of a string-pool entity containing `offset`.

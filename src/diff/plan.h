@@ -15,9 +15,14 @@
 namespace graft::diff {
 
 struct Referent {
-  enum class Kind { kCopied, kExisting, kExternal };
+  // kRaw: a place in out-of-line code or a descriptor of a kernel table that
+  // belongs to the referring function (static_cpu_has()'s fallback in
+  // .altinstr_aux, a pr_debug() descriptor in __dyndbg); the kernel back end
+  // carries it, user space has none.
+  enum class Kind { kCopied, kExisting, kExternal, kRaw };
   Kind kind = Kind::kExisting;
-  uint32_t section = 0;  // kCopied: index into PatchPlan::sections
+  uint32_t section = 0;  // kCopied: index into PatchPlan::sections; kRaw: section of patched[pair]
+  int64_t place = 0;     // kRaw: where the reference points, as the code means it (after PC adjustment)
   std::string name;      // kExisting / kExternal: symbol name as the target knows it
   std::string file;      // kExisting locals: source file of the static
   bool local = false;

@@ -13,6 +13,7 @@
 #include "diff/compare.h"
 #include "diff/eh_frame.h"
 #include "diff/plan.h"
+#include "diff/renamed_locals.h"
 
 namespace graft::diff {
 namespace {
@@ -24,6 +25,7 @@ struct PairState {
   std::set<int> changed;           // patched functions with new code
   std::set<int> added;             // patched entities with no original
   std::map<int, uint32_t> copied;  // patched entity -> plan section
+  std::map<int, int> renamed;      // numbered static locals paired across builds (patched -> original)
 };
 
 class PlanBuilder {
@@ -73,11 +75,20 @@ Status PlanBuilder::Diff(size_t p) {
   const ObjectModel& o = *st.orig;
   const ObjectModel& n = *st.patched;
   const std::string& obj = n.object().path();
-  EntityComparator cmp(o, n);
+  st.renamed = CorrelateRenamedLocals(o, n);
+  std::set<int> claimed;  // originals paired by their renamed counterparts
+  for (auto [pi, oi] : st.renamed) claimed.insert(oi);
+  EntityComparator cmp(o, n, &st.renamed);
   std::set<int> changed_constants;
   for (size_t i = 0; i < n.entities().size(); i++) {
     const Entity& e = n.entities()[i];
-    const Entity* oe = o.Find(e.key);
+    const Entity* oe = nullptr;
+    if (auto rn = st.renamed.find(i); rn != st.renamed.end()) {
+      oe = &o.entities()[rn->second];
+    } else {
+      oe = o.Find(e.key);
+      if (oe && claimed.count(static_cast<int>(oe - o.entities().data()))) oe = nullptr;
+    }
     if (!oe || oe->kind != e.kind) {
       if (e.kind == EntityKind::kFunction || e.kind == EntityKind::kData || e.kind == EntityKind::kConstant)
         st.added.insert(i);
@@ -173,10 +184,21 @@ Status PlanBuilder::Diff(size_t p) {
     plan_.ignored.push_back(fmt::format("{} ({})", e.symbol, FormatConstantChanges(*c)));
     it = st.changed.erase(it);
   }
-  for (int i : st.changed) {
-    const Entity& e = n.entities()[i];
-    if (!e.startup) continue;
-    auto c = st.counterpart.count(i) ? constants(i) : std::nullopt;
+  for (auto it = st.changed.begin(); it != st.changed.end();) {
+    const Entity& e = n.entities()[*it];
+    if (!e.startup) {
+      ++it;
+      continue;
+    }
+    auto c = st.counterpart.count(*it) ? constants(*it) : std::nullopt;
+    // Kernel init code (.init.text) is freed once the kernel or module has
+    // started: when only constants moved in it (__LINE__ of a WARN), there is
+    // nothing to patch and nothing to ask the operator.
+    if (c && n.SectionOf(e).name.rfind(".init.text", 0) == 0) {
+      plan_.ignored.push_back(fmt::format("{} (init code, freed after boot: {})", e.symbol, FormatConstantChanges(*c)));
+      it = st.changed.erase(it);
+      continue;
+    }
     return Err("{}: function '{}' changed, but it runs only at program start or exit (main, "
                "constructors, destructors); patching it would not affect the running process{}",
                obj, e.symbol,
@@ -266,11 +288,30 @@ Result<Referent> PlanBuilder::Bind(size_t p, const Entity& from, const elf::Relo
     ref.offset = pairs_[dp].patched->entities()[de].symbol_offset + r.addend;
   }
   if (entity < 0) {
-    const elf::ObjectFile& o = n.object();
-    uint16_t sec = r.symbol < o.symbols().size() ? o.symbols()[r.symbol].shndx : 0;
-    std::string name = sec < o.sections().size() ? o.sections()[sec].name : "?";
-    return Err("{}: '{}' references section {}, which graft cannot follow{}", obj, from.symbol, name,
-               name == ".altinstr_aux" ? " (the kernel's static_cpu_has() fallback code is not carried yet)" : "");
+    // Not a function or variable: a place in a kernel table or out-of-line code.
+    std::optional<RawPlace> place = ref.external ? std::nullopt : n.RawPlaceOf(r);
+    if (place && (place->section_name == ".altinstr_aux" || place->section_name == "__dyndbg")) {
+      to.kind = Referent::Kind::kRaw;
+      to.section = place->section;
+      to.place = MeantOffset(n, from, r, place->offset, field_in_code);
+      *addend = place->offset;
+      return to;
+    }
+    // A named symbol there exists in the running program as it is: a static
+    // call trampoline (`call __SCT__tp_func_x`, a tracepoint's), whose code
+    // the kernel keeps pointing at the current target.
+    if (place && !place->symbol.empty() && place->symbol.rfind("__SCT__", 0) == 0) {
+      to.kind = Referent::Kind::kExisting;
+      to.name = place->symbol;
+      to.file = n.file();
+      for (const elf::Symbol& s : n.object().symbols())
+        if (s.name == place->symbol && s.shndx == place->section) to.local = s.local();
+      *addend = place->into_symbol;
+      return to;
+    }
+    std::string name = place ? place->section_name : "?";
+    return Err("{}: '{}' references section {}{}, which graft cannot follow", obj, from.symbol, name,
+               place && !place->symbol.empty() ? " (" + place->symbol + ")" : "");
   }
   PairState& os = pairs_[owner];
   const Entity& t = os.patched->entities()[entity];
@@ -281,8 +322,20 @@ Result<Referent> PlanBuilder::Bind(size_t p, const Entity& from, const elf::Relo
   // behaviour. Only the entry keeps the old address (function pointers).
   bool interior = t.kind == EntityKind::kFunction && os.changed.count(entity) &&
                   MeantOffset(n, from, r, *addend, field_in_code) != 0;
+  // Variables whose identity does not matter get a copy of their own rather
+  // than a binding the running kernel may not be able to resolve (numbered
+  // statics repeat by the hundred in vmlinux's kallsyms, with no file):
+  // - zero-size ones hold nothing and code only passes their address on. A
+  //   lockdep key (`static struct lock_class_key __key` of mutex_init(),
+  //   init_waitqueue_head(), ...) is zero-size when the kernel has no lockdep
+  //   (Debian's), and then nothing ever looks at that address;
+  // - WARN_ONCE()/printk_once() flags (.data.once): a fresh one can at most
+  //   print that one warning once more.
+  const elf::Section& ts = os.patched->SectionOf(t);
+  bool identityless = t.kind == EntityKind::kData && t.local &&
+                      (ts.size == 0 || ts.name.rfind(".data.once", 0) == 0);
   bool copy = os.added.count(entity) || t.kind == EntityKind::kStrings || t.kind == EntityKind::kAnonymous ||
-              (os.changed.count(entity) && t.kind != EntityKind::kFunction) || interior;
+              (os.changed.count(entity) && t.kind != EntityKind::kFunction) || interior || identityless;
   if (copy && (os.patched->SectionOf(t).flags & SHF_TLS))
     return Err("{}: '{}' uses thread-local variable '{}', which the running program does not have: threads "
                "that already exist have no storage for a new one. Keep the fix to existing thread-local "
@@ -306,6 +359,20 @@ Result<Referent> PlanBuilder::Bind(size_t p, const Entity& from, const elf::Relo
   to.file = os.orig->file();
   to.local = oe.local;
   to.function = t.kind == EntityKind::kFunction;
+  // A section holding several named variables (the kernel's __tracepoints:
+  // every tracepoint a file defines): by the one the reference lands in, so
+  // that the binding does not depend on how they are laid out.
+  if (t.kind == EntityKind::kData && !oe.local) {
+    const elf::ObjectFile& po = os.patched->object();
+    for (const elf::Symbol& v : po.symbols()) {
+      if (v.shndx != t.section || v.type != STT_OBJECT || v.local() || v.name == t.symbol || v.size == 0 ||
+          ref.offset < static_cast<int64_t>(v.value) || ref.offset >= static_cast<int64_t>(v.value + v.size))
+        continue;
+      to.name = v.name;
+      *addend = ref.offset - static_cast<int64_t>(v.value);
+      break;
+    }
+  }
   if (os.changed.count(entity)) {
     GRAFT_ASSIGN(uint32_t idx, Copy(owner, entity));
     to.replacement = idx;
@@ -415,7 +482,7 @@ Result<PatchPlan> MakePatchPlan(const std::vector<ObjectPair>& pairs, const arch
   for (const ObjectPair& op : sorted) {
     GRAFT_ASSIGN(auto o, ObjectModel::Build(*op.original, arch));
     GRAFT_ASSIGN(auto n, ObjectModel::Build(*op.patched, arch));
-    b.pairs_.push_back({o.get(), n.get(), {}, {}, {}, {}});
+    b.pairs_.push_back({o.get(), n.get(), {}, {}, {}, {}, {}});
     plan.originals.push_back(std::move(o));
     plan.patched.push_back(std::move(n));
   }

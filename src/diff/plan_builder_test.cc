@@ -9,6 +9,7 @@
 #include "base/testing.h"
 #include "diff/compare.h"
 #include "diff/plan.h"
+#include "diff/renamed_locals.h"
 
 namespace graft::diff {
 namespace {
@@ -189,6 +190,78 @@ TEST(PlanBuilder, StaticLocalsAreMatchedAcrossRenumbering) {
   for (const PlanReloc& r : code->relocs) bound |= r.to.kind == Referent::Kind::kExisting && r.to.name == orig_name;
   EXPECT_TRUE(bound) << "count must bind to " << orig_name;
   EXPECT_EQ(d.plan->added, std::vector<std::string>{"extra"});
+}
+
+TEST(PlanBuilder, RenumberedSameNameLocalsDoNotDragUnchangedFunctionsIn) {
+  // Several functions each with `static int count` (count.0, count.1, ...):
+  // the suffix-less name is not unique, and a fix adding one more in front
+  // renumbers all of them. Only the changed function may be replaced, and
+  // its `count` must bind to its own original variable, not a namesake.
+  Scratch s;
+  std::string body = "int a(void) { static int count = 1; return ++count; }\n"
+                     "int b(void) { static int count = 2; return count += 2; }\n"
+                     "int c(void) { static int count = 3; return count += 3; }\n";
+  std::string after = "int z(void) { static int count = 9; return count--; }\n" +
+                      Edited(body, "count += 2", "count += 20");
+  auto d = Diff(s, body, after);
+  ASSERT_TRUE(d.plan.ok()) << d.plan.error().message();
+  EXPECT_EQ(Replaced(*d.plan), std::vector<std::string>{"b"});
+  std::string orig_b;  // b's count in the original: the one initialised to 2
+  for (const auto& sym : d.orig->symbols())
+    if (sym.name.rfind("count.", 0) == 0 && d.orig->sections()[sym.shndx].data.size() == 4 &&
+        d.orig->sections()[sym.shndx].data[0] == 2)
+      orig_b = sym.name;
+  ASSERT_FALSE(orig_b.empty());
+  const PlanSection* code = SectionNamed(*d.plan, "b");
+  ASSERT_NE(code, nullptr);
+  bool bound = false;
+  for (const PlanReloc& r : code->relocs) bound |= r.to.kind == Referent::Kind::kExisting && r.to.name == orig_b;
+  EXPECT_TRUE(bound) << "b's count must bind to " << orig_b;
+}
+
+TEST(RenamedLocals, SuffixIsStrippedOnlyWhenNumeric) {
+  EXPECT_EQ(StripNumericSuffix("__key.254"), "__key");
+  EXPECT_EQ(StripNumericSuffix("__func__.65"), "__func__");
+  EXPECT_EQ(StripNumericSuffix("foo.cold"), "foo.cold");
+  EXPECT_EQ(StripNumericSuffix("bar.constprop.0"), "bar.constprop");
+  EXPECT_EQ(StripNumericSuffix("plain"), "plain");
+  EXPECT_EQ(StripNumericSuffix("trailing."), "trailing.");
+}
+
+TEST(RenamedLocals, PairsByWhoRefersToThemThenByContents) {
+  auto cand = [](std::string name, uint64_t size, std::vector<uint8_t> content,
+                 std::set<std::pair<std::string, int>> anchors) {
+    LocalCandidate c;
+    c.stripped = std::move(name);
+    c.size = size;
+    c.content = std::move(content);
+    c.anchors = std::move(anchors);
+    return c;
+  };
+  // Zero-size lockdep keys: all alike, told apart by the function and order
+  // of use; the fix renumbered them and swapped their order in the object.
+  std::vector<LocalCandidate> orig = {
+      cand("__key", 0, {}, {{"copy_process", 0}}),
+      cand("__key", 0, {}, {{"copy_process", 1}}),
+      cand("__key", 0, {}, {{"mm_init", 0}}),
+      cand("__already_done", 1, {0}, {{"free_task", 0}}),
+  };
+  std::vector<LocalCandidate> patched = {
+      cand("__key", 0, {}, {{"mm_init", 0}}),
+      cand("__key", 0, {}, {{"copy_process", 1}}),
+      cand("__key", 0, {}, {{"copy_process", 0}}),
+      cand("__key", 0, {}, {{"new_function", 0}}),  // new: no counterpart
+      cand("__already_done", 1, {0}, {}),           // its user was inlined away: by contents
+  };
+  auto m = MatchRenamedLocals(orig, patched);
+  std::vector<std::pair<int, int>> want = {{0, 2}, {1, 1}, {2, 0}, {3, 4}};
+  EXPECT_EQ(m, want);
+  // Contents pair only when they tell one variable from the others.
+  std::vector<LocalCandidate> o2 = {cand("__warned", 1, {0}, {}), cand("__warned", 1, {0}, {})};
+  std::vector<LocalCandidate> p2 = {cand("__warned", 1, {0}, {}), cand("__warned", 1, {0}, {})};
+  EXPECT_TRUE(MatchRenamedLocals(o2, p2).empty());
+  // A different size is another variable, whatever refers to it.
+  EXPECT_TRUE(MatchRenamedLocals({cand("buf", 8, {}, {{"f", 0}})}, {cand("buf", 16, {}, {{"f", 0}})}).empty());
 }
 
 TEST(PlanBuilder, NewGlobalIsCarriedAsNewData) {

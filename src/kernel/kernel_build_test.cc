@@ -1,6 +1,7 @@
 // Unit tests of the kernel live patch builder's parts that need no kernel:
-// symbol binding policy and the livepatch relocation rewrite. The whole
-// builder runs on real kbuild objects in tests/e2e/kernel_build.sh.
+// symbol binding policy, the livepatch relocation rewrite, which functions
+// ftrace can redirect. The whole builder runs on real kbuild objects in
+// tests/e2e/kernel_build.sh and kernel_constructs.sh.
 #include <elf.h>
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@
 #include "kernel/debian_source.h"
 #include "kernel/klp_convert.h"
 #include "kernel/module_builder.h"
+#include "kernel/patch_object.h"
 #include "kernel/run_pre.h"
 #include "kernel/source_build.h"
 #include "kernel/source_tree.h"
@@ -80,6 +82,85 @@ TEST(SymbolBinder, VmlinuxPolicy) {
   auto none = b->Bind(ExternalReferent("no_such_symbol"));
   ASSERT_FALSE(none.ok());
   EXPECT_NE(none.error().message().find("neither exported"), std::string::npos);
+}
+
+TEST(SymbolBinder, VmlinuxStaticsOfOneNameToldApartByTheirFilesNeighbours) {
+  Sources t;
+  t.src.object = "vmlinux";
+  std::string filler;
+  for (int i = 0; i < 1000; i++) filler += "ffffffff82000000 t filler_" + std::to_string(i) + "\n";
+  // fork.c's code lies between copy_process and nr_processes; the other
+  // helper of that name belongs to another file, far away. Per-CPU
+  // variables are listed as absolute ('A') and bind like any other.
+  t.src.system_map = t.s.Write("kallsyms", filler +
+                               "0000000000020090 A process_counts\n"
+                               "ffffffff81050000 t helper.constprop.0\n"
+                               "ffffffff81090000 T copy_process\n"
+                               "ffffffff81090800 t helper.constprop.0\n"
+                               "ffffffff81091000 T nr_processes\n");
+  auto b = SymbolBinder::Load(t.src);
+  ASSERT_TRUE(b.ok()) << b.error().message();
+  EXPECT_FALSE(b->Bind(Existing("helper.constprop.0", true, "fork.c")).ok()) << "no file symbols given yet";
+  b->AddFileSymbols("fork.c", {"copy_process", "nr_processes", "helper.constprop.0"});
+  EXPECT_EQ(b->Bind(Existing("helper.constprop.0", true, "fork.c"))->symbol,
+            ".klp.sym.vmlinux.helper.constprop.0,2");
+  EXPECT_FALSE(b->Bind(Existing("helper.constprop.0", true, "other.c")).ok());
+  EXPECT_EQ(b->Bind(ExternalReferent("process_counts"))->symbol, ".klp.sym.vmlinux.process_counts,0");
+}
+
+// Objects compiled as the kernel's are for ftrace (-pg -mfentry
+// -mrecord-mcount: a __fentry__ call and a __mcount_loc entry per function,
+// none for notrace ones).
+struct FtraceObjects {
+  testing::Scratch s;
+  std::unique_ptr<elf::ObjectFile> orig, fixed;
+  Result<diff::PatchPlan> plan = Error("not run");
+  FtraceObjects(const std::string& before, const std::string& after) {
+    const std::string flags = "-O2 -c -ffunction-sections -fdata-sections -pg -mfentry -mrecord-mcount";
+    s.Write("f.c", before);
+    s.Compile("f.c", "orig.o", flags);
+    s.Write("f.c", after);
+    s.Compile("f.c", "fixed.o", flags);
+    orig = elf::ObjectFile::Open(s.Path("orig.o")).value();
+    fixed = elf::ObjectFile::Open(s.Path("fixed.o")).value();
+    plan = diff::MakePatchPlan({{orig.get(), fixed.get()}}, arch::HostArch());
+  }
+  Result<PatchObject> Write() {
+    KernelSymbolSources src;
+    src.object = "vmlinux";
+    src.module_symvers = s.Write("Module.symvers", "0x1\t__fentry__\tvmlinux\tEXPORT_SYMBOL\t\n");
+    std::string map;
+    for (int i = 0; i < 1000; i++) map += "ffffffff82000000 t filler_" + std::to_string(i) + "\n";
+    src.system_map = s.Write("kallsyms", map + "ffffffff81000000 T traced\nffffffff81000100 T untraced\n");
+    GRAFT_ASSIGN(SymbolBinder b, SymbolBinder::Load(src));
+    return WritePatchObject(*plan, b, s.Path("patch.o"));
+  }
+};
+
+const char* kTraceBase = "int traced(int x) { return x + 1; }\n"
+                         "__attribute__((no_instrument_function)) int untraced(int x) { return x * 3; }\n";
+
+TEST(PatchObject, NotraceFunctionIsRefusedNamingIt) {
+  std::string fixed = kTraceBase;
+  fixed.replace(fixed.find("x * 3"), 5, "x * 5");
+  FtraceObjects t(kTraceBase, fixed);
+  ASSERT_TRUE(t.plan.ok()) << t.plan.error().message();
+  auto po = t.Write();
+  ASSERT_FALSE(po.ok());
+  EXPECT_NE(po.error().message().find("function 'untraced' cannot be replaced"), std::string::npos)
+      << po.error().message();
+  EXPECT_NE(po.error().message().find("functions that call it"), std::string::npos) << po.error().message();
+}
+
+TEST(PatchObject, TracedFunctionIsReplaced) {
+  std::string fixed = kTraceBase;
+  fixed.replace(fixed.find("x + 1"), 5, "x + 2");
+  FtraceObjects t(kTraceBase, fixed);
+  ASSERT_TRUE(t.plan.ok()) << t.plan.error().message();
+  auto po = t.Write();
+  ASSERT_TRUE(po.ok()) << po.error().message();
+  ASSERT_EQ(po->functions.size(), 1u);
+  EXPECT_EQ(po->functions[0].old_name, "traced");
 }
 
 TEST(SymbolBinder, RefusesPlaceholderMap) {

@@ -1,5 +1,6 @@
 #include "kernel/module_builder.h"
 
+#include <elf.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -345,8 +346,26 @@ Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req) {
       callbacks[kind] = prefix + "callback_" + kind;
     }
     GRAFT_ASSIGN(PatchObject po, WritePatchObject(plan, binder, layouts, work + "/" + object_file, prefix, exports));
-    // kbuild's modpost reads each object's .cmd file; this one was not compiled here.
-    std::ofstream(work + "/." + object_file + ".cmd") << "cmd_" << work << "/" << object_file << " := graft kernel build\n";
+    // kbuild's modpost reads each object's .cmd file; this one was not
+    // compiled here. New exports: modpost takes each one's CRC (for
+    // __kcrctab) from "#SYMVER name crc" lines of it, which kbuild wrote next
+    // to the fixed object when it compiled it.
+    {
+      std::ofstream cmd(work + "/." + object_file + ".cmd");
+      cmd << "cmd_" << work << "/" << object_file << " := graft kernel build\n";
+      for (const std::string& e : po.exports) {
+        std::string crc;
+        for (const auto& [o, p] : t.objects) {
+          fs::path f = fs::path(p).parent_path() / ("." + fs::path(p).filename().string() + ".cmd");
+          std::ifstream in(f);
+          for (std::string line; crc.empty() && std::getline(in, line);)
+            if (line.rfind("#SYMVER " + e + " ", 0) == 0) crc = line.substr(9 + e.size());
+        }
+        if (!crc.empty()) cmd << "#SYMVER " << e << " " << crc << "\n";
+        s.notes.push_back("exports new function " + e +
+                          (crc.empty() ? " (no CRC found next to the fixed object: modpost warns)" : ""));
+      }
+    }
     link_objects += " " + object_file;
     std::string qualify = several ? t.object + ":" : "";
     for (const auto& f : po.functions)

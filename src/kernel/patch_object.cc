@@ -13,6 +13,8 @@
 #include <tuple>
 
 #include "elf/object_file.h"
+#include "kernel/elf_writer.h"
+#include "kernel/ftrace_entry.h"
 
 namespace graft::kernel {
 
@@ -24,14 +26,20 @@ namespace {
 // the tables of table_layout.h (Builder::CarryEntry). Left
 // out because the code stays correct without them: ftrace call sites (the new
 // code is not traceable), return/retpoline/call-depth sites (the thunks stay
-// in place), lock-prefix sites (the prefix stays), objtool annotations.
-// Refused: entries the code cannot run correctly without and graft cannot
-// carry yet (static keys need their key resolved before livepatch
-// relocations are applied; static calls and tracepoints likewise).
-// Static keys (jump labels) are carried when the key lives in vmlinux.
+// in place), lock-prefix sites (the prefix stays), paravirt sites (an
+// unpatched site keeps its indirect call through pv_ops, or the alternative
+// that replaces it), objtool annotations (.discard.*: never loaded).
+// Static call sites are checked, then left out (Builder::CheckStaticCallSite).
+// Tables that name a function by its entry (exports, tracepoint and trace
+// event definitions) keep naming the old function, which ftrace sends to the
+// new one (kEntryOnly). Refused: .fixup (kernels before 5.17).
+// Static keys (jump labels) are carried when the key lives in vmlinux or is
+// a carried pr_debug() descriptor's.
 // Alternatives' replacement code may jump back into the function: it is
-// reached through .altinstructions entries and copied with them.
-enum class Special { kNone, kOrc, kDrop, kRefuse, kViaTable };
+// reached through .altinstructions entries and copied with them;
+// static_cpu_has()'s fallback code (.altinstr_aux) and pr_debug() descriptors
+// (__dyndbg) are reached from the code itself (Builder::CarryRaw).
+enum class Special { kNone, kOrc, kDrop, kRefuse, kViaTable, kStaticCall, kEntryOnly };
 
 // <graft/livepatch.h>'s records (callbacks, ignored functions): graft read
 // them when it built the plan; nothing in the kernel reads them.
@@ -41,144 +49,22 @@ Special Classify(const std::string& name) {
   if (name == ".orc_unwind_ip") return Special::kOrc;
   if (name == "__mcount_loc" || name == "__patchable_function_entries" || name == ".return_sites" ||
       name == ".retpoline_sites" || name == ".call_sites" || name == ".ibt_endbr_seal" || name == ".smp_locks" ||
-      name.rfind(".discard", 0) == 0 || name.rfind(".debug", 0) == 0 || name.rfind(".note", 0) == 0 ||
-      name == ".eh_frame" || name == ".orc_unwind" || IsAuthorRecord(name))
+      name == ".parainstructions" || name.rfind(".discard", 0) == 0 || name.rfind(".debug", 0) == 0 ||
+      name.rfind(".note", 0) == 0 || name == ".eh_frame" || name == ".orc_unwind" || IsAuthorRecord(name))
     return Special::kDrop;
-  if (name == ".altinstr_replacement") return Special::kViaTable;
-  if (name == ".static_call_sites" || name == "__tracepoints" || name == ".fixup" || name == "__tracepoints_ptrs" ||
-      name == "_ftrace_events")
-    return Special::kRefuse;
+  if (name == ".altinstr_replacement" || name == ".altinstr_aux") return Special::kViaTable;
+  if (name == ".static_call_sites") return Special::kStaticCall;
+  if (name == "__tracepoints" || name == "__tracepoints_ptrs" || name == "_ftrace_events" ||
+      name == "__bpf_raw_tp_map" || name == "__syscalls_metadata" || name.rfind("___ksymtab", 0) == 0 ||
+      name.rfind("__ksymtab", 0) == 0)
+    return Special::kEntryOnly;
+  if (name == ".fixup") return Special::kRefuse;
   return Special::kNone;
 }
 
 std::string WhyNeeded(const std::string& section) {
-  if (section == ".static_call_sites") return "it uses static calls";
   if (section == ".fixup") return "its exception fixups live in .fixup (kernels before 5.17)";
   return "it uses " + section + " entries";
-}
-
-struct Writer {
-  std::vector<Elf64_Sym> syms{Elf64_Sym{}};
-  std::string strtab{'\0'};
-  std::map<std::string, uint32_t> by_name;
-
-  uint32_t AddString(const std::string& s) {
-    uint32_t off = strtab.size();
-    strtab += s;
-    strtab += '\0';
-    return off;
-  }
-  uint32_t Undefined(const std::string& name) {
-    auto it = by_name.find(name);
-    if (it != by_name.end()) return it->second;
-    Elf64_Sym s{};
-    s.st_name = AddString(name);
-    s.st_info = ELF64_ST_INFO(STB_GLOBAL, STT_NOTYPE);
-    s.st_shndx = SHN_UNDEF;
-    syms.push_back(s);
-    return by_name[name] = syms.size() - 1;
-  }
-};
-
-struct OutSection {
-  std::string name;
-  uint32_t type = SHT_PROGBITS;
-  uint64_t flags = 0, align = 1;
-  std::vector<uint8_t> bytes;
-  uint64_t nobits_size = 0;
-  std::vector<Elf64_Rela> relas;
-  uint32_t sym = 0;  // its section symbol
-  std::string what;  // for messages: the function or object it holds
-};
-
-std::string Sanitize(const std::string& name) {
-  std::string out;
-  for (char c : name) out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  return out;
-}
-
-Status WriteElf(const std::string& path, std::vector<OutSection>& secs, Writer& w, uint32_t first_global) {
-  if (elf_version(EV_CURRENT) == EV_NONE) return Err("libelf: {}", elf_errmsg(-1));
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Err("cannot create {}: {}", path, std::strerror(errno));
-  Elf* e = elf_begin(fd, ELF_C_WRITE, nullptr);
-  auto fail = [&](const char* what) {
-    Error err = Err("writing {}: {}: {}", path, what, elf_errmsg(-1));
-    if (e) elf_end(e);
-    close(fd);
-    return err;
-  };
-  if (!e || !gelf_newehdr(e, ELFCLASS64)) return fail("header");
-  GElf_Ehdr eh;
-  gelf_getehdr(e, &eh);
-  eh.e_ident[EI_DATA] = ELFDATA2LSB;
-  eh.e_type = ET_REL;
-  eh.e_machine = EM_X86_64;
-  eh.e_version = EV_CURRENT;
-  std::string shstr(1, '\0');
-  auto name_of = [&](const std::string& n) {
-    uint32_t off = shstr.size();
-    shstr += n;
-    shstr += '\0';
-    return off;
-  };
-  // Section indexes: 1..n content, then one .rela per content section with
-  // relocations, then .symtab, .strtab, .shstrtab.
-  std::vector<uint32_t> rela_of(secs.size(), 0);
-  uint32_t next = secs.size() + 1;
-  for (size_t i = 0; i < secs.size(); i++)
-    if (!secs[i].relas.empty()) rela_of[i] = next++;
-  uint32_t symtab = next++, strtab = next++, shstrtab = next++;
-  // Every name goes into .shstrtab before its buffer is handed to libelf
-  // (the string must not move afterwards).
-  std::vector<uint32_t> names;
-  for (const auto& s : secs) names.push_back(name_of(s.name));
-  std::vector<uint32_t> rela_names(secs.size(), 0);
-  for (size_t i = 0; i < secs.size(); i++)
-    if (rela_of[i]) rela_names[i] = name_of(".rela" + secs[i].name);
-  uint32_t symtab_name = name_of(".symtab"), strtab_name = name_of(".strtab"), shstrtab_name = name_of(".shstrtab");
-  auto add = [&](uint32_t name, uint32_t type, uint64_t flags, uint64_t align, const void* buf,
-                 size_t size, uint32_t link, uint32_t info, uint64_t entsize) -> bool {
-    Elf_Scn* scn = elf_newscn(e);
-    if (!scn) return false;
-    Elf_Data* d = elf_newdata(scn);
-    d->d_buf = const_cast<void*>(buf);
-    d->d_size = size;
-    d->d_type = ELF_T_BYTE;
-    d->d_align = align;
-    GElf_Shdr sh;
-    gelf_getshdr(scn, &sh);
-    sh.sh_name = name;
-    sh.sh_type = type;
-    sh.sh_flags = flags;
-    sh.sh_addralign = align;
-    sh.sh_link = link;
-    sh.sh_info = info;
-    sh.sh_entsize = entsize;
-    sh.sh_size = size;
-    return gelf_update_shdr(scn, &sh);
-  };
-  for (size_t i = 0; i < secs.size(); i++) {
-    const OutSection& s = secs[i];
-    if (!add(names[i], s.type, s.flags, s.align, s.type == SHT_NOBITS ? nullptr : s.bytes.data(),
-             s.type == SHT_NOBITS ? s.nobits_size : s.bytes.size(), 0, 0, 0))
-      return fail(s.name.c_str());
-  }
-  for (size_t i = 0; i < secs.size(); i++)
-    if (rela_of[i] && !add(rela_names[i], SHT_RELA, SHF_INFO_LINK, 8, secs[i].relas.data(),
-                           secs[i].relas.size() * sizeof(Elf64_Rela), symtab, i + 1, sizeof(Elf64_Rela)))
-      return fail("relocations");
-  if (!add(symtab_name, SHT_SYMTAB, 0, 8, w.syms.data(), w.syms.size() * sizeof(Elf64_Sym), strtab, first_global,
-           sizeof(Elf64_Sym)) ||
-      !add(strtab_name, SHT_STRTAB, 0, 1, w.strtab.data(), w.strtab.size(), 0, 0, 0))
-    return fail("symbols");
-  if (!add(shstrtab_name, SHT_STRTAB, 0, 1, shstr.data(), shstr.size(), 0, 0, 0)) return fail("section names");
-  eh.e_shstrndx = shstrtab;
-  gelf_update_ehdr(e, &eh);
-  if (elf_update(e, ELF_C_WRITE) < 0) return fail("layout");
-  elf_end(e);
-  close(fd);
-  return OkStatus();
 }
 
 }  // namespace
@@ -235,6 +121,16 @@ class Builder {
                     const std::string& where);
   Status CarrySpecialSections();
   Status ExportFunctions(Writer& w);
+  // A kRaw reference of copied code: the .altinstr_aux snippet or __dyndbg
+  // descriptor it reaches, carried once (`raw` is sym.value + A, `place`
+  // where the code means).
+  Status CarryRaw(size_t pair, uint32_t section, int64_t raw, int64_t place, Pending& p, const std::string& where);
+  Result<std::pair<int, uint64_t>> CarryDescriptor(size_t pair, uint32_t section, uint64_t offset,
+                                                   const std::string& where);
+  Status CopyString(const elf::Section& from, uint64_t at, Pending& p);
+  Status CheckStaticCallSite(size_t pair, const elf::Section& sites, const elf::Relocation& r, uint32_t text,
+                             const std::string& where);
+  Status CarryNewExports();
 
   const diff::PatchPlan& plan_;
   const SymbolBinder& binder_;
@@ -248,7 +144,9 @@ class Builder {
   std::map<std::pair<size_t, uint32_t>, int> copied_text_;    // (pair, source section) -> output section
   std::map<std::string, int> tables_;                         // output table sections by name
   std::set<std::tuple<size_t, uint32_t, uint64_t>> carried_;  // (pair, table section, entry)
-  int strings_ = -1, replacements_ = -1, orc_ip_ = -1, orc_ = -1;
+  std::map<std::tuple<size_t, uint32_t, uint64_t>, uint64_t> raw_at_;  // (pair, section, start) -> output offset
+  std::vector<std::pair<int, std::string>> named_;  // extra local symbols: (output section, name) at 0
+  int strings_ = -1, replacements_ = -1, orc_ip_ = -1, orc_ = -1, aux_ = -1, dyndbg_ = -1;
 };
 
 Result<std::string> Builder::Bind(const Referent& r, const std::string& where) {
@@ -276,17 +174,16 @@ Status Builder::Retarget(size_t pair, const elf::Relocation& r, Pending& p, cons
   }
   if (t.shndx >= obj.sections().size()) return Err("{}: a reference graft cannot follow", where);
   const elf::Section& ts = obj.sections()[t.shndx];
-  if (ts.merge_strings() && !ts.exec()) {
-    // A literal (a BUG()'s file name): carried as a copy of its own.
-    if (strings_ < 0) strings_ = AddSection(MakeSection(".rodata.graft.str", SHF_ALLOC, 1));
+  if (ts.name == "__dyndbg") {
+    // A jump label's key inside a pr_debug() descriptor: the carried one.
     uint64_t at = t.value + r.addend;
-    auto& bytes = secs_[strings_].bytes;
-    p.section = strings_;
-    p.addend = static_cast<int64_t>(bytes.size());
-    for (; at < ts.data.size() && ts.data[at]; at++) bytes.push_back(ts.data[at]);
-    bytes.push_back(0);
+    GRAFT_ASSIGN(auto d, CarryDescriptor(pair, t.shndx, at, where));
+    p.section = d.first;
+    p.addend = static_cast<int64_t>(d.second);
     return OkStatus();
   }
+  // A literal (a BUG()'s file name): carried as a copy of its own.
+  if (ts.merge_strings() && !ts.exec()) return CopyString(ts, t.value + r.addend, p);
   if (t.type != STT_SECTION && !t.name.empty()) {
     GRAFT_ASSIGN(p.symbol, Bind(ExistingReferent(t.name, t.local(), t.file), where));
     return OkStatus();
@@ -303,6 +200,155 @@ Status Builder::Retarget(size_t pair, const elf::Relocation& r, Pending& p, cons
     return OkStatus();
   }
   return Err("{}: points into {} of {}, which graft cannot carry", where, ts.name, obj.path());
+}
+
+Status Builder::CopyString(const elf::Section& from, uint64_t at, Pending& p) {
+  if (strings_ < 0) strings_ = AddSection(MakeSection(".rodata.graft.str", SHF_ALLOC, 1));
+  auto& bytes = secs_[strings_].bytes;
+  p.section = strings_;
+  p.addend = static_cast<int64_t>(bytes.size());
+  for (; at < from.data.size() && from.data[at]; at++) bytes.push_back(from.data[at]);
+  bytes.push_back(0);
+  return OkStatus();
+}
+
+// A pr_debug() descriptor (struct _ddebug) of a copied function goes into the
+// patch module's own __dyndbg section: the module loader registers it with
+// dynamic debug (`echo 'func NAME +p' > /proc/dynamic_debug/control` finds it)
+// and sets up the jump label testing its key, which the code's __jump_table
+// entry now names. Its strings (module, function, file, format) are copied.
+Result<std::pair<int, uint64_t>> Builder::CarryDescriptor(size_t pair, uint32_t section, uint64_t offset,
+                                                          const std::string& where) {
+  const elf::ObjectFile& obj = plan_.patched[pair]->object();
+  const elf::Section& sec = obj.sections()[section];
+  const elf::Symbol* desc = nullptr;
+  for (const elf::Symbol& s : obj.symbols())
+    if (s.shndx == section && s.type == STT_OBJECT && s.size && offset >= s.value && offset < s.value + s.size)
+      desc = &s;
+  if (!desc || desc->value + desc->size > sec.data.size())
+    return Err("{}: points into {} at +{:#x}, where no dynamic debug descriptor is", where, sec.name, offset);
+  auto key = std::make_tuple(pair, section, desc->value);
+  if (dyndbg_ < 0) dyndbg_ = AddSection(MakeSection("__dyndbg", SHF_ALLOC | SHF_WRITE, std::max<uint64_t>(sec.align, 8)));
+  auto [it, fresh] = raw_at_.try_emplace(key, 0);
+  if (fresh) {
+    auto& bytes = secs_[dyndbg_].bytes;
+    it->second = bytes.size();
+    bytes.insert(bytes.end(), sec.data.begin() + desc->value, sec.data.begin() + desc->value + desc->size);
+    for (const elf::Relocation& r : obj.relocations_for(section)) {
+      if (r.offset < desc->value || r.offset >= desc->value + desc->size) continue;
+      Pending q = At(it->second + (r.offset - desc->value), r.type, r.addend);
+      const elf::Symbol& t = obj.symbols()[r.symbol];
+      const elf::Section* ts = t.defined() && t.shndx < obj.sections().size() ? &obj.sections()[t.shndx] : nullptr;
+      if (ts && ts->alloc() && !ts->write() && !ts->exec())  // its strings, __func__ included
+        GRAFT_TRY(CopyString(*ts, (t.type == STT_SECTION ? 0 : t.value) + r.addend, q));
+      else
+        GRAFT_TRY(Retarget(pair, r, q, where));
+      pending_[dyndbg_].push_back(std::move(q));
+    }
+    out_.dyndbg_descriptors++;
+  }
+  return std::make_pair(dyndbg_, it->second + (offset - desc->value));
+}
+
+Status Builder::CarryRaw(size_t pair, uint32_t section, int64_t raw, int64_t place, Pending& p,
+                         const std::string& where) {
+  const elf::ObjectFile& obj = plan_.patched[pair]->object();
+  const elf::Section& sec = obj.sections()[section];
+  if (sec.name == "__dyndbg") {
+    GRAFT_ASSIGN(auto d, CarryDescriptor(pair, section, static_cast<uint64_t>(raw), where));
+    p.section = d.first;
+    p.addend = static_cast<int64_t>(d.second);
+    return OkStatus();
+  }
+  if (sec.name != ".altinstr_aux") return Err("{}: refers to {}, which graft does not carry", where, sec.name);
+  // static_cpu_has()'s fallback: test the feature bit, jump back into the
+  // function (to the copy, through copied_text_). Reached only until the
+  // module's alternatives are applied, which the loader does before any of
+  // its code runs; carried so that the jump into it has a target.
+  uint64_t start = static_cast<uint64_t>(place), end = diff::SnippetEnd(obj, section, start);
+  if (place < 0 || end > sec.data.size() || end <= start)
+    return Err("{}: static_cpu_has() fallback code at .altinstr_aux+{:#x} is out of range", where, place);
+  if (aux_ < 0) aux_ = AddSection(MakeSection(".altinstr_aux", SHF_ALLOC | SHF_EXECINSTR, 1));
+  auto [it, fresh] = raw_at_.try_emplace(std::make_tuple(pair, section, start), 0);
+  if (fresh) {
+    auto& bytes = secs_[aux_].bytes;
+    it->second = bytes.size();
+    bytes.insert(bytes.end(), sec.data.begin() + start, sec.data.begin() + end);
+    for (const elf::Relocation& r : obj.relocations_for(section)) {
+      if (r.offset < start || r.offset >= end) continue;
+      Pending q = At(it->second + (r.offset - start), r.type, r.addend);
+      GRAFT_TRY(Retarget(pair, r, q, where + " (static_cpu_has() fallback in .altinstr_aux)"));
+      pending_[aux_].push_back(std::move(q));
+    }
+    out_.aux_snippets++;
+  }
+  p.section = aux_;
+  p.addend = static_cast<int64_t>(it->second) + (raw - place);
+  return OkStatus();
+}
+
+// A static call site entry lets the kernel turn `call __SCT__x` into a
+// direct call to the current target. Without it the call goes through the
+// trampoline __SCT__x, which the kernel rewrites on every update of the
+// static call (arch_static_call_transform always patches the trampoline):
+// the same target, one jump more. So the entry is left out, once the copied
+// instruction is checked to be such a call.
+Status Builder::CheckStaticCallSite(size_t pair, const elf::Section& sites, const elf::Relocation& r, uint32_t text,
+                                    const std::string& where) {
+  const elf::ObjectFile& obj = plan_.patched[pair]->object();
+  const elf::Symbol& t = obj.symbols()[r.symbol];
+  if (r.offset % 8) return OkStatus();  // the key field (it never points into code)
+  uint64_t insn = (t.type == STT_SECTION ? 0 : t.value) + r.addend;
+  const elf::Section& code = obj.sections()[text];
+  for (const elf::Relocation& c : obj.relocations_for(text)) {
+    if (c.offset != insn + 1 || c.symbol >= obj.symbols().size()) continue;
+    const std::string& callee = obj.symbols()[c.symbol].name;
+    bool branch = insn < code.data.size() && (code.data[insn] == 0xe8 || code.data[insn] == 0xe9);
+    if (branch && callee.rfind("__SCT__", 0) == 0) {
+      std::string note = sites.name + " (" + callee + " called through its trampoline)";
+      if (std::find(out_.dropped.begin(), out_.dropped.end(), note) == out_.dropped.end())
+        out_.dropped.push_back(note);
+      return OkStatus();
+    }
+  }
+  return Err("{} cannot be patched yet: its static call site at +{:#x} is not a call to a static call trampoline "
+             "(__SCT__*), so graft cannot tell it stays correct without the site entry", where, insn);
+}
+
+// A fix that exports a new function (EXPORT_SYMBOL in the fixed file): the
+// patch module exports it, as any module may. Its ___ksymtab+NAME entry is
+// carried pointing at the copy, with the symbol __ksymtab_NAME by which
+// modpost finds the export (it adds the CRC table, __kcrctab, that a
+// kernel with MODVERSIONS requires of a module that exports). Only new
+// functions the patch carries can be exported this way: an export of code
+// already in the kernel would need the kernel's own export table.
+Status Builder::CarryNewExports() {
+  for (size_t pair = 0; pair < plan_.patched.size(); pair++) {
+    const elf::ObjectFile& obj = plan_.patched[pair]->object();
+    for (const elf::Section& sec : obj.sections()) {
+      if (sec.name.rfind("___ksymtab", 0) != 0 || plan_.originals[pair]->object().section_named(sec.name)) continue;
+      std::string name = sec.name.substr(sec.name.find('+') + 1);
+      std::string where = obj.path() + ": the new export of '" + name + "'";
+      const auto& relocs = obj.relocations_for(sec.index);
+      auto value = std::find_if(relocs.begin(), relocs.end(), [](const elf::Relocation& r) { return r.offset == 0; });
+      if (value == relocs.end() || value->symbol >= obj.symbols().size())
+        return Err("{}: {} has no value relocation", where, sec.name);
+      const elf::Symbol& fn = obj.symbols()[value->symbol];
+      if (!copied_text_.count({pair, fn.shndx}))
+        return Err("{} cannot be carried: '{}' is not code the patch carries (it exists in the running kernel); "
+                   "a live patch can only export functions it adds", where, fn.name);
+      int out = AddSection(MakeSection(sec.name, SHF_ALLOC, sec.align ? sec.align : 4));
+      secs_[out].bytes.assign(sec.data.begin(), sec.data.end());
+      for (const elf::Relocation& r : relocs) {
+        Pending p = At(r.offset, r.type, r.addend);
+        GRAFT_TRY(Retarget(pair, r, p, where));
+        pending_[out].push_back(std::move(p));
+      }
+      named_.push_back({out, "__ksymtab_" + name});
+      out_.exports.push_back(name);
+    }
+  }
+  return OkStatus();
 }
 
 // Copies entry `entry` of a code-describing table, and what it points to.
@@ -377,7 +423,18 @@ Status Builder::CarrySpecialSections() {
         if (spec) {
           GRAFT_TRY(CarryEntry(pair, sec, *spec, r.offset / spec->entry_size, where));
         } else if (kind == Special::kViaTable) {
-          continue;  // copied with the .altinstructions entry that points at it
+          continue;  // copied with the .altinstructions entry, or the jump, that reaches it
+        } else if (kind == Special::kStaticCall) {
+          GRAFT_TRY(CheckStaticCallSite(pair, sec, r, source, where));
+        } else if (kind == Special::kEntryOnly) {
+          // An export, tracepoint or trace event naming the function: it keeps
+          // the old address, where ftrace sends callers to the new code.
+          int64_t at = (target.type == STT_SECTION ? 0 : static_cast<int64_t>(target.value)) + r.addend;
+          bool entry = false;
+          for (const elf::Symbol& f : obj.symbols())
+            entry |= f.shndx == source && f.type == STT_FUNC && static_cast<int64_t>(f.value) == at;
+          if (!entry)
+            return Err("{} cannot be patched yet: {} points inside it (+{:#x}), not at its entry", where, sec.name, at);
         } else if (kind == Special::kRefuse) {
           return Err("{} cannot be patched yet: {} ({}), which graft does not carry into kernel live patches",
                      where, WhyNeeded(sec.name), sec.name);
@@ -413,10 +470,13 @@ Status Builder::CarrySpecialSections() {
     }
   }
   for (const auto& [name, index] : tables_) out_.tables[name] = secs_[index].bytes.size() / layouts_.For(name)->entry_size;
+  if (out_.dyndbg_descriptors) out_.tables["__dyndbg"] = out_.dyndbg_descriptors;
+  if (out_.aux_snippets) out_.tables[".altinstr_aux"] = out_.aux_snippets;
   return OkStatus();
 }
 
 Status Builder::Run(const std::string& path) {
+  for (const diff::PlanFunction& f : plan_.replaced) GRAFT_TRY(CheckFtraceEntry(plan_, f));
   out_of_.assign(plan_.sections.size(), -1);
   for (size_t i = 0; i < plan_.sections.size(); i++) {
     if (static_cast<int>(i) == plan_.eh_frame_section || static_cast<int>(i) == plan_.unwind_object_section) continue;
@@ -443,6 +503,10 @@ Status Builder::Run(const std::string& path) {
       if (r.to.kind == Referent::Kind::kCopied) {
         if (out_of_[r.to.section] < 0) return Err("'{}' refers to graft-made unwind data", plan_.sections[i].name);
         p.section = out_of_[r.to.section];
+      } else if (r.to.kind == Referent::Kind::kRaw) {
+        const diff::PlanSection& ps = plan_.sections[i];
+        GRAFT_TRY(CarryRaw(ps.pair, r.to.section, r.addend, r.to.place, p,
+                           plan_.patched[ps.pair]->object().path() + ": '" + ps.name + "'"));
       } else {
         GRAFT_ASSIGN(p.symbol, Bind(r.to, "'" + plan_.sections[i].name + "'"));
       }
@@ -450,6 +514,7 @@ Status Builder::Run(const std::string& path) {
     }
   }
   GRAFT_TRY(CarrySpecialSections());
+  GRAFT_TRY(CarryNewExports());
 
   // Symbol table: null, one section symbol per section (the only locals),
   // the undefined symbols the relocations name, the new functions.
@@ -459,6 +524,13 @@ Status Builder::Run(const std::string& path) {
     sym.st_info = ELF64_ST_INFO(STB_LOCAL, STT_SECTION);
     sym.st_shndx = k + 1;
     secs_[k].sym = w.syms.size();
+    w.syms.push_back(sym);
+  }
+  for (const auto& [section, name] : named_) {
+    Elf64_Sym sym{};
+    sym.st_name = w.AddString(name);
+    sym.st_info = ELF64_ST_INFO(STB_LOCAL, STT_NOTYPE);
+    sym.st_shndx = section + 1;
     w.syms.push_back(sym);
   }
   uint32_t locals = w.syms.size();

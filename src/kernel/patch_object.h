@@ -28,14 +28,20 @@ struct PatchObject {
   std::vector<ReplacedFunction> functions;
   std::vector<std::string> klp_symbols;  // livepatch symbols it needs
   int orc_entries = 0;
+  int aux_snippets = 0;         // static_cpu_has() fallbacks (.altinstr_aux) carried
+  int dyndbg_descriptors = 0;   // pr_debug() descriptors carried into the module's __dyndbg
   std::map<std::string, int> tables;  // carried entries: __ex_table, __bug_table, .altinstructions, __jump_table
   std::vector<std::string> dropped;  // special sections left out, and why it is safe
+  std::vector<std::string> exports;  // new functions the fix exports, exported by the patch module
 };
 
 // Carries the copied functions' exception-table, bug-table, alternatives and
 // jump-label entries (with the replacement instructions and BUG() file names
-// they point to). Refuses, naming the function and section, what graft cannot
-// carry yet (static keys of modules, static calls, tracepoints).
+// they point to), their static_cpu_has() fallbacks (.altinstr_aux) and
+// pr_debug() descriptors (__dyndbg). Refuses, naming the function and
+// section, what graft cannot carry yet (static keys of modules, .fixup,
+// exports of code it does not carry) and functions ftrace cannot redirect
+// (notrace). New exported functions are exported by the patch module.
 // Table entries are cut by `layouts`, the target kernel's. `prefix` starts
 // the global symbols of the new functions (unique per object file linked
 // into one module). `exports`: global symbols to define at copied functions

@@ -129,6 +129,8 @@ class BundleResolver {
         r.kind = Reloc::Kind::kExternal;
         return r;
       }
+      case diff::Referent::Kind::kRaw:
+        return Err("'{}' refers to kernel-only section contents; a user-space patch cannot carry them", from.name);
     }
     return Err("unreachable referent kind");
   }
