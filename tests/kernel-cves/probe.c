@@ -11,7 +11,9 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
+#include <linux/bpf.h>
 #include <linux/filter.h>
+#include <linux/kd.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <sched.h>
@@ -163,6 +165,57 @@ static int arpdev(void) {
   return 0;
 }
 
+// KDSKBMETA on a virtual console that is not the caller's terminal, by a
+// process without CAP_SYS_TTY_CONFIG (it sets the mode the console has).
+static int kbmeta(void) {
+  int fd = open("/dev/tty1", O_RDWR | O_NOCTTY);
+  if (fd < 0) return perror("/dev/tty1"), 1;
+  long mode = 0;
+  if (ioctl(fd, KDGKBMETA, &mode) != 0) return perror("KDGKBMETA"), 1;
+  if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) return perror("setresuid"), 1;
+  int rc = ioctl(fd, KDSKBMETA, mode);
+  printf("KDSKBMETA without permission: %s\n", rc == 0 ? "accepted" : strerror(errno));
+  return 0;
+}
+
+// A BPF queue map from user space: push two values, pop one (the pop goes
+// through __queue_map_get).
+static int bpfqueue(void) {
+  union bpf_attr a;
+  memset(&a, 0, sizeof(a));
+  a.map_type = BPF_MAP_TYPE_QUEUE;
+  a.value_size = sizeof(int);
+  a.max_entries = 4;
+  int fd = syscall(SYS_bpf, BPF_MAP_CREATE, &a, sizeof(a));
+  if (fd < 0) return printf("BPF_MAP_CREATE: %s\n", strerror(errno)), 1;
+  int v = 7, out = 0;
+  for (int i = 0; i < 2; i++, v++) {
+    memset(&a, 0, sizeof(a));
+    a.map_fd = fd;
+    a.value = (unsigned long)&v;
+    a.flags = BPF_ANY;
+    if (syscall(SYS_bpf, BPF_MAP_UPDATE_ELEM, &a, sizeof(a)) != 0) return printf("push: %s\n", strerror(errno)), 1;
+  }
+  memset(&a, 0, sizeof(a));
+  a.map_fd = fd;
+  a.value = (unsigned long)&out;
+  long rc = syscall(SYS_bpf, BPF_MAP_LOOKUP_AND_DELETE_ELEM, &a, sizeof(a));
+  printf("queue map: pushed 7 and 8, popped %d (%s)\n", out, rc == 0 ? "ok" : strerror(errno));
+  return 0;
+}
+
+// mlock and munlock 16 pages (munlock clears their Mlocked state through
+// __munlock_page).
+static int mlockpages(void) {
+  size_t len = 16 * 4096;
+  char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return perror("mmap"), 1;
+  memset(p, 1, len);
+  int a = mlock(p, len), b = munlock(p, len);
+  printf("mlock: %s, munlock: %s\n", err_or_ok(a), err_or_ok(b));
+  return 0;
+}
+
 static int tsync_go[2], tsync_done[2];
 
 // A second thread of the traced process: once told, installs a seccomp
@@ -234,6 +287,9 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "flowlabel")) return flowlabel();
   if (!strcmp(cmd, "arpdev")) return arpdev();
   if (!strcmp(cmd, "tsync")) return tsync();
-  fprintf(stderr, "usage: kcve auxv|settimeofday32|rwhint FILE|timens|flowlabel|arpdev|tsync\n");
+  if (!strcmp(cmd, "kbmeta")) return kbmeta();
+  if (!strcmp(cmd, "bpfqueue")) return bpfqueue();
+  if (!strcmp(cmd, "mlock")) return mlockpages();
+  fprintf(stderr, "usage: kcve auxv|settimeofday32|rwhint FILE|timens|flowlabel|arpdev|tsync|kbmeta|bpfqueue|mlock\n");
   return 2;
 }
