@@ -44,6 +44,21 @@ struct Instruction {
   int64_t destination = 0;   // of a relative branch, as an offset from the start of the code
 };
 
+// An instruction whose PC-relative memory operand cannot reach its variable
+// (a variable of a library mapped far from the patch), moved out of line
+// into a thunk that loads the variable's address from an 8-byte cell the
+// patch owns and performs the same access through a register. The
+// instruction's bytes become `entry`, a jump to the thunk.
+struct CellRoute {
+  uint64_t start = 0, end = 0;  // the instruction in the code
+  std::vector<uint8_t> entry;   // replaces code[start, end)
+  size_t entry_field = 0;       // PC-relative 32-bit field in `entry`: the thunk's start (addend -4)
+  std::vector<uint8_t> thunk;
+  size_t cell_field = 0;        // PC-relative 32-bit field in `thunk`: the cell (addend -4)
+  size_t back_field = 0;        // PC-relative 32-bit field in `thunk`: code + end (addend end - 4)
+  int64_t operand_bias = 0;     // the cell holds symbol + original addend + operand_bias
+};
+
 class Arch {
  public:
   virtual ~Arch() = default;
@@ -98,6 +113,11 @@ class Arch {
   virtual bool MayEndCall(std::span<const uint8_t> code, size_t end) const = 0;
   // True when the relocation field at `off` is the operand of a direct call or jump.
   virtual bool IsBranchOperand(std::span<const uint8_t> code, uint64_t off) const = 0;
+
+  // Moves the instruction of `code` whose PC-relative 32-bit memory operand
+  // field is at `field` out of line (see CellRoute). Fails, naming the
+  // instruction, on forms it cannot move (branches, stack-relative ones).
+  virtual Result<CellRoute> RouteThroughCell(std::span<const uint8_t> code, uint64_t field) const = 0;
 
   // Decodes a whole function. Fails on bytes that are not instructions.
   virtual Result<std::vector<Instruction>> Decode(std::span<const uint8_t> code) const = 0;

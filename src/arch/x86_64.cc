@@ -213,6 +213,8 @@ class X86_64 final : public Arch {
     return out;
   }
 
+  Result<CellRoute> RouteThroughCell(std::span<const uint8_t> code, uint64_t field) const override;
+
   Result<std::vector<Instruction>> Decode(std::span<const uint8_t> code) const override {
     csh h;
     if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) return Err("capstone: cannot open x86_64");
@@ -288,6 +290,158 @@ class X86_64 final : public Arch {
   }
 };
 
+
+// The thunk keeps every register and flag the instruction does not itself
+// change: a pure load into a general register uses that register for the
+// address; any other access borrows r8-r11 (one the instruction does not
+// touch), saved below the red zone so that leaf code's locals stay intact.
+// lea/push/pop/mov leave the flags alone.
+Result<CellRoute> X86_64::RouteThroughCell(std::span<const uint8_t> code, uint64_t field) const {
+  csh h;
+  if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) return Err("capstone: cannot open x86_64");
+  cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+  cs_insn* insn = cs_malloc(h);
+  const uint8_t* p = code.data();
+  size_t left = code.size();
+  uint64_t addr = 0, start = 0;
+  bool found = false;
+  while (left > 0) {
+    start = addr;
+    if (!cs_disasm_iter(h, &p, &left, &addr, insn)) {
+      p++, left--, addr++;
+      continue;
+    }
+    if (field >= start && field < addr) {
+      found = true;
+      break;
+    }
+    if (start > field) break;
+  }
+  auto done = [&](Result<CellRoute> r) {
+    cs_free(insn, 1);
+    cs_close(&h);
+    return r;
+  };
+  if (!found) return done(Err("no instruction holds the field at +{:#x}", field));
+  const cs_x86& x = insn->detail->x86;
+  std::string text = std::string(insn->mnemonic) + " " + insn->op_str;
+  uint64_t end = addr;
+  // RIP-relative (ModRM mod 00, r/m 101) displacements are always 32 bits;
+  // capstone 4 reports the operand size for disp_size under a 0x66 prefix.
+  if (x.encoding.disp_offset != field - start || x.encoding.modrm_offset == 0 ||
+      (insn->bytes[x.encoding.modrm_offset] & 0xc7) != 0x05)
+    return done(Err("'{}' at +{:#x}: the field is not a 32-bit memory displacement", text, start));
+  bool rip = false;
+  for (uint8_t i = 0; i < x.op_count; i++)
+    rip |= x.operands[i].type == X86_OP_MEM && x.operands[i].mem.base == X86_REG_RIP;
+  if (!rip) return done(Err("'{}' at +{:#x}: not a PC-relative memory operand", text, start));
+  for (uint8_t g = 0; g < insn->detail->groups_count; g++) {
+    uint8_t grp = insn->detail->groups[g];
+    if (grp == CS_GRP_JUMP || grp == CS_GRP_CALL || grp == CS_GRP_RET || grp == CS_GRP_BRANCH_RELATIVE)
+      return done(Err("'{}' at +{:#x}: a branch through a far variable", text, start));
+  }
+  cs_regs read, written;
+  uint8_t nread = 0, nwritten = 0;
+  cs_regs_access(h, insn, read, &nread, written, &nwritten);
+  auto touches = [&](std::initializer_list<x86_reg> regs) {
+    for (uint8_t i = 0; i < nread; i++)
+      for (x86_reg r : regs) if (read[i] == r) return true;
+    for (uint8_t i = 0; i < nwritten; i++)
+      for (x86_reg r : regs) if (written[i] == r) return true;
+    return false;
+  };
+  if (touches({X86_REG_RSP, X86_REG_ESP, X86_REG_SP, X86_REG_SPL}))
+    return done(Err("'{}' at +{:#x}: uses the stack pointer", text, start));
+  // Layout: legacy prefixes, optional REX, opcode (1-3 bytes), ModRM, disp32, immediate.
+  const uint8_t* b = insn->bytes;
+  size_t modrm_at = x.encoding.modrm_offset;
+  size_t opcode_len = x.opcode[0] != 0x0f ? 1 : (x.opcode[1] == 0x38 || x.opcode[1] == 0x3a) ? 3 : 2;
+  if (modrm_at < opcode_len) return done(Err("'{}' at +{:#x}: unexpected encoding", text, start));
+  size_t opcode_at = modrm_at - opcode_len;
+  bool has_rex = opcode_at > 0 && (b[opcode_at - 1] & 0xf0) == 0x40;
+  size_t legacy_end = has_rex ? opcode_at - 1 : opcode_at;
+  for (size_t i = 0; i < legacy_end; i++)
+    if (b[i] == 0xc4 || b[i] == 0xc5 || b[i] == 0x62 || b[i] == 0x8f)
+      return done(Err("'{}' at +{:#x}: a VEX/EVEX instruction", text, start));
+  if (std::memcmp(b + opcode_at, x.opcode, opcode_len) != 0)
+    return done(Err("'{}' at +{:#x}: unexpected encoding (VEX/EVEX?)", text, start));
+  uint8_t rex = has_rex ? b[opcode_at - 1] : 0;
+  uint8_t modrm = b[modrm_at];
+  int reg = ((modrm >> 3) & 7) | ((rex & 0x04) ? 8 : 0);
+  size_t imm_at = x.encoding.disp_offset + 4;
+  // Pure loads that write the whole destination register (32-bit writes zero
+  // the upper half): mov, movzx, movsx, movsxd.
+  bool rex_w = rex & 0x08;
+  bool word_size = std::find(b, b + legacy_end, 0x66) != b + legacy_end;  // 16-bit writes keep the upper bits
+  bool pure_load = !word_size && ((opcode_len == 1 && x.opcode[0] == 0x8b) ||
+                   (opcode_len == 1 && x.opcode[0] == 0x63 && rex_w) ||
+                   (opcode_len == 2 && (x.opcode[1] == 0xb6 || x.opcode[1] == 0xb7 || x.opcode[1] == 0xbe ||
+                                        x.opcode[1] == 0xbf)));
+  pure_load = pure_load && reg != 4;  // never %rsp
+  int base = reg;
+  if (!pure_load) {
+    base = -1;
+    const x86_reg names[4][4] = {{X86_REG_R11, X86_REG_R11D, X86_REG_R11W, X86_REG_R11B},
+                                 {X86_REG_R10, X86_REG_R10D, X86_REG_R10W, X86_REG_R10B},
+                                 {X86_REG_R9, X86_REG_R9D, X86_REG_R9W, X86_REG_R9B},
+                                 {X86_REG_R8, X86_REG_R8D, X86_REG_R8W, X86_REG_R8B}};
+    for (int i = 0; i < 4 && base < 0; i++)
+      if (!touches({names[i][0], names[i][1], names[i][2], names[i][3]}) && reg != 11 - i) base = 11 - i;
+    if (base < 0) return done(Err("'{}' at +{:#x}: uses r8-r11, no register to borrow", text, start));
+    // A REX prefix turns %ah-%bh into %spl-%dil: byte forms without one keep them.
+    if (!has_rex && reg >= 4) {
+      bool byte_reg = false;
+      for (uint8_t i = 0; i < x.op_count; i++) byte_reg |= x.operands[i].type == X86_OP_REG && x.operands[i].size == 1;
+      if (byte_reg) return done(Err("'{}' at +{:#x}: a high-byte register operand", text, start));
+    }
+  }
+  // The instruction with (%base) for its memory operand.
+  std::vector<uint8_t> moved(b, b + legacy_end);
+  uint8_t new_rex = static_cast<uint8_t>((rex & ~0x01) | (base >= 8 ? 0x01 : 0));
+  if (has_rex || base >= 8) moved.push_back(new_rex | 0x40);
+  moved.insert(moved.end(), b + opcode_at, b + modrm_at);
+  uint8_t rm = base & 7;
+  if (rm == 5) {
+    moved.push_back(static_cast<uint8_t>(0x40 | (modrm & 0x38) | rm));  // mod 01, disp8 0
+    moved.push_back(0);
+  } else {
+    moved.push_back(static_cast<uint8_t>((modrm & 0x38) | rm));
+    if (rm == 4) moved.push_back(0x24);  // SIB: base only
+  }
+  moved.insert(moved.end(), b + imm_at, b + insn->size);
+
+  CellRoute r;
+  r.start = start;
+  r.end = end;
+  r.entry = {0xe9, 0, 0, 0, 0};
+  r.entry.resize(end - start, 0xcc);  // never reached: the jump leaves and the thunk returns past them
+  r.entry_field = 1;
+  r.operand_bias = static_cast<int64_t>(end - field);
+  auto& t = r.thunk;
+  auto push_pop = [&](uint8_t op) {
+    if (base >= 8) t.push_back(0x41);
+    t.push_back(static_cast<uint8_t>(op + (base & 7)));
+  };
+  if (!pure_load) {
+    t.insert(t.end(), {0x48, 0x8d, 0x64, 0x24, 0x80});  // lea -0x80(%rsp),%rsp
+    push_pop(0x50);
+  }
+  // mov cell(%rip),%base
+  t.push_back(static_cast<uint8_t>(0x48 | (base >= 8 ? 0x04 : 0)));
+  t.push_back(0x8b);
+  t.push_back(static_cast<uint8_t>(((base & 7) << 3) | 5));
+  r.cell_field = t.size();
+  t.insert(t.end(), 4, 0);
+  t.insert(t.end(), moved.begin(), moved.end());
+  if (!pure_load) {
+    push_pop(0x58);
+    t.insert(t.end(), {0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0});  // lea 0x80(%rsp),%rsp
+  }
+  t.push_back(0xe9);
+  r.back_field = t.size();
+  t.insert(t.end(), 4, 0);
+  return done(r);
+}
 }  // namespace
 
 const Arch& HostArch() {

@@ -58,7 +58,11 @@ Status ApplyDiff(const std::string& diff, const std::string& tree, const std::st
     std::string dry = fmt::format("patch {} --dry-run -s -f -i '{}' >/dev/null 2>&1", p, abs);
     if (RunCommand(dry, tree, log).ok()) return RunCommand(fmt::format("patch {} -s -f -i '{}'", p, abs), tree, log);
   }
-  return Err("diff {} does not apply to the tree (tried -p1 and -p0); is it for this version?", diff);
+  // Say which hunks fail at the level that finds the files.
+  std::string why = CommandOutput(fmt::format("patch -p1 --dry-run -f -i '{}' 2>&1 | grep -E 'FAILED|can.t find file' | head -5", abs), tree)
+                        .value_or("");
+  return Err("diff {} does not apply to the tree (tried -p1 and -p0); is it for this version?{}{}", diff,
+             why.empty() ? "" : "\n", why);
 }
 
 }  // namespace graft

@@ -103,8 +103,9 @@ void RegisterKernelCommands(CLI::App& app) {
     cmd->add_option("--orig", *origs, "Original object (.o) of a changed file; repeat, in the order of --patched")
         ->check(CLI::ExistingFile);
     cmd->add_option("--patched", *patched, "Patched object (.o) of the same file")->check(CLI::ExistingFile);
-    cmd->add_option("--object", req->object, "What is patched: vmlinux (default) or a module's name");
-    cmd->add_option("--target-module", req->target_module, "The patched module's .ko (when --object is a module)")
+    auto object = std::make_shared<std::string>("vmlinux"), target_module = std::make_shared<std::string>();
+    cmd->add_option("--object", *object, "What --orig/--patched belong to: vmlinux (default) or a module's name");
+    cmd->add_option("--target-module", *target_module, "The patched module's .ko (when --object is a module)")
         ->check(CLI::ExistingFile);
     cmd->add_option("--kernel-release", req->kernel_release, "Kernel to build for (default: the target module's, else uname -r)");
     cmd->add_option("--headers", req->headers, "Kernel headers/build tree (default /usr/src/linux-headers-RELEASE)");
@@ -122,9 +123,11 @@ void RegisterKernelCommands(CLI::App& app) {
     cmd->footer(
         "--debian-source fetches that tree from Debian: linux-source-X.Y of the installed image's\n"
         "version (apt-get download, cached in $GRAFT_CACHE/kernel or /var/cache/graft/kernel).\n"
-        "With --source and --diff graft finds the changed files, compiles each before and after the\n"
-        "fix with the installed headers' kbuild and its directory's Makefile (which tells whether\n"
-        "it is built in or part of a module, found under /lib/modules), and builds from those.\n"
+        "With --source and --diff (any -p1 form: a/ b/, src.orig/ src/, git; several files, diffs\n"
+        "and objects) graft compiles each changed file before and after the fix in the whole tree\n"
+        "(the fixed tree is an overlay) with the installed headers' kbuild and its directory's\n"
+        "Makefile, which tells whether it is built in or part of a module (found under\n"
+        "/lib/modules); one klp_object per patched object (vmlinux, modules).\n"
         "With --orig/--patched the objects are the changed files compiled by kbuild before and\n"
         "after the fix, with -ffunction-sections -fdata-sections (the running kernel needs no\n"
         "special flags). Changed functions are replaced through klp_func entries; references to\n"
@@ -147,23 +150,29 @@ void RegisterKernelCommands(CLI::App& app) {
       if (*debian) {
         if (!source->empty()) Fail(Err("give either --source or --debian-source"), 2);
         if (diffs->empty()) Fail(Err("--debian-source needs the fix: --diff FIX.patch"), 2);
-        std::vector<std::string> dirs;
-        for (const auto& d : *diffs)
-          for (auto& dir : Check(kernel::DiffDirectories(d)))
-            if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
         std::string release = req->kernel_release;
         if (release.empty()) release = Check(kernel::ReadKernelStatus("/sys", "/proc", "")).release;
         req->kernel_release = release;
-        *source = Check(kernel::DebianKernelSource(release, dirs, req->progress));
+        *source = Check(kernel::DebianKernelSource(release, req->progress));
       }
       if (!source->empty()) {
         if (!origs->empty() || !patched->empty()) Fail(Err("give either --source with --diff, or --orig/--patched"), 2);
         if (diffs->empty()) Fail(Err("--source needs the fix: --diff FIX.patch"), 2);
+        if (!target_module->empty()) {
+          kernel::KernelBuildTarget t;
+          t.object = Check(kernel::ReadModuleInfo(*target_module)).name;
+          t.target_module = *target_module;
+          req->targets.push_back(t);
+        }
         s = Check(kernel::BuildKernelLivePatchFromSource({*source, *diffs, *req}));
       } else {
         if (origs->empty() || origs->size() != patched->size())
           Fail(Err("give --source DIR --diff FIX, or as many --patched as --orig objects"), 2);
-        for (size_t i = 0; i < origs->size(); i++) req->objects.emplace_back((*origs)[i], (*patched)[i]);
+        kernel::KernelBuildTarget t;
+        t.object = *object;
+        t.target_module = *target_module;
+        for (size_t i = 0; i < origs->size(); i++) t.objects.emplace_back((*origs)[i], (*patched)[i]);
+        req->targets.push_back(t);
         s = Check(kernel::BuildKernelLivePatch(*req));
       }
       if (*as_json) {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -11,34 +12,7 @@ namespace graft::kernel {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string Marker(const std::string& dir) {
-  std::string m = ".got-" + dir;
-  for (char& c : m)
-    if (c == '/') c = '_';
-  return m;
-}
-
-}  // namespace
-
-Result<std::vector<std::string>> DiffDirectories(const std::string& diff) {
-  std::ifstream in(diff);
-  if (!in) return Err("cannot read diff {}", diff);
-  std::vector<std::string> dirs;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("+++ ", 0) != 0) continue;
-    std::string path = line.substr(4, line.find('\t') == std::string::npos ? std::string::npos : line.find('\t') - 4);
-    if (path.rfind("b/", 0) == 0) path = path.substr(2);
-    std::string dir = fs::path(path).parent_path().string();
-    if (!dir.empty() && std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
-  }
-  if (dirs.empty()) return Err("{} changes no file in a directory (not a unified diff of a kernel tree?)", diff);
-  return dirs;
-}
-
-Result<std::string> DebianKernelSource(const std::string& release, const std::vector<std::string>& dirs,
+Result<std::string> DebianKernelSource(const std::string& release,
                                        const std::function<void(const std::string&)>& progress) {
   std::string version =
       CommandOutput("dpkg-query -W -f '${Version}' 'linux-image-" + release + "' 2>/dev/null").value_or("");
@@ -54,22 +28,32 @@ Result<std::string> DebianKernelSource(const std::string& release, const std::ve
     if (progress) progress(fmt::format("downloading linux-source-{}={} (Debian's sources of kernel {})", series, version, release));
     Status got = RunCommand(fmt::format("apt-get download -q 'linux-source-{}={}'", series, version), cache, log);
     if (!got.ok() || !fs::exists(deb))
-      return Err("cannot download linux-source-{}={} (deb-src or the package lists may be missing: apt-get update); "
-                 "see {}", series, version, log);
+      return Err("cannot download linux-source-{}={} (the package lists may be missing: apt-get update); see {}",
+                 series, version, log);
   }
   std::string tree = fmt::format("{}/linux-source-{}", cache, version);
-  fs::create_directories(tree, ec);
-  std::string wanted;
-  std::vector<std::string> missing;
-  for (const auto& d : dirs)
-    if (!fs::exists(tree + "/" + Marker(d))) missing.push_back(d), wanted += fmt::format(" 'linux-source-{}/{}'", series, d);
-  if (!missing.empty()) {
-    if (progress) progress(fmt::format("extracting {} from the kernel sources", fmt::join(missing, ", ")));
-    GRAFT_TRY(RunCommand(fmt::format("dpkg-deb --fsys-tarfile '{}' | tar -xO './usr/src/linux-source-{}.tar.xz' | "
-                                     "tar -xJ -C '{}' --strip-components=1{}", deb, series, tree, wanted),
-                         cache, log));
-    for (const auto& d : missing) std::ofstream(tree + "/" + Marker(d));
-  }
+  const std::string complete = tree + "/.graft-complete";
+  if (fs::exists(complete)) return tree;
+  // Extracted next to the cache entry and renamed when whole, so that an
+  // interrupted extraction is never taken for a tree (earlier graft versions
+  // extracted single directories: such a tree is replaced).
+  auto t0 = std::chrono::steady_clock::now();
+  if (progress) progress(fmt::format("extracting linux-source-{} {} (once; about 1.3 GB)", series, version));
+  std::string partial = fmt::format("{}.partial.{}", tree, getpid());
+  fs::remove_all(partial, ec);
+  fs::create_directories(partial, ec);
+  GRAFT_TRY(RunCommand(fmt::format("dpkg-deb --fsys-tarfile '{}' | tar -xO './usr/src/linux-source-{}.tar.xz' | "
+                                   "tar -xJ -C '{}' --strip-components=1 --exclude='linux-source-{}/Documentation'",
+                                   deb, series, partial, series),
+                       cache, log));
+  std::ofstream(partial + "/.graft-complete") << version << "\n";
+  fs::remove_all(tree, ec);
+  fs::rename(partial, tree, ec);
+  if (ec && !fs::exists(complete)) return Err("cannot move {} to {}: {}", partial, tree, ec.message());
+  fs::remove_all(partial, ec);
+  if (progress)
+    progress(fmt::format("extracted in {:.0f} s",
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
   return tree;
 }
 

@@ -16,6 +16,7 @@
 #include "kernel/module_builder.h"
 #include "kernel/run_pre.h"
 #include "kernel/source_build.h"
+#include "kernel/source_tree.h"
 #include "kernel/symbol_binding.h"
 
 namespace graft::kernel {
@@ -203,29 +204,45 @@ TEST(RunPre, ModuleBuiltWithoutFunctionSections) {
 namespace graft::kernel {
 namespace {
 
-TEST(SourceBuild, ChangedFilesAndDirectories) {
+TEST(ModuleBuild, UndefinedSymbolsOtherThanLivepatchOnesAreRefused) {
   testing::Scratch s;
-  std::filesystem::create_directories(s.Path("tree/fs/proc"));
-  std::filesystem::create_directories(s.Path("tree/net/core"));
-  s.Write("tree/fs/proc/cmdline.c", "x\n");
-  s.Write("tree/net/core/sock.c", "x\n");
-  std::string p1 = s.Write("p1.patch",
-                           "--- a/fs/proc/cmdline.c\t2024-01-01\n+++ b/fs/proc/cmdline.c\t2024-01-02\n@@ -1 +1 @@\n-x\n+y\n"
-                           "--- a/net/core/sock.c\n+++ b/net/core/sock.c\n@@ -1 +1 @@\n-x\n+y\n");
-  auto files = ChangedFiles(p1, s.Path("tree"));
-  ASSERT_TRUE(files.ok()) << files.error().message();
-  EXPECT_EQ(*files, (std::vector<std::string>{"fs/proc/cmdline.c", "net/core/sock.c"}));
-  EXPECT_EQ(*DiffDirectories(p1), (std::vector<std::string>{"fs/proc", "net/core"}));
-  std::string p0 = s.Write("p0.patch", "--- fs/proc/cmdline.c\n+++ fs/proc/cmdline.c\n@@ -1 +1 @@\n-x\n+y\n");
-  EXPECT_EQ(*ChangedFiles(p0, s.Path("tree")), std::vector<std::string>{"fs/proc/cmdline.c"});
-  std::string added = s.Write("add.patch", "--- /dev/null\n+++ b/fs/proc/new.c\n@@ -0,0 +1 @@\n+y\n");
-  auto a = ChangedFiles(added, s.Path("tree"));
-  ASSERT_FALSE(a.ok());
-  EXPECT_NE(a.error().message().find("adds b/fs/proc/new.c"), std::string::npos) << a.error().message();
-  std::string other = s.Write("other.patch", "--- a/mm/slub.c\n+++ b/mm/slub.c\n@@ -1 +1 @@\n-x\n+y\n");
-  auto o = ChangedFiles(other, s.Path("tree"));
-  ASSERT_FALSE(o.ok());
-  EXPECT_NE(o.error().message().find("is not in"), std::string::npos);
+  std::string klp_only = s.Write("a.log",
+                                 "WARNING: modpost: \".klp.sym.vmlinux.saved_command_line,0\" [/w/p.ko] undefined!\n"
+                                 "Skipping BTF generation for /w/p.ko due to unavailability of vmlinux\n");
+  EXPECT_TRUE(CheckModpostLog(klp_only, "6.1.0-57-amd64").ok());
+  std::string missing = s.Write("b.log",
+                                "WARNING: modpost: \".klp.sym.vmlinux.x,0\" [/w/p.ko] undefined!\n"
+                                "WARNING: modpost: \"new_helper\" [/w/p.ko] undefined!\n");
+  Status st = CheckModpostLog(missing, "6.1.0-57-amd64");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message().find("neither exports nor lists new_helper"), std::string::npos) << st.error().message();
+}
+
+TEST(SourceBuild, OverlayAndKbuildDirectory) {
+  testing::Scratch s;
+  std::filesystem::create_directories(s.Path("tree/fs/xfs/libxfs"));
+  std::filesystem::create_directories(s.Path("tree/net/bridge"));
+  s.Write("tree/Makefile", "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 192\nEXTRAVERSION =\n");
+  s.Write("tree/fs/xfs/Makefile", "obj-$(CONFIG_XFS_FS) += xfs.o\n");
+  s.Write("tree/fs/xfs/libxfs/xfs_alloc.c", "x\n");
+  s.Write("tree/fs/xfs/xfs_super.c", "x\n");
+  s.Write("tree/net/bridge/br_private.h", "h\n");
+  EXPECT_EQ(*TreeVersion(s.Path("tree")), "6.1.192");
+  EXPECT_EQ(KbuildDirectory(s.Path("tree"), "fs/xfs/libxfs/xfs_alloc.c"), "fs/xfs");
+  EXPECT_EQ(KbuildDirectory(s.Path("tree"), "fs/xfs/xfs_super.c"), "fs/xfs");
+  ASSERT_TRUE(MakeOverlay(s.Path("tree"), s.Path("fixed"), {"fs/xfs/libxfs/xfs_alloc.c"}).ok());
+  namespace fs = std::filesystem;
+  // The changed file is a real copy; its directories are real; the rest links to the original.
+  EXPECT_FALSE(fs::is_symlink(s.Path("fixed/fs/xfs/libxfs/xfs_alloc.c")));
+  EXPECT_FALSE(fs::is_symlink(s.Path("fixed/fs/xfs/libxfs")));
+  EXPECT_TRUE(fs::is_symlink(s.Path("fixed/fs/xfs/xfs_super.c")));
+  EXPECT_TRUE(fs::is_symlink(s.Path("fixed/net")));
+  EXPECT_TRUE(fs::exists(s.Path("fixed/fs/xfs/libxfs/../../../net/bridge/br_private.h")));
+  s.Write("fixed/fs/xfs/libxfs/xfs_alloc.c", "fixed\n");
+  std::ifstream orig(s.Path("tree/fs/xfs/libxfs/xfs_alloc.c"));
+  std::string line;
+  std::getline(orig, line);
+  EXPECT_EQ(line, "x");  // the original tree is never written
 }
 
 }  // namespace

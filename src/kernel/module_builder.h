@@ -17,10 +17,16 @@
 
 namespace graft::kernel {
 
-struct KernelBuildRequest {
-  std::vector<std::pair<std::string, std::string>> objects;  // (original, patched)
-  std::string object = "vmlinux";  // what is patched: vmlinux or a module's name
+// One patched object of the running kernel (one klp_object): vmlinux or a
+// module, and the translation units of it that the fix changes.
+struct KernelBuildTarget {
+  std::string object = "vmlinux";  // vmlinux or a module's name
   std::string target_module;       // that module's .ko (its symbols; its vermagic names the kernel)
+  std::vector<std::pair<std::string, std::string>> objects;  // (original, patched)
+};
+
+struct KernelBuildRequest {
+  std::vector<KernelBuildTarget> targets;  // one or more; a fix spanning vmlinux and modules has several
   std::string kernel_release;      // default: the target module's, else the running kernel's
   std::string headers;             // default: /usr/src/linux-headers-<release>
   std::string system_map;          // default: /boot/System.map-<release>
@@ -35,8 +41,9 @@ struct KernelBuildRequest {
 };
 
 struct KernelBuildSummary {
-  std::string name, output, kernel_release, object;
-  std::vector<std::string> replaced;     // "name" or "name,sympos"
+  std::string name, output, kernel_release;
+  std::string object;                    // the patched objects, comma-separated ("vmlinux,nf_tables")
+  std::vector<std::string> replaced;     // "name" or "name,sympos" (object-qualified "mod:name" when several)
   std::vector<std::string> added;        // new functions
   std::vector<std::string> klp_symbols;  // resolved by the livepatch core
   std::vector<std::string> dropped;      // special sections left out
@@ -49,6 +56,10 @@ struct KernelBuildSummary {
 };
 
 Result<KernelBuildSummary> BuildKernelLivePatch(const KernelBuildRequest& req);
+
+// Refuses a linked live patch whose modpost log (`log`) shows undefined
+// symbols other than livepatch ones: the kernel would not load it.
+Status CheckModpostLog(const std::string& log, const std::string& release);
 
 // Module names: lower-case letters, digits and '_', at most 55 characters.
 Status ValidateModuleName(const std::string& name);

@@ -231,8 +231,8 @@ Pending At(uint64_t offset, uint32_t type, int64_t addend) {
 
 class Builder {
  public:
-  Builder(const diff::PatchPlan& plan, const SymbolBinder& binder, PatchObject& out)
-      : plan_(plan), binder_(binder), out_(out) {}
+  Builder(const diff::PatchPlan& plan, const SymbolBinder& binder, PatchObject& out, std::string prefix)
+      : plan_(plan), binder_(binder), out_(out), prefix_(std::move(prefix)) {}
 
   Status Run(const std::string& path);
 
@@ -251,6 +251,7 @@ class Builder {
   const diff::PatchPlan& plan_;
   const SymbolBinder& binder_;
   PatchObject& out_;
+  const std::string prefix_;
   std::vector<OutSection> secs_;
   std::vector<std::vector<Pending>> pending_;
   std::vector<int> out_of_;                                   // plan section -> output section
@@ -487,7 +488,7 @@ Status Builder::Run(const std::string& path) {
     ReplacedFunction rf;
     rf.old_name = f.name;
     GRAFT_ASSIGN(rf.old_sympos, binder_.FunctionPosition(f.name, f.local ? f.file : ""));
-    rf.new_symbol = "__graft_new_" + std::to_string(out_.functions.size()) + "_" + Sanitize(f.name);
+    rf.new_symbol = prefix_ + std::to_string(out_.functions.size()) + "_" + Sanitize(f.name);
     Elf64_Sym sym{};
     sym.st_name = w.AddString(rf.new_symbol);
     sym.st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
@@ -502,9 +503,10 @@ Status Builder::Run(const std::string& path) {
 
 }  // namespace
 
-Result<PatchObject> WritePatchObject(const diff::PatchPlan& plan, const SymbolBinder& binder, const std::string& path) {
+Result<PatchObject> WritePatchObject(const diff::PatchPlan& plan, const SymbolBinder& binder, const std::string& path,
+                                     const std::string& prefix) {
   PatchObject out;
-  Builder b(plan, binder, out);
+  Builder b(plan, binder, out, prefix);
   GRAFT_TRY(b.Run(path));
   return out;
 }

@@ -35,6 +35,9 @@ struct PatchObject {
 // jump-label entries (with the replacement instructions and BUG() file names
 // they point to). Refuses, naming the function and section, what graft cannot
 // carry yet (static keys of modules, static calls, tracepoints).
-Result<PatchObject> WritePatchObject(const diff::PatchPlan& plan, const SymbolBinder& binder, const std::string& path);
+// `prefix` starts the global symbols of the new functions (unique per object
+// file linked into one module).
+Result<PatchObject> WritePatchObject(const diff::PatchPlan& plan, const SymbolBinder& binder, const std::string& path,
+                                     const std::string& prefix = "__graft_new_");
 
 }  // namespace graft::kernel

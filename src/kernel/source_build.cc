@@ -1,63 +1,45 @@
 #include "kernel/source_build.h"
 
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <set>
+#include <map>
 
 #include "base/subprocess.h"
+#include "base/unified_diff.h"
 #include "base/work_dir.h"
 #include "kernel/module_info.h"
+#include "kernel/source_tree.h"
 
 namespace graft::kernel {
 
 namespace fs = std::filesystem;
 
 Result<std::vector<std::string>> ChangedFiles(const std::string& diff, const std::string& tree) {
-  std::ifstream in(diff);
-  if (!in) return Err("cannot read diff {}", diff);
-  std::vector<std::string> out;
-  std::string line, minus;
-  while (std::getline(in, line)) {
-    if (line.rfind("--- ", 0) == 0) {
-      minus = line.substr(4, line.find('\t') == std::string::npos ? std::string::npos : line.find('\t') - 4);
-      continue;
-    }
-    if (line.rfind("+++ ", 0) != 0) continue;
-    std::string plus = line.substr(4, line.find('\t') == std::string::npos ? std::string::npos : line.find('\t') - 4);
-    if (plus == "/dev/null") return Err("{} deletes {}: a live patch can only change existing files", diff, minus);
-    if (minus == "/dev/null") return Err("{} adds {}: a live patch can only change existing files", diff, plus);
-    // -p1 ("b/fs/proc/cmdline.c") or -p0 ("fs/proc/cmdline.c").
-    std::string path = plus;
-    if (!fs::exists(fs::path(tree) / path)) {
-      size_t slash = path.find('/');
-      if (slash != std::string::npos && fs::exists(fs::path(tree) / path.substr(slash + 1))) path = path.substr(slash + 1);
-    }
-    if (!fs::exists(fs::path(tree) / path))
-      return Err("{} changes {}, which is not in {}: is the tree the sources of this kernel?", diff, plus, tree);
-    if (std::find(out.begin(), out.end(), path) == out.end()) out.push_back(path);
-  }
-  if (out.empty()) return Err("{} changes no file (not a unified diff?)", diff);
-  return out;
+  GRAFT_ASSIGN(TreeChanges tc, ChangesInTree(diff, tree, "a live patch"));
+  return tc.files;
 }
 
 namespace {
 
-// The module a kbuild-compiled object belongs to ("" for vmlinux), from the
-// flags kbuild recorded in its .cmd file.
-Result<std::string> ObjectOwner(const fs::path& object) {
-  fs::path cmd = object.parent_path() / ("." + object.filename().string() + ".cmd");
-  std::ifstream in(cmd);
-  if (!in) return Err("kbuild left no {}", cmd.string());
+std::string LogTail(const std::string& log, size_t max) {
+  std::ifstream in(log);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::string first = text.substr(0, text.find('\n'));
-  if (first.find(" -DMODULE ") == std::string::npos) return std::string();
-  size_t at = first.find("-DKBUILD_MODNAME='\"");
-  if (at == std::string::npos) return Err("{}: a module object without KBUILD_MODNAME", cmd.string());
-  at += 19;
-  return first.substr(at, first.find('"', at) - at);
+  if (text.size() > max) text = "..." + text.substr(text.size() - max);
+  return text;
+}
+
+// The common source tree a Debian-style headers package builds against
+// (its Makefile is "include <tree>/Makefile").
+std::string HeadersSourceTree(const std::string& headers) {
+  std::ifstream in(fs::path(headers) / "Makefile");
+  std::string first;
+  std::getline(in, first);
+  if (first.rfind("include ", 0) != 0) return headers;
+  return fs::path(first.substr(8)).parent_path().string();
 }
 
 }  // namespace
@@ -77,6 +59,12 @@ Result<KernelBuildSummary> BuildKernelLivePatchFromSource(const KernelSourceRequ
   std::string headers = req.build.headers.empty() ? "/usr/src/linux-headers-" + release : req.build.headers;
   if (!fs::exists(fs::path(headers) / "Makefile"))
     return Err("no kernel headers at {}: install linux-headers-{} (or give --headers)", headers, release);
+  // Sources of another version would compile, and run-pre might not catch
+  // every difference: refuse them first.
+  GRAFT_ASSIGN(std::string tree_version, TreeVersion(req.source_dir));
+  if (auto want = TreeVersion(HeadersSourceTree(headers)); want.ok() && *want != tree_version)
+    return Err("{} holds the sources of Linux {}, but kernel {} is {} (its headers): give the sources of the running "
+               "kernel", req.source_dir, tree_version, release, *want);
 
   std::vector<std::string> files;
   for (const auto& d : req.diffs) {
@@ -91,62 +79,70 @@ Result<KernelBuildSummary> BuildKernelLivePatchFromSource(const KernelSourceRequ
 
   GRAFT_ASSIGN(auto workdir, WorkDir::Make(req.build.work_dir, "graft-ksrc"));
   const std::string work = workdir->path(), log = work + "/build.log";
-  std::set<std::string> dirs;
-  for (const auto& f : files) dirs.insert(fs::path(f).parent_path().string());
-  for (const char* tree : {"orig", "fixed"}) {
-    for (const auto& d : dirs) {
-      // The directory's own files (sources, local headers, Makefile), not its subdirectories.
-      fs::path to = fs::path(work) / tree / d;
-      std::error_code ec;
-      fs::remove_all(to, ec);
-      fs::create_directories(to, ec);
-      for (const auto& e : fs::directory_iterator(fs::path(req.source_dir) / d, ec))
-        if (e.is_regular_file()) fs::copy_file(e.path(), to / e.path().filename(), ec);
-      if (ec) return Err("copying {} to {}: {}", d, to.string(), ec.message());
+  const std::string fixed = work + "/fixed";
+  std::error_code ec;
+  fs::remove_all(fixed, ec);
+  say(fmt::format("applying the fix to an overlay of {} ({})", req.source_dir, fmt::join(files, ", ")));
+  GRAFT_TRY(MakeOverlay(req.source_dir, fixed, files));
+  for (const auto& d : req.diffs) GRAFT_TRY(ApplyDiff(d, fixed, log));
+  const std::vector<std::pair<std::string, std::string>> srctrees = {{"orig", fs::absolute(req.source_dir).string()}, {"fixed", fixed}};
+  for (const auto& [tree, src] : srctrees) GRAFT_TRY(MakeObjectTree(headers, src, work + "/obj-" + tree));
+
+  // One kbuild run per tree and Makefile directory, all its files at once.
+  std::map<std::string, std::vector<std::string>> by_dir;
+  for (const auto& f : files) by_dir[KbuildDirectory(req.source_dir, f)].push_back(f);
+  long jobs = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
+  for (const auto& [tree, src] : srctrees) {
+    for (const auto& [dir, in_dir] : by_dir) {
+      std::string targets;
+      for (const auto& f : in_dir)
+        targets += " '" + fs::path(f).lexically_relative(dir).replace_extension(".o").string() + "'";
+      say(fmt::format("compiling {} {} with kbuild", tree, fmt::join(in_dir, ", ")));
+      Status built = RunCommand(fmt::format("make -s -j{} M='{}' KCFLAGS='-ffunction-sections -fdata-sections'{}",
+                                            jobs, dir, targets),
+                                work + "/obj-" + tree, log);
+      if (!built.ok())
+        return Err("kbuild could not compile {} of the {} tree (is it configured in kernel {}?):\n{}",
+                   fmt::join(in_dir, ", "), tree, release, LogTail(log, 2000));
     }
   }
-  say(fmt::format("applying the fix to copies of {}", fmt::join(dirs, ", ")));
-  for (const auto& d : req.diffs) GRAFT_TRY(ApplyDiff(d, work + "/fixed", log));
 
+  // Group the object pairs by what they belong to: vmlinux or a module.
   KernelBuildRequest build = req.build;
   build.kernel_release = release;
   build.headers = headers;
   build.work_dir = req.build.work_dir.empty() ? "" : work + "/kbuild";
-  std::string owner;
+  // Modules the caller named (--target-module) are kept; others are found.
+  std::vector<KernelBuildTarget> given = std::move(build.targets);
+  build.targets.clear();
   for (const auto& f : files) {
-    std::pair<std::string, std::string> pair;
-    for (const char* tree : {"orig", "fixed"}) {
-      fs::path dir = fs::path(work) / tree / fs::path(f).parent_path();
-      std::string object = fs::path(f).filename().replace_extension(".o").string();
-      say(fmt::format("compiling {} {} with kbuild", tree, f));
-      Status built = RunCommand(fmt::format("make -s -C '{}' M='{}' KCFLAGS='-ffunction-sections -fdata-sections' '{}'",
-                                            headers, dir.string(), object), work, log);
-      if (!built.ok()) {
-        std::ifstream in(log);
-        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (text.size() > 2000) text = "..." + text.substr(text.size() - 2000);
-        return Err("kbuild could not compile {} of the {} tree (is it configured in this kernel? does its directory "
-                   "need headers the headers package lacks?):\n{}", f, tree, text);
+    std::string object = fs::path(f).replace_extension(".o").string();
+    std::pair<std::string, std::string> pair{work + "/obj-orig/" + object, work + "/obj-fixed/" + object};
+    if (!fs::exists(pair.first) || !fs::exists(pair.second))
+      return Err("kbuild did not produce {} (is {} built in kernel {}'s configuration?)", object, f, release);
+    GRAFT_ASSIGN(std::string owner, ObjectOwner(pair.first));
+    std::string name = owner.empty() ? "vmlinux" : owner;
+    auto t = std::find_if(build.targets.begin(), build.targets.end(), [&](auto& x) { return x.object == name; });
+    if (t == build.targets.end()) {
+      KernelBuildTarget target;
+      target.object = name;
+      for (const auto& g : given)
+        if (g.object == name) target.target_module = g.target_module;
+      if (!owner.empty() && target.target_module.empty()) {
+        target.target_module = InstalledModuleFile(release, owner);
+        if (target.target_module.empty())
+          return Err("{} is part of module {}, which is not installed under /lib/modules/{}: build with --orig/--patched "
+                     "and --target-module", f, owner, release);
+        if (!target.target_module.ends_with(".ko"))
+          return Err("{} is compressed: build with --orig/--patched and --target-module with the uncompressed module",
+                     target.target_module);
       }
-      (std::string(tree) == "orig" ? pair.first : pair.second) = (dir / object).string();
+      build.targets.push_back(target);
+      t = build.targets.end() - 1;
     }
-    GRAFT_ASSIGN(std::string o, ObjectOwner(pair.first));
-    if (&f != &files.front() && o != owner)
-      return Err("the fix changes code of {} and of {}: build one live patch per object", owner.empty() ? "vmlinux" : owner,
-                 o.empty() ? "vmlinux" : o);
-    owner = o;
-    build.objects.push_back(pair);
+    t->objects.push_back(pair);
+    say(fmt::format("{} belongs to {}", f, name));
   }
-  build.object = owner.empty() ? "vmlinux" : owner;
-  if (!owner.empty() && build.target_module.empty()) {
-    build.target_module = InstalledModuleFile(release, owner);
-    if (build.target_module.empty())
-      return Err("{} is part of module {}, which is not installed under /lib/modules/{}: give --target-module",
-                 files.front(), owner, release);
-    if (!build.target_module.ends_with(".ko"))
-      return Err("{} is compressed: give --target-module with the uncompressed module", build.target_module);
-  }
-  say(fmt::format("{} belongs to {}", fmt::join(files, ", "), build.object));
   return BuildKernelLivePatch(build);
 }
 

@@ -50,6 +50,10 @@ class BundleResolver {
           continue;
         }
         GRAFT_ASSIGN(Reloc r, Bind(plan_.sections[i], pr));
+        if (FarData(i, r)) {
+          GRAFT_TRY(RouteThroughCell(i, r));
+          continue;
+        }
         GRAFT_TRY(Indirect(i, r));
         out_.sections[i].relocs.push_back(std::move(r));
       }
@@ -112,9 +116,11 @@ class BundleResolver {
           r.address = *plt;
           return r;
         }
-        // Libraries are mapped far from a program, beyond what a 32-bit field reaches.
+        // Libraries are mapped far from a program, beyond what a 32-bit field
+        // reaches: code is moved out of line (RouteThroughCell), data cannot be.
         if (executable_ && !branch && arch_.Classify(pr.type) != arch::RelocClass::kGotRelative &&
-            arch_.FieldSize(pr.type) < 8)
+            arch_.FieldSize(pr.type) < 8 &&
+            (from.kind != diff::PlanSection::Kind::kText || arch_.Classify(pr.type) != arch::RelocClass::kPcRelative))
           return Err("'{}' refers to '{}' with {}, but the target has no copy of it (it never used it), so it "
                      "lives in a shared library, out of reach of a 32-bit reference from the patch. Code built with "
                      "-fPIC reaches '{}' through the GOT, which a patch can (a program built that way can be "
@@ -144,6 +150,75 @@ class BundleResolver {
     return Err("'{}' is an IFUNC of the target that the target itself never calls, so no resolved address of it "
                "exists in the running program and graft does not run resolvers; call the implementation the "
                "resolver picks directly", r.symbol);
+  }
+
+  // A 32-bit PC-relative data reference of the main program's new code to a
+  // variable of another library (one the program never used, so it has no
+  // copy of it): out of reach from the patch mapping.
+  bool FarData(size_t section, const Reloc& r) const {
+    const bundle::Section& s = out_.sections[section];
+    return executable_ && r.kind == Reloc::Kind::kExternal && s.kind == bundle::Section::Kind::kText &&
+           !arch_.IsBranchOperand(s.bytes, r.offset) && arch_.Classify(r.type) == arch::RelocClass::kPcRelative &&
+           arch_.FieldSize(r.type) == 4;
+  }
+
+  // Moves the instruction out of line into a thunk that reaches the variable
+  // through a pointer cell of the patch's own, filled at apply time with the
+  // variable's address in the process (like a GOT slot).
+  Status RouteThroughCell(size_t section, const Reloc& r) {
+    const std::string name = out_.sections[section].name;  // sections are added below: no references kept
+    auto route = arch_.RouteThroughCell(out_.sections[section].bytes, r.offset);
+    if (!route.ok())
+      return Err("'{}' refers to '{}' with {}, but the target has no copy of it (it never used it), so it lives in a "
+                 "shared library, out of reach of a 32-bit reference from the patch, and the instruction cannot be "
+                 "moved out of line ({}). Build the fix with -fPIC to reach '{}' through the GOT",
+                 name, r.symbol, arch_.RelocName(r.type), route.error().message(), r.symbol);
+    for (const diff::PlanReloc& other : plan_.sections[section].relocs)
+      if (other.offset != r.offset && other.offset >= route->start && other.offset < route->end)
+        return Err("'{}': the instruction reading '{}' carries a second relocation; build the fix with -fPIC",
+                   name, r.symbol);
+    // The cell: one per variable and offset, shared by every access.
+    int64_t operand = r.addend + route->operand_bias;
+    std::string key = fmt::format("cell:{}:{}", r.symbol, operand);
+    auto cell = indirect_.find(key);
+    if (cell == indirect_.end()) {
+      bundle::Section s;
+      s.name = fmt::format("cell:{}{:+}", r.symbol, operand);
+      s.kind = bundle::Section::Kind::kRodata;  // written once, when the patch is applied
+      s.align = 8;
+      s.bytes.assign(8, 0);
+      s.size = 8;
+      Reloc abs = r;
+      abs.offset = 0;
+      abs.type = R_X86_64_64;
+      abs.addend = operand;
+      s.relocs.push_back(abs);
+      cell = indirect_.emplace(key, out_.sections.size()).first;
+      out_.sections.push_back(std::move(s));
+    }
+    bundle::Section thunk;
+    thunk.name = fmt::format("thunk:{}+{:#x}", name, route->start);
+    thunk.kind = bundle::Section::Kind::kText;
+    thunk.align = 16;
+    thunk.bytes = route->thunk;
+    thunk.size = thunk.bytes.size();
+    auto pc32 = [](uint64_t offset, uint32_t to, int64_t addend) {
+      Reloc x;
+      x.offset = offset;
+      x.type = R_X86_64_PC32;
+      x.kind = Reloc::Kind::kSection;
+      x.section = to;
+      x.addend = addend;
+      return x;
+    };
+    thunk.relocs.push_back(pc32(route->cell_field, cell->second, -4));
+    thunk.relocs.push_back(pc32(route->back_field, static_cast<uint32_t>(section), static_cast<int64_t>(route->end) - 4));
+    uint32_t thunk_index = static_cast<uint32_t>(out_.sections.size());
+    out_.sections.push_back(std::move(thunk));
+    bundle::Section& code = out_.sections[section];
+    std::copy(route->entry.begin(), route->entry.end(), code.bytes.begin() + route->start);
+    code.relocs.push_back(pc32(route->start + route->entry_field, thunk_index, -4));
+    return OkStatus();
   }
 
   // GOT loads get a slot of the bundle's own; calls to imports the target has

@@ -24,8 +24,8 @@ assert s["klp_symbols"] == [".klp.sym.nf_tables.nft_parse_register_store,0"], s
 PY
 # A fix to a header is refused: every file including it would change.
 printf -- '--- a/net/netfilter/nf_internals.h\n+++ b/net/netfilter/nf_internals.h\n@@ -1,1 +1,1 @@\n-x\n+y\n' >"$W/header.patch"
-kernel_source_files "$W/src" net/netfilter
-if "$GRAFT" kernel build -q --source "$W/src" --diff "$W/header.patch" --kernel-release "$KVER" -o "$W/x.ko" 2>"$W/err"; then
+kernel_source_tree
+if "$GRAFT" kernel build -q --source "$KSRC" --diff "$W/header.patch" --kernel-release "$KVER" -o "$W/x.ko" 2>"$W/err"; then
   fail "a header fix was built"
 fi
 grep -q "only .c files can be rebuilt" "$W/err" || fail "header refusal: $(cat "$W/err")"

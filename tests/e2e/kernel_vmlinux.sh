@@ -1,5 +1,5 @@
 # graft kernel build --source on the kernel itself: Debian 12's own fs/proc
-# sources of the running kernel (linux-source, same version as the image)
+# sources of the running kernel (linux-source, same version as the image, whole tree)
 # and a fix (tests/kernel/cmdline-hide-secrets.patch: credentials in
 # /proc/cmdline are shown as ***); graft compiles cmdline.c before and after
 # with the headers' kbuild as built-in code. The fix adds a function and reads saved_command_line,
@@ -12,20 +12,20 @@
 . "$(dirname "$0")/../kernel/qemu.sh"
 kernel_pick
 step "sources of $KVER"
-kernel_source_files "$W/src" fs/proc
+kernel_source_tree
 
 step "vmlinux symbols"
 kernel_kallsyms "$W/kallsyms"
 [ "$(wc -l <"$W/kallsyms")" -gt 10000 ] || fail "kallsyms too short: $(wc -l <"$W/kallsyms")"
 FIX=$(dirname "$0")/../kernel/cmdline-hide-secrets.patch
-if "$GRAFT" kernel build -q --source "$W/src" --diff "$FIX" \
+if "$GRAFT" kernel build -q --source "$KSRC" --diff "$FIX" \
    --kernel-release "$KVER" --system-map "/boot/System.map-$KVER" -o "$W/x.ko" 2>"$W/err"; then
   fail "built with Debian's placeholder System.map"
 fi
 grep -q "placeholder" "$W/err" || fail "placeholder map: $(cat "$W/err")"
 
 step "graft kernel build (vmlinux)"
-"$GRAFT" kernel build -q --system-map "$W/kallsyms" --source "$W/src" --diff "$FIX" \
+"$GRAFT" kernel build -q --system-map "$W/kallsyms" --source "$KSRC" --diff "$FIX" \
   --kernel-release "$KVER" --cve CVE-2099-4646 -o "$W/livepatch_cmdline.ko" --json >"$W/build.json" ||
   fail "build failed"
 python3 - "$W/build.json" <<'PY' || fail "build summary: $(cat "$W/build.json")"

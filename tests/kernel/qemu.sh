@@ -97,33 +97,30 @@ qemu_boot() {
   tr -d '\r' <"$log" >"$log.txt"
 }
 
-# kernel_source_files DEST PATH...: the running test kernel's own sources
-# (Debian's linux-source-X.Y of the same version as the kernel image, Debian
-# patches applied), only the given paths, extracted under DEST. The package
-# is fetched once into $GRAFT_CACHE (or /var/cache/graft-tests).
-kernel_source_files() {
-  local dest=$1; shift
-  local ver series cache deb tree
+# kernel_source_tree: sets KSRC to the running test kernel's whole source
+# tree (Debian's linux-source-X.Y of the same version as the kernel image,
+# Debian patches applied), extracted once into $GRAFT_CACHE/kernel exactly
+# where and how `graft kernel build --debian-source` keeps it, so both share
+# one copy. Read-only: graft applies fixes to overlays.
+kernel_source_tree() {
+  local ver series cache deb
   ver=$(dpkg-query -W -f '${Version}' "linux-image-$KVER")
   series=$(echo "$KVER" | cut -d. -f1,2)
   cache=${GRAFT_CACHE:-/var/cache/graft-tests}/kernel
   deb=$cache/linux-source-${series}_${ver}_all.deb
-  tree=$cache/linux-source-$ver
-  mkdir -p "$cache" "$tree"
+  KSRC=$cache/linux-source-$ver
+  mkdir -p "$cache"
+  [ -f "$KSRC/.graft-complete" ] && return 0
   if [ ! -f "$deb" ]; then
     (cd "$cache" && apt-get download -q "linux-source-$series=$ver" >/dev/null 2>&1) ||
       fail "cannot download linux-source-$series=$ver (the sources of kernel $KVER)"
   fi
-  # A marker per requested path: a directory may exist with only some files.
-  local p missing=()
-  for p in "$@"; do [ -e "$tree/.got-${p//\//_}" ] || missing+=("$p"); done
-  if [ ${#missing[@]} -gt 0 ]; then
-    dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/linux-source-$series.tar.xz" |
-      tar -xJ -C "$tree" --strip-components=1 "${missing[@]/#/linux-source-$series/}" ||
-      fail "extracting ${missing[*]} failed"
-    for p in "${missing[@]}"; do touch "$tree/.got-${p//\//_}"; done
-  fi
-  for p in "$@"; do mkdir -p "$dest/$(dirname "$p")" && cp -r "$tree/$p" "$dest/$p"; done
+  rm -rf "$KSRC.partial.$$" && mkdir -p "$KSRC.partial.$$"
+  dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/linux-source-$series.tar.xz" |
+    tar -xJ -C "$KSRC.partial.$$" --strip-components=1 --exclude="linux-source-$series/Documentation" ||
+    fail "extracting linux-source-$series=$ver failed"
+  echo "$ver" >"$KSRC.partial.$$/.graft-complete"
+  rm -rf "$KSRC" && mv "$KSRC.partial.$$" "$KSRC"
 }
 
 # kernel_kallsyms OUT: /proc/kallsyms of $KVER as it runs (Debian's

@@ -207,19 +207,18 @@ case_ref_glibc() {
   pass "patched+reverted"
 }
 case_ref_glibc_data() {
-  exe ref_glibc_data.c
-  if "$GRAFT" build --orig "$D/prog.orig.o" --patched "$D/prog.fixed.o" --target "$D/prog" -o "$D/fix.graft" \
-      --id fix >"$D/build.txt" 2>&1; then
-    patch_cycle '^greet UNPATCHED' '^greet PATCHED on stderr'
-    gap_closed "graft build accepted a PC-relative reference to libc's stderr and the patch works"
-  fi
-  cat "$D/build.txt"
-  grep -q "stderr" "$D/build.txt" || fail "graft build refused without naming stderr: $(tail -2 "$D/build.txt")"
+  # The default (PIE) object reads stderr with a 32-bit PC-relative operand
+  # (the compiler counts on a copy relocation the program does not have):
+  # graft moves that instruction out of line to read stderr's address from a
+  # pointer cell of the patch.
+  exe ref_glibc_data.c; bundle prog prog fix
+  patch_cycle '^greet UNPATCHED' '^greet PATCHED on stderr'
+  kill "$PID"; wait "$PID" 2>/dev/null
   # The same fix from objects built with -fPIC reads stderr through a GOT slot.
   compile ref_glibc_data.c pic -fPIC
   bundle pic prog fix
   patch_cycle '^greet UNPATCHED' '^greet PATCHED on stderr'
-  gap "graft build refuses the default (PIE, copy-relocation) object: \"$(grep -m1 stderr "$D/build.txt")\"; the fix built with -fPIC: patched+reverted"
+  pass "patched+reverted (PIE object: through a pointer cell; -fPIC object: through a GOT slot)"
 }
 case_shared() {
   lib shared; exe lib_user.c; bundle shared libshared.so fix
