@@ -216,6 +216,25 @@ static int mlockpages(void) {
   return 0;
 }
 
+// fspick on the root of a mounted file system (the fixed check refuses only
+// kernel-internal superblocks, which no path names from user space).
+static int fspick_root(const char *path) {
+  int fd = syscall(SYS_fspick, AT_FDCWD, path, 1 /* FSPICK_CLOEXEC */);
+  printf("fspick %s: %s\n", path, fd >= 0 ? "ok" : strerror(errno));
+  return 0;
+}
+
+// A user key added to the process keyring, then request_key for it: the
+// lookup searches the caller's keyrings (search_process_keyrings_rcu).
+static int keys(void) {
+  long id = syscall(SYS_add_key, "user", "kcve", "x", 1, -2 /* KEY_SPEC_PROCESS_KEYRING */);
+  if (id < 0) return printf("add_key: %s\n", strerror(errno)), 1;
+  long found = syscall(SYS_request_key, "user", "kcve", NULL, 0);
+  printf("request_key found the process keyring's key: %s\n",
+         found == id ? "yes" : found < 0 ? strerror(errno) : "another key");
+  return 0;
+}
+
 static int tsync_go[2], tsync_done[2];
 
 // A second thread of the traced process: once told, installs a seccomp
@@ -290,6 +309,8 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "kbmeta")) return kbmeta();
   if (!strcmp(cmd, "bpfqueue")) return bpfqueue();
   if (!strcmp(cmd, "mlock")) return mlockpages();
-  fprintf(stderr, "usage: kcve auxv|settimeofday32|rwhint FILE|timens|flowlabel|arpdev|tsync|kbmeta|bpfqueue|mlock\n");
+  if (!strcmp(cmd, "keys")) return keys();
+  if (!strcmp(cmd, "fspick") && argc > 2) return fspick_root(argv[2]);
+  fprintf(stderr, "usage: kcve auxv|settimeofday32|rwhint FILE|timens|flowlabel|arpdev|tsync|kbmeta|bpfqueue|mlock|keys|fspick PATH\n");
   return 2;
 }

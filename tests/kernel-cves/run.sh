@@ -102,7 +102,7 @@ for c in "${CASES[@]}"; do
     echo "== [$c] graft kernel build ($FILE, $OBJECT)"
     t0=$(now); build "$mod"; rc=$?; cold=$(since "$t0")
     if [ $rc -ne 0 ]; then
-      why=$(grep -v '^graft: \(extracting\|applying\|compiling\|diffing\|linking\|fetching\|using\|reusing\|.* belongs to \)' "$cw/$mod.err" |
+      why=$(grep -v '^graft: \(extracting\|applying\|compiling\|diffing\|linking\|fetching\|using\|reusing\|extracted\|.* belongs to \)' "$cw/$mod.err" |
             grep -m1 -A3 '^graft:' | tr '\n' ' ' | sed 's/^graft: //; s/  */ /g')
       echo "[$c] refused/failed: $why"
       printf '%s\tfail\t%s\t-\t-\t%s\n' "$c" "$cold" "$why" >>"$W/builds.tsv"
