@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CYCLES=${1:-1000}
+export GRAFT_ALLOW_UNSIGNED=${GRAFT_ALLOW_UNSIGNED:-1}  # bundles built here are unsigned
 GRAFT=$(realpath "${GRAFT:-build/graft}")
 CACHE=${SOAK_CACHE:-/var/cache/graft-soak}
 WORKERS=${WORKERS:-2}

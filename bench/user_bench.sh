@@ -7,6 +7,7 @@
 #  - cost of calling a patched function (one extra jump) vs the unpatched one.
 # Usage: bench/user_bench.sh [path/to/graft]   (root; from the repo root)
 set -euo pipefail
+export GRAFT_ALLOW_UNSIGNED=${GRAFT_ALLOW_UNSIGNED:-1}  # bundles built here are unsigned
 GRAFT=$(realpath "${1:-build/graft}")
 HERE=$(cd "$(dirname "$0")" && pwd)
 W=$(mktemp -d /tmp/graft-bench.XXXXXX)

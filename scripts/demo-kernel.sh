@@ -35,7 +35,11 @@ cat >"$W/dsa.json" <<JSON
     "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "$SRCVER.1"}]}]}]}]
 JSON
 "$GRAFT" advisories --db "$W/root/adv.db" import -q "$W/dsa.json"
-cp "$W/livepatch_cmdline.ko" "$W/root/modules/"
+say "graft sign the module; the guest trusts the key (/etc/graft/keys)"
+"$GRAFT" keygen demo-kernel --dir "$W/keys" >/dev/null
+"$GRAFT" sign "$W/livepatch_cmdline.ko" --key "$W/keys/demo-kernel.key"
+mkdir -p "$W/root/etc/graft/keys" && cp "$W/keys/demo-kernel.pub" "$W/root/etc/graft/keys/"
+cp "$W/livepatch_cmdline.ko" "$W/livepatch_cmdline.ko.sig" "$W/root/modules/"
 
 say "booting Debian's kernel $KVER in QEMU with graft.db_password=hunter2 on its command line"
 guest_init "$W/root" <<'SH'

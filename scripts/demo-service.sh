@@ -25,6 +25,11 @@ say "graft build: diff the objects, verify them against the running binary (run-
   -o "$W/fix-compute.graft" --cve CVE-2099-0001 --description "compute(): reject negative input"
 "$GRAFT" info "$W/fix-compute.graft"
 
+say "graft sign the bundle; the host trusts the key"
+"$GRAFT" keygen demo --dir "$W/keys" >/dev/null
+"$GRAFT" sign "$W/fix-compute.graft" --key "$W/keys/demo.key"
+export GRAFT_KEYS_DIR=$W/keys
+
 say "graft apply --pid $SVC"
 "$GRAFT" apply "$W/fix-compute.graft" --pid "$SVC"
 sleep 0.3

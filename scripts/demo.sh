@@ -53,6 +53,13 @@ say "graft build --source lua --diff 0005-cve-2022-33099.patch"
 "$GRAFT" build --source lua --diff "$P/0005-cve-2022-33099.patch" --build 'make linux' --target "$LUA" \
   -o cve-2022-33099.graft --cve CVE-2022-33099 --description "stack overflow while handling errors"
 
+say "graft sign: a publisher's key signs the bundles; this host trusts its public key"
+"$GRAFT" keygen demo-publisher --dir keys >/dev/null
+"$GRAFT" sign cve-2022-28805.graft cve-2022-33099.graft --key keys/demo-publisher.key
+export GRAFT_KEYS_DIR=$W/trusted
+mkdir -p "$GRAFT_KEYS_DIR" && cp keys/demo-publisher.pub "$GRAFT_KEYS_DIR/"
+"$GRAFT" verify cve-2022-28805.graft cve-2022-33099.graft
+
 say "graft apply to pid $LUAPID"
 "$GRAFT" apply cve-2022-28805.graft --pid "$LUAPID"
 "$GRAFT" apply cve-2022-33099.graft --pid "$LUAPID"

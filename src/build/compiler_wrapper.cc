@@ -3,6 +3,7 @@
 #include "build/compiler_wrapper.h"
 
 #include <dirent.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/wait.h>
@@ -121,6 +122,37 @@ bool IsObjectName(const std::string& a) {
   return a.ends_with(".o") || a.ends_with(".lo") || a.ends_with(".obj");
 }
 
+static bool IsSourceName(const std::string& a) {
+  return a.ends_with(".c") || a.ends_with(".cc") || a.ends_with(".cpp") || a.ends_with(".cxx") || a.ends_with(".C");
+}
+
+// An ELF relocatable object or an ar archive (regular or thin), by its first bytes.
+static bool IsLinkableFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[18] = {};
+  if (!in.read(head, sizeof head) && in.gcount() < 8) return false;
+  if (std::memcmp(head, "!<arch>\n", 8) == 0 || std::memcmp(head, "!<thin>\n", 8) == 0) return true;
+  if (in.gcount() < 18 || std::memcmp(head, ELFMAG, SELFMAG) != 0) return false;
+  uint16_t type;  // e_type, in the file's byte order (little-endian here, as on every target graft patches)
+  std::memcpy(&type, head + 16, sizeof type);
+  return type == ET_REL;
+}
+
+std::vector<std::string> LinkInputs(const std::vector<std::string>& args, const std::string& cwd) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); i++) {
+    const std::string& a = args[i];
+    if (a == "-o") {  // the output, not an input (it may exist from an earlier build)
+      i++;
+      continue;
+    }
+    if (a.empty() || a[0] == '-' || IsSourceName(a)) continue;
+    std::error_code ec;
+    if (fs::is_regular_file(fs::path(cwd) / a, ec) && IsLinkableFile((fs::path(cwd) / a).string())) out.push_back(a);
+  }
+  return out;
+}
+
 static void Append(const char* log, const nlohmann::json& j) {
   std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -168,16 +200,12 @@ std::optional<int> MaybeRunAsCompilerWrapper(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   bool compile = false;
   std::string output, source;
-  std::vector<std::string> inputs;
   for (size_t i = 0; i < args.size(); i++) {
     const std::string& a = args[i];
     if (a == "-c") compile = true;
     if (a == "-o" && i + 1 < args.size()) output = args[++i];
-    else if (a.size() > 2 && a[0] != '-' && (a.ends_with(".c") || a.ends_with(".cc") || a.ends_with(".cpp") ||
-                                             a.ends_with(".cxx") || a.ends_with(".C")))
+    else if (a.size() > 2 && a[0] != '-' && IsSourceName(a))
       source = a;
-    else if (a[0] != '-' && (IsObjectName(a) || a.ends_with(".a")))
-      inputs.push_back(a);
   }
   bool compiling = compile && !source.empty();
   if (compiling && output.empty()) output = fs::path(source).stem().string() + ".o";
@@ -193,15 +221,15 @@ std::optional<int> MaybeRunAsCompilerWrapper(int argc, char** argv) {
   std::error_code ec;
   if (!fs::exists(out_abs, ec)) return rc;
   if (!compiling) {
-    if (compile || inputs.empty()) return rc;
+    if (compile) return rc;
+    std::vector<std::string> inputs = LinkInputs(args, cwd);
+    if (inputs.empty()) return rc;
     std::vector<uint64_t> hashes;
     for (const std::string& in : inputs) {
       std::string at = (fs::path(cwd) / in).string();
-      if (in.ends_with(".a")) {
-        for (uint64_t h : ArchiveMemberHashes(at)) hashes.push_back(h);
-      } else {
-        hashes.push_back(FileHash(at));
-      }
+      std::vector<uint64_t> members = ArchiveMemberHashes(at);  // none: an object
+      if (members.empty()) members.push_back(FileHash(at));
+      hashes.insert(hashes.end(), members.begin(), members.end());
     }
     Append(log, {{"link", true}, {"directory", cwd}, {"output", out_abs}, {"inputs", hashes}});
     return rc;

@@ -34,6 +34,11 @@ bool IsCompilerName(const std::string& name);
 std::vector<std::string> CompilerNamesOnPath();
 // An object file name as builds write them: .o, .lo (libtool), .obj.
 bool IsObjectName(const std::string& path);
+// The arguments of a compiler command line that are objects or static
+// libraries to link, by content (ELF relocatable or ar archive), not by name:
+// builds name their objects freely (bzip2's PIC objects are x.sho, glibc's
+// x.os). Relative paths are taken from `cwd`.
+std::vector<std::string> LinkInputs(const std::vector<std::string>& args, const std::string& cwd);
 // The C++ compiler that goes with a C compiler name: gcc-11 -> g++-11.
 std::string CxxCompilerFor(const std::string& c_compiler);
 

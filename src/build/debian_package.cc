@@ -4,14 +4,55 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "base/subprocess.h"
 
 namespace graft::build {
 
 namespace fs = std::filesystem;
+
+std::vector<std::string> MergedUsrNames(const std::string& path) {
+  std::vector<std::string> names = {path};
+  for (const char* top : {"bin", "sbin", "lib", "lib32", "lib64", "libx32"}) {
+    std::string root = fmt::format("/{}/", top), usr = fmt::format("/usr/{}/", top);
+    if (path.starts_with(usr)) names.push_back(path.substr(4));
+    if (path.starts_with(root)) names.push_back("/usr" + path);
+  }
+  return names;
+}
+
+std::string DpkgSearchOwner(const std::string& line) {
+  if (line.starts_with("diversion by ")) return "";
+  size_t end = line.find(": /");  // the owners, then the path
+  if (end == std::string::npos) return "";
+  std::string owners = line.substr(0, end);
+  return owners.substr(0, owners.find(", "));
+}
+
+// The installed package that owns `target` (by any name dpkg may know it by), or "".
+static std::string OwningPackage(const std::string& target, const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::string> tried;
+  // The file itself first: a symlink to it may belong to another package (libbz2.so: libbz2-dev).
+  for (const std::string& given : {fs::canonical(target, ec).string(),
+                                   fs::absolute(target, ec).lexically_normal().string()}) {
+    for (const std::string& name : MergedUsrNames(given)) {
+      if (name.empty() || std::find(tried.begin(), tried.end(), name) != tried.end()) continue;
+      tried.push_back(name);
+      if (name != given && !fs::equivalent(name, target, ec)) continue;  // not merged here
+      auto out = CommandOutput(fmt::format("dpkg -S '{}' 2>/dev/null", name), dir);
+      if (!out.ok()) continue;
+      std::istringstream lines(*out);
+      for (std::string line; std::getline(lines, line);)
+        if (std::string owner = DpkgSearchOwner(line); !owner.empty()) return owner;
+    }
+  }
+  return "";
+}
 
 Result<DebianSource> FetchDebianSource(const std::string& spec, const std::string& target,
                                        const std::function<void(const std::string&)>& progress) {
@@ -25,17 +66,15 @@ Result<DebianSource> FetchDebianSource(const std::string& spec, const std::strin
   if (eq != std::string::npos) src.version = spec.substr(eq + 1);
   if (src.version.empty()) {
     // The installed package that owns the target says which source built it.
-    auto owner = CommandOutput(
-        fmt::format("dpkg -S '{}' 2>/dev/null | head -1 | cut -d: -f1-2", fs::canonical(target, ec).string()), root);
-    if (!owner.ok() || owner->empty())
+    std::string owner = OwningPackage(target, root);
+    if (owner.empty())
       return Err("{} belongs to no installed Debian package (dpkg -S); give --debian-source PKG=VERSION", target);
-    // "zlib1g:amd64: /usr/lib/..." was cut to "zlib1g:amd64".
     GRAFT_ASSIGN(std::string both, CommandOutput(fmt::format("dpkg-query -W -f '${{source:Package}}=${{source:Version}}' '{}'",
-                                                             *owner), root));
+                                                             owner), root));
     size_t at = both.find('=');
     std::string pkg = both.substr(0, at), version = both.substr(at + 1);
     if (!src.package.empty() && src.package != pkg)
-      return Err("{} was installed by {}, built from source package {}, not {}", target, *owner, pkg, src.package);
+      return Err("{} was installed by {}, built from source package {}, not {}", target, owner, pkg, src.package);
     src.package = pkg;
     src.version = version;
   }

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -18,6 +19,18 @@ struct DebianSource {
   std::string tree;              // extracted, Debian's patches applied
   std::string build_command;     // debian/rules, rerunnable after the fix
 };
+
+// The names dpkg may know `path` by. With merged /usr (Debian 12: /lib ->
+// usr/lib, /bin -> usr/bin, ...) a file has two, and dpkg's database holds
+// only the one its package shipped: libbz2's /lib/x86_64-linux-gnu/...,
+// libyaml's /usr/lib/x86_64-linux-gnu/.... `path` first, then its twin; the
+// caller keeps the twins that are the same file on this machine.
+std::vector<std::string> MergedUsrNames(const std::string& path);
+
+// The package in a line of `dpkg -S` output ("zlib1g:amd64: /lib/...",
+// "bzip2: /bin/bzip2", "libc6:amd64, libc6:i386: /usr/share/..."): the first
+// one named; "" for a diversion line or one that names none.
+std::string DpkgSearchOwner(const std::string& line);
 
 // `spec` is "", "PKG" or "PKG=VERSION"; `target` the installed file.
 Result<DebianSource> FetchDebianSource(const std::string& spec, const std::string& target,

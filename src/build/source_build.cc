@@ -71,7 +71,10 @@ Result<std::string> TreeStamp(const SourceBuildRequest& req, const std::string& 
   std::sort(lines.begin(), lines.end());
   size_t h = std::hash<std::string>{}(fs::absolute(req.source_dir).lexically_normal().string());
   for (const std::string& l : lines) h = h * 1000003u ^ std::hash<std::string>{}(l);
-  return fmt::format("source {}\nbuild {}\ncompiler {}\nfiles {} {:016x}\n", fs::absolute(req.source_dir).string(),
+  // "layout 2": the work directory keeps the first build's compilation log
+  // (earlier ones kept only what went into the first run's target).
+  return fmt::format("layout 2\nsource {}\nbuild {}\ncompiler {}\nfiles {} {:016x}\n",
+                     fs::absolute(req.source_dir).string(),
                      req.build_command, compiler.empty() ? "default" : compiler, lines.size(), h);
 }
 
@@ -96,7 +99,9 @@ Result<std::map<std::string, std::string>> ReadSnapshotIndex(const std::string& 
 
 // The objects linked into the binary named like the target (by content: the
 // build may have renamed them after compiling, objs/x.o -> x.lo), and that
-// binary, kept as a symbol source for a stripped target.
+// binary, kept as a symbol source for a stripped target. Found for each run
+// from the first build's log: one work directory serves every binary the
+// package builds (libbz2.so.1.0.4 and /usr/bin/bzip2 share bzip2's).
 struct Linked {
   std::set<std::string> outputs;
   std::vector<std::string> symbol_files;
@@ -104,39 +109,23 @@ struct Linked {
 
 Linked FindLinked(const std::vector<Compilation>& log, const std::string& target, const std::string& keep_dir) {
   Linked out;
+  // The target may be named through a symlink (libbz2.so.1.0, as ldconfig
+  // lists it); the build links the file it points to (libbz2.so.1.0.4).
+  std::error_code ec;
   std::string name = fs::path(target).filename().string();
+  std::string real = fs::canonical(target, ec).filename().string();
   std::map<uint64_t, std::string> by_hash;
   for (const Compilation& c : log)
     if (!c.link && c.hash) by_hash[c.hash] = c.output;
-  std::error_code ec;
   for (const Compilation& c : log) {
-    if (!c.link || fs::path(c.output).filename().string() != name) continue;
+    std::string linked = fs::path(c.output).filename().string();
+    if (!c.link || (linked != name && linked != real)) continue;
     for (uint64_t h : c.inputs)
       if (auto it = by_hash.find(h); it != by_hash.end()) out.outputs.insert(it->second);
-    std::string keep = fmt::format("{}/linked-{}-{}", keep_dir, out.symbol_files.size(), name);
+    std::string keep = fmt::format("{}/linked-{}-{}", keep_dir, out.symbol_files.size(), linked);
     if (fs::copy_file(c.output, keep, fs::copy_options::overwrite_existing, ec)) out.symbol_files.push_back(keep);
   }
   return out;
-}
-
-Status WriteLinked(const std::string& path, const Linked& l) {
-  std::string text;
-  for (const std::string& o : l.outputs) text += "object\t" + o + "\n";
-  for (const std::string& f : l.symbol_files) text += "symbols\t" + f + "\n";
-  return WriteText(path, text);
-}
-
-Linked ReadLinked(const std::string& path) {
-  Linked l;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t tab = line.find('\t');
-    if (tab == std::string::npos) continue;
-    if (line.compare(0, tab, "object") == 0) l.outputs.insert(line.substr(tab + 1));
-    if (line.compare(0, tab, "symbols") == 0) l.symbol_files.push_back(line.substr(tab + 1));
-  }
-  return l;
 }
 
 // The GCC major version a binary's .comment names ("GCC: (Debian 12.2.0-14)
@@ -220,7 +209,8 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
     fs::remove_all(tree, ec);
     GRAFT_TRY(RunCommand(fmt::format("cp -a '{}' '{}'", base, tree), work, log, {}));
     GRAFT_ASSIGN(originals, ReadSnapshotIndex(work + "/orig/index.tsv"));
-    linked = ReadLinked(work + "/orig/linked.tsv");
+    GRAFT_ASSIGN(auto first, ReadCompilationLog(work + "/orig/compilations.jsonl"));
+    linked = FindLinked(first, req.bundle.target, work + "/orig");  // the copy is the original yet
   } else {
     progress.Step(1, fmt::format("copying {} to {}", req.source_dir, tree));
     fs::remove(work + "/base.stamp", ec);
@@ -268,10 +258,8 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
       if (!ec) originals[first[i].output] = snap;
     }
     linked = FindLinked(first, req.bundle.target, work + "/orig");
-    if (!linked.outputs.empty())
-      progress.Step(2, fmt::format("{} object(s) of the build went into {}", linked.outputs.size(),
-                                   fs::path(req.bundle.target).filename().string()));
-    GRAFT_TRY(WriteLinked(work + "/orig/linked.tsv", linked));
+    fs::copy_file(wraplog, work + "/orig/compilations.jsonl", fs::copy_options::overwrite_existing, ec);
+    if (ec) return Err("cannot keep the compilation log in {}/orig: {}", work, ec.message());
     if (!temporary) {
       // Keep the built original for the next run with this work directory.
       progress.Step(2, fmt::format("keeping the built original in {} for warm rebuilds", base));
@@ -281,6 +269,9 @@ Result<userspace::BuildSummary> BuildFromSource(const SourceBuildRequest& req) {
     }
   }
 
+  if (!linked.outputs.empty())
+    progress.Step(2, fmt::format("{} object(s) of the build went into {}", linked.outputs.size(),
+                                 fs::path(req.bundle.target).filename().string()));
   progress.Step(3, fmt::format("applying {} diff(s)", req.diffs.size()));
   for (const std::string& d : req.diffs) GRAFT_TRY(ApplyDiff(d, tree, log));
 

@@ -13,5 +13,6 @@ void RegisterCvssCommand(CLI::App& app);        // cvss
 void RegisterAdvisoryCommands(CLI::App& app);   // advisories import|list|show|publish|policy
 void RegisterScanCommands(CLI::App& app);       // scan, supported
 void RegisterKernelCommands(CLI::App& app);     // kernel status|load|unload|info
+void RegisterTrustCommands(CLI::App& app);      // keygen, sign, verify
 
 }  // namespace graft::cli

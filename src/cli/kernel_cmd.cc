@@ -229,8 +229,11 @@ void RegisterKernelCommands(CLI::App& app) {
         ->check(CLI::PositiveNumber);
     cmd->add_flag("--json", *as_json, "Machine-readable output");
     cmd->add_flag("-q,--quiet", *quiet, "No progress lines");
+    auto allow_unsigned = AddAllowUnsigned(cmd);
     cmd->footer(
-        "Refused before the kernel sees it: a module without livepatch=Y, one built for another\n"
+        "Refused before the kernel sees it: a module that is not signed (MODULE.ko.sig, graft sign)\n"
+        "by a key of the trust store ($GRAFT_KEYS_DIR, default /etc/graft/keys) or was changed after\n"
+        "signing; a module without livepatch=Y, one built for another\n"
         "kernel release (vermagic), a kernel without live patching, a patch already loaded, and\n"
         "any load while another patch is in transition. If some task cannot be switched within\n"
         "--timeout, the transition is reversed and the module removed: the kernel is never left\n"
@@ -242,6 +245,7 @@ void RegisterKernelCommands(CLI::App& app) {
       kernel::LoadOptions opt;
       opt.timeout_seconds = *timeout;
       opt.records_dir = *records;
+      opt.allow_unsigned = UnsignedAllowed(*allow_unsigned);
       if (!*quiet)
         opt.progress = [](const std::string& name, double t) {
           fmt::print(stderr, "graft: {}: transition running for {:.0f} s (tasks still to switch)\n", name, t);
@@ -285,13 +289,17 @@ void RegisterKernelCommands(CLI::App& app) {
     auto no_service = std::make_shared<bool>(false);
     cmd->add_option("module", *path, "The live patch module (.ko)")->required()->check(CLI::ExistingFile);
     cmd->add_flag("--no-service", *no_service, "Do not write/enable the systemd unit that loads them at boot");
+    auto allow_unsigned = AddAllowUnsigned(cmd);
     cmd->footer(
+        "The module must be signed like for graft kernel load; its .sig is installed with it.\n"
         "The copy goes to <state>/kernel/installed/<release>/ (the release the module was built\n"
         "for); `graft kernel load-installed` loads those of the running release, and the systemd\n"
         "unit graft-kernel-patches.service runs it at boot. Installing does not load: use\n"
         "`graft kernel load` for the running kernel now.");
     cmd->callback([=] {
-      auto p = Check(kernel::InstallPatch(*path, *records));
+      kernel::LoadOptions opt;
+      opt.allow_unsigned = UnsignedAllowed(*allow_unsigned);
+      auto p = Check(kernel::InstallPatch(*path, *records, opt));
       fmt::print("installed {} for kernel {}: {}\n", p.name, p.release, p.path);
       if (!*no_service) {
         std::error_code ec;
@@ -318,11 +326,14 @@ void RegisterKernelCommands(CLI::App& app) {
     auto as_json = std::make_shared<bool>(false);
     cmd->add_option("--timeout", *timeout, "Seconds to wait for each transition (default 60)")->check(CLI::PositiveNumber);
     cmd->add_flag("--json", *as_json, "Machine-readable output");
-    cmd->footer("Patches already loaded are left alone. Exit status 1 when any could not be loaded.");
+    auto allow_unsigned = AddAllowUnsigned(cmd);
+    cmd->footer("Patches already loaded are left alone; each is verified again against its installed .sig.\n"
+                "Exit status 1 when any could not be loaded.");
     cmd->callback([=] {
       kernel::LoadOptions opt;
       opt.timeout_seconds = *timeout;
       opt.records_dir = *records;
+      opt.allow_unsigned = UnsignedAllowed(*allow_unsigned);
       std::string release = Check(kernel::ReadKernelStatus("/sys", "/proc", "")).release;
       auto r = kernel::LoadInstalled(opt, release);
       if (*as_json) {

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   graft::cli::RegisterAdvisoryCommands(app);
   graft::cli::RegisterScanCommands(app);
   graft::cli::RegisterKernelCommands(app);
+  graft::cli::RegisterTrustCommands(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

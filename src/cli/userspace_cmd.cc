@@ -101,7 +101,10 @@ void RegisterUserspaceCommands(CLI::App& app) {
                       "hand-written assembly) counts as inside, and so does a return address into a replaced\n"
                       "function kept in the heap or other anonymous memory (a suspended coroutine's stack;\n"
                       "see docs/safety.md). When one is, graft resumes the process and retries\n"
-                      "with backoff until --timeout.\n" + std::string(kExitStatusHelp));
+                      "with backoff until --timeout.\n"
+                      "The bundle must be signed (FILE.sig, graft sign) by a key of the trust store\n"
+                      "($GRAFT_KEYS_DIR, default /etc/graft/keys), else nothing is read further.\n" +
+                      std::string(kExitStatusHelp));
     auto file = std::make_shared<std::string>();
     auto t = std::make_shared<Targets>();
     auto timeout = std::make_shared<double>(10);
@@ -111,10 +114,12 @@ void RegisterUserspaceCommands(CLI::App& app) {
     cmd->add_option("--timeout", *timeout, "Seconds to wait for busy functions to go idle (default 10)");
     cmd->add_flag("-v,--verbose", *verbose, "Progress lines on stderr");
     auto no_suspended = std::make_shared<bool>(false);
+    auto allow_unsigned = AddAllowUnsigned(cmd);
     cmd->add_flag("--no-suspended-check", *no_suspended,
                   "Do not look for return addresses into the replaced functions kept outside the threads'\n"
                   "stacks (suspended coroutines); use when a stale copy blocks a patch you know is safe");
     cmd->callback([=] {
+      RequireSignature(*file, *allow_unsigned);
       bundle::Bundle b = Check(bundle::ReadFile(*file));
       RunOnProcesses(dry ? "check" : "apply", *t, b.target_build_id, [&](pid_t pid) -> Result<std::string> {
         userspace::PatchOptions opt;

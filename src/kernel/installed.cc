@@ -6,6 +6,7 @@
 
 #include "base/subprocess.h"
 #include "kernel/module_info.h"
+#include "trust/signature.h"
 
 namespace graft::kernel {
 
@@ -15,7 +16,11 @@ std::string InstalledDir(const std::string& records_dir, const std::string& rele
   return records_dir + "/installed/" + release;
 }
 
-Result<InstalledPatch> InstallPatch(const std::string& module, const std::string& records_dir) {
+Result<InstalledPatch> InstallPatch(const std::string& module, const std::string& records_dir,
+                                    const LoadOptions& opt) {
+  GRAFT_ASSIGN(trust::Verdict verdict,
+               trust::VerifyFile(module, opt.trust_store.empty() ? trust::DefaultTrustStore() : opt.trust_store,
+                                 opt.allow_unsigned));
   GRAFT_ASSIGN(ModuleInfo m, ReadModuleInfo(module));
   if (!m.livepatch) return Err("{} is not a kernel live patch (no livepatch=Y in .modinfo)", module);
   std::string dir = InstalledDir(records_dir, m.KernelRelease());
@@ -23,6 +28,13 @@ Result<InstalledPatch> InstallPatch(const std::string& module, const std::string
   fs::create_directories(dir, ec);
   if (ec) return Err("cannot create {}: {}", dir, ec.message());
   std::string path = dir + "/" + m.name + ".ko", tmp = path + ".tmp";
+  // The signature first: a module never sits installed without the .sig it came with.
+  fs::remove(path + ".sig", ec);
+  if (verdict.signed_) {
+    fs::copy_file(module + ".sig", tmp, fs::copy_options::overwrite_existing, ec);
+    if (!ec) fs::rename(tmp, path + ".sig", ec);
+    if (ec) return Err("cannot install {}.sig as {}.sig: {}", module, path, ec.message());
+  }
   fs::copy_file(module, tmp, fs::copy_options::overwrite_existing, ec);
   if (!ec) fs::rename(tmp, path, ec);
   if (ec) return Err("cannot install {} as {}: {}", module, path, ec.message());
@@ -34,6 +46,7 @@ Status UninstallPatch(const std::string& name, const std::string& release, const
   std::error_code ec;
   if (!fs::remove(path, ec))
     return Err("no live patch {} is installed for kernel {} (graft kernel status lists them)", name, release);
+  fs::remove(path + ".sig", ec);
   return OkStatus();
 }
 

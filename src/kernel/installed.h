@@ -21,7 +21,10 @@ struct InstalledPatch {
 std::string InstalledDir(const std::string& records_dir, const std::string& release);
 
 // Checks the module (a live patch; its release from vermagic) and copies it in.
-Result<InstalledPatch> InstallPatch(const std::string& module, const std::string& records_dir);
+// Verifies the module's signature under `opt`'s policy first and installs
+// its FILE.sig with it (load-installed checks it again at every boot).
+Result<InstalledPatch> InstallPatch(const std::string& module, const std::string& records_dir,
+                                    const LoadOptions& opt);
 Status UninstallPatch(const std::string& name, const std::string& release, const std::string& records_dir);
 std::vector<InstalledPatch> ListInstalled(const std::string& records_dir, const std::string& release);
 

@@ -180,7 +180,14 @@ TEST(Loader, RefusesBeforeTheKernelSeesIt) {
   s.Write("lp.c", ModinfoSource({"livepatch=Y", "name=fix_z", "vermagic=0.0.0-graft-test SMP "}));
   LoadOptions opt;
   opt.records_dir = s.Path("records");
-  auto r = LoadLivePatch(s.Compile("lp.c", "lp.ko", "-c"), opt);
+  opt.trust_store = s.Path("keys");
+  std::string ko = s.Compile("lp.c", "lp.ko", "-c");
+  // Unsigned: refused first, under the default policy.
+  auto r = LoadLivePatch(ko, opt);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("is not signed"), std::string::npos) << r.error().message();
+  opt.allow_unsigned = true;
+  r = LoadLivePatch(ko, opt);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("was built for kernel 0.0.0-graft-test"), std::string::npos) << r.error().message();
   EXPECT_FALSE(fs::exists(s.Path("records")));
@@ -198,11 +205,15 @@ TEST(Installed, PerReleaseDirectories) {
   s.Write("b.c", ModinfoSource({"livepatch=Y", "name=fix_b", "vermagic=6.1.0-57-amd64 SMP "}));
   s.Write("c.c", ModinfoSource({"name=plain", "vermagic=6.1.0-56-amd64 SMP "}));
   std::string records = s.Path("records");
-  auto a = InstallPatch(s.Compile("a.c", "a.ko", "-c"), records);
+  LoadOptions unsigned_ok;
+  unsigned_ok.allow_unsigned = true;
+  unsigned_ok.trust_store = s.Path("keys");
+  EXPECT_FALSE(InstallPatch(s.Compile("a.c", "a.ko", "-c"), records, LoadOptions{}).ok());  // unsigned
+  auto a = InstallPatch(s.Compile("a.c", "a.ko", "-c"), records, unsigned_ok);
   ASSERT_TRUE(a.ok()) << a.error().message();
   EXPECT_EQ(a->path, records + "/installed/6.1.0-56-amd64/fix_a.ko");
-  ASSERT_TRUE(InstallPatch(s.Compile("b.c", "b.ko", "-c"), records).ok());
-  EXPECT_FALSE(InstallPatch(s.Compile("c.c", "c.ko", "-c"), records).ok());
+  ASSERT_TRUE(InstallPatch(s.Compile("b.c", "b.ko", "-c"), records, unsigned_ok).ok());
+  EXPECT_FALSE(InstallPatch(s.Compile("c.c", "c.ko", "-c"), records, unsigned_ok).ok());
   auto listed = ListInstalled(records, "6.1.0-56-amd64");
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].name, "fix_a");

@@ -13,6 +13,7 @@
 
 #include "kernel/live_state.h"
 #include "kernel/records.h"
+#include "trust/signature.h"
 
 namespace graft::kernel {
 
@@ -106,6 +107,8 @@ std::string WhyNotLoadable(const ModuleInfo& m, const std::string& release, cons
 }
 
 Result<LoadResult> LoadLivePatch(const std::string& path, const LoadOptions& opt) {
+  GRAFT_TRY(trust::VerifyFile(path, opt.trust_store.empty() ? trust::DefaultTrustStore() : opt.trust_store,
+                              opt.allow_unsigned));
   GRAFT_ASSIGN(ModuleInfo m, ReadModuleInfo(path));
   GRAFT_ASSIGN(KernelStatus st, ReadKernelStatus(opt.sys, opt.proc, ""));
   if (std::string why = WhyNotLoadable(m, st.release, opt.sys); !why.empty()) return Error(why);

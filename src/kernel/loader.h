@@ -19,6 +19,11 @@ namespace graft::kernel {
 struct LoadOptions {
   double timeout_seconds = 60;  // for the transition; then it is reversed
   std::string records_dir;      // where to keep graft's record
+  // Signature policy (src/trust): the module's FILE.sig must verify with a
+  // key of `trust_store` (default: $GRAFT_KEYS_DIR or /etc/graft/keys);
+  // unsigned modules only when allowed. Checked before anything else.
+  bool allow_unsigned = false;
+  std::string trust_store;
   std::string sys = "/sys";
   std::string proc = "/proc";
   // Called about once a second while a transition is running.

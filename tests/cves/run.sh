@@ -27,6 +27,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 GRAFT=${GRAFT:-$ROOT/build/graft}
+export GRAFT_ALLOW_UNSIGNED=${GRAFT_ALLOW_UNSIGNED:-1}  # the corpus builds its own unsigned bundles
 CACHE=${GRAFT_CACHE:-/var/cache/graft-tests}
 JSON="" WORK="" KEEP=0 LIST=0 CASES=()
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }

@@ -2,6 +2,8 @@
 # fixed objects, run it, wait for its output, and clean up whatever started.
 set -euo pipefail
 GRAFT=${GRAFT:?set GRAFT to the graft binary}
+# The scenarios build their own unsigned bundles; signatures.sh tests signing.
+export GRAFT_ALLOW_UNSIGNED=${GRAFT_ALLOW_UNSIGNED:-1}
 PROGRAMS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../programs" && pwd)
 W=$(mktemp -d /tmp/graft-e2e.XXXXXX)
 PIDS=()

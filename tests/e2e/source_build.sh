@@ -63,6 +63,21 @@ touch "$W/make/main.c"   # the tree changed: the kept original no longer stands 
   --work-dir "$W/wd" 2>"$W/p3" >/dev/null
 grep -q "building the original tree" "$W/p3" || fail "a changed tree was not rebuilt cold"
 
+step "one work directory, two binaries of the tree: each run diffs what went into its target"
+mk_tree "$W/two"
+printf '#include <stdio.h>\n__attribute__((noinline)) int level(void) { return 1; }\nint main(void) { return printf("level %%d\\n", level()) < 0; }\n' >"$W/two/tool.c"
+printf 'CFLAGS=-O2 -g\nall: shop tool\nshop: main.o price.o\n\t$(CC) -o $@ $^\ntool: tool.o\n\t$(CC) -o $@ $^\n' >"$W/two/Makefile"
+(cd "$W/two" && make -s)
+cp "$W/two/tool.c" "$W/two/tool.fixed.c"; sed -i 's/return 1;/return 2;/' "$W/two/tool.fixed.c"
+(cd "$W/two" && diff -u tool.c tool.fixed.c | sed 's|^--- tool.c.*|--- a/tool.c|; s|^+++ tool.fixed.c.*|+++ b/tool.c|' >tool.patch) || true
+"$GRAFT" build --source "$W/two" --diff "$W/two/fix.patch" --target "$W/two/shop" -o "$W/t1.graft" \
+  --work-dir "$W/wd2" 2>/dev/null | grep -q "replaces  price" || fail "price not replaced in shop"
+"$GRAFT" build --source "$W/two" --diff "$W/two/tool.patch" --target "$W/two/tool" -o "$W/t2.graft" \
+  --work-dir "$W/wd2" 2>"$W/p5" >"$W/t2.txt" || fail "tool's fix did not build: $(tail -1 "$W/p5")"
+grep -q "reusing the original built earlier" "$W/p5" || fail "the second target did not reuse the work directory"
+grep -q "1 object(s) of the build went into tool" "$W/p5" || fail "the objects of tool were not found: $(cat "$W/p5")"
+grep -q "replaces  level" "$W/t2.txt" || fail "level not replaced in tool (the first run's target decided what was diffed)"
+
 step "CMake tree"
 mk_tree "$W/cm"
 printf 'cmake_minimum_required(VERSION 3.13)\nproject(shop C)\nset(CMAKE_C_FLAGS "-O2 -g")\nadd_executable(shop main.c price.c)\n' >"$W/cm/CMakeLists.txt"
