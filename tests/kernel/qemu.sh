@@ -4,12 +4,19 @@
 # Needs qemu-system-x86, linux-image-amd64, linux-headers-amd64 and
 # busybox-static (scripts/install-deps.sh installs them).
 
-# kernel_pick: sets KVER to the newest kernel with both an image in /boot and
-# headers in /usr/src, KIMAGE to its image.
+# kernel_pick [RELEASE]: sets KVER to RELEASE (or $GRAFT_TEST_KERNEL), else
+# to the newest kernel with both an image in /boot and headers in /usr/src;
+# KIMAGE to its image.
 kernel_pick() {
   KVER=""
-  local img v
+  local img v want=${1:-${GRAFT_TEST_KERNEL:-}}
+  if [ -n "$want" ]; then
+    [ -f "/boot/vmlinuz-$want" ] && [ -f "/usr/src/linux-headers-$want/Makefile" ] ||
+      fail "kernel $want needs /boot/vmlinuz-$want and /usr/src/linux-headers-$want: install linux-image-$want and linux-headers-$want"
+    KVER=$want KIMAGE=/boot/vmlinuz-$want
+  fi
   for img in $(ls -v /boot/vmlinuz-* 2>/dev/null); do
+    [ -z "$want" ] || break
     v=${img#/boot/vmlinuz-}
     [ -f "/usr/src/linux-headers-$v/Makefile" ] && KVER=$v KIMAGE=$img
   done

@@ -1,0 +1,9 @@
+TITLE="entry: Fix seccomp bypass after ptrace with TSYNC"
+CVE=CVE-2026-89603
+STABLE=6.1.188
+FILE=kernel/entry/common.c
+OBJECT=vmlinux
+OBSERVABLE=yes
+CHECK='kcve tsync'
+BUGGY='^filter installed during the ptrace stop: yes; getppid: ran \(filter skipped\)$'
+FIXED='^filter installed during the ptrace stop: yes; getppid: blocked by the filter$'

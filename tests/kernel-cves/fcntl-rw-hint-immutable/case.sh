@@ -1,0 +1,10 @@
+TITLE="fcntl: refuse F_SET_RW_HINT on an immutable inode"
+CVE=""
+STABLE=6.1.191
+FILE=fs/fcntl.c
+OBJECT=vmlinux
+OBSERVABLE=yes
+SETUP='mkdir -p /mnt/tmpfs && mount -t tmpfs tmpfs /mnt/tmpfs'
+CHECK='kcve rwhint /mnt/tmpfs/immutable'
+BUGGY='^F_SET_RW_HINT on an immutable file: ok$'
+FIXED='^F_SET_RW_HINT on an immutable file: Operation not permitted$'

@@ -1,0 +1,9 @@
+TITLE="ipv6: flowlabel: cap duplicate leases per socket"
+CVE=CVE-2026-97597
+STABLE=6.1.191
+FILE=net/ipv6/ip6_flowlabel.c
+OBJECT=vmlinux
+OBSERVABLE=yes
+CHECK='kcve flowlabel'
+BUGGY='^flow label leases granted: 40 of 40$'
+FIXED='^flow label leases granted: 32 of 40, then No buffer space available$'

@@ -1,0 +1,9 @@
+TITLE="prctl: fix PR_SET_MM_AUXV losing the forced AT_NULL terminator"
+CVE=""
+STABLE=6.1.188
+FILE=kernel/sys.c
+OBJECT=vmlinux
+OBSERVABLE=yes
+CHECK='kcve auxv'
+BUGGY='^auxv entries after setting 1: ([2-9]|[1-9][0-9]+)$'   # the old vector's tail survives
+FIXED='^auxv entries after setting 1: 1$'

@@ -1,0 +1,9 @@
+TITLE="time/namespace: Validate nanosecond field in proc_timens_set_offset()"
+CVE=CVE-2026-93146
+STABLE=6.1.191
+FILE=kernel/time/namespace.c
+OBJECT=vmlinux
+OBSERVABLE=yes
+CHECK='kcve timens'
+BUGGY='^timens offset with tv_nsec -1: accepted$'
+FIXED='^timens offset with tv_nsec -1: Invalid argument$'

@@ -1,0 +1,9 @@
+TITLE="vt: add permission check for KDSKBMETA ioctl"
+CVE=""
+STABLE=6.1.183
+FILE=drivers/tty/vt/vt_ioctl.c
+OBJECT=vmlinux
+OBSERVABLE=yes
+CHECK='kcve kbmeta'
+BUGGY='^KDSKBMETA without permission: accepted$'
+FIXED='^KDSKBMETA without permission: Operation not permitted$'
