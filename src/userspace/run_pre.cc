@@ -219,6 +219,10 @@ bool RunPreVerifier::VerifyMergedConstant(const Entity& t, int64_t offset, uint6
 bool RunPreVerifier::VerifyReference(const Entity& e, const elf::Relocation& r, uint64_t denoted, bool got,
                                      std::string* why) {
   diff::Reference ref = m_.Resolve(r);
+  // A place that holds no entity (kernel out-of-line code and tables such as
+  // .altinstr_aux or __dyndbg): nothing to compare the field with; the
+  // instruction's other bytes still are.
+  if (!ref.external && (ref.entity < 0 || static_cast<size_t>(ref.entity) >= m_.entities().size())) return true;
   std::string name = ref.external ? ref.name : m_.entities()[ref.entity].symbol;
   if (got) {
     auto slot = syms_.GotSlot(name);

@@ -35,18 +35,8 @@ CONSTRUCTS=$(cd "$(dirname "$0")/../kernel/constructs" && pwd)
 step "full linux-source tree of $KVER"
 TREE=${GRAFT_KERNEL_TREE:-}
 if [ -z "$TREE" ]; then
-  kernel_source_files "$W/probe" Makefile  # downloads the package into the cache
-  ver=$(dpkg-query -W -f '${Version}' "linux-image-$KVER")
-  series=$(echo "$KVER" | cut -d. -f1,2)
-  cache=${GRAFT_CACHE:-/var/cache/graft-tests}/kernel
-  TREE=$cache/linux-source-$ver.full
-  if [ ! -e "$TREE/.complete" ]; then
-    rm -rf "$TREE" && mkdir -p "$TREE"
-    dpkg-deb --fsys-tarfile "$cache/linux-source-${series}_${ver}_all.deb" |
-      tar -xO "./usr/src/linux-source-$series.tar.xz" | tar -xJ -C "$TREE" --strip-components=1 ||
-      fail "extracting the kernel tree failed"
-    touch "$TREE/.complete"
-  fi
+  kernel_source_tree  # the whole tree, shared with graft kernel build --debian-source
+  TREE=$KSRC
 fi
 [ -f "$TREE/Makefile" ] || fail "no kernel tree at $TREE"
 

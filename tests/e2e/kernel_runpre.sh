@@ -18,12 +18,12 @@
 kernel_pick
 FIXES=$(cd "$(dirname "$0")/../kernel" && pwd)
 step "sources of $KVER"
-kernel_source_files "$W/src" crypto fs/proc net/netfilter
+kernel_source_tree
 kernel_kallsyms "$W/kallsyms"
 
 build_fix() {  # build_fix NAME PATCH [graft options...]: $W/NAME.ko, $W/NAME.json
   local name=$1 patch=$2; shift 2
-  "$GRAFT" kernel build -q --system-map "$W/kallsyms" --source "$W/src" --diff "$patch" \
+  "$GRAFT" kernel build -q --system-map "$W/kallsyms" --source "$KSRC" --diff "$patch" \
     --kernel-release "$KVER" -o "$W/$name.ko" --json "$@" >"$W/$name.json" 2>"$W/$name.err" ||
     fail "building $name: $(cat "$W/$name.err")"
 }
@@ -57,9 +57,14 @@ cache=${GRAFT_CACHE:-/var/cache/graft-tests}/kernel
 old=$cache/linux-source-6.1_6.1.176-1_all.deb
 [ -f "$old" ] || (cd "$cache" && apt-get download -q "linux-source-6.1=6.1.176-1" >/dev/null 2>&1) ||
   fail "cannot download linux-source-6.1=6.1.176-1"
-mkdir -p "$W/old"
+# A tree whose top Makefile says 6.1.192 (graft's version check passes) but
+# whose fs/proc is 6.1.176's: only run-pre can tell.
+mkdir -p "$W/old176" "$W/old/fs"
 dpkg-deb --fsys-tarfile "$old" | tar -xO ./usr/src/linux-source-6.1.tar.xz |
-  tar -xJ -C "$W/old" --strip-components=1 linux-source-6.1/fs/proc || fail "extracting 6.1.176's fs/proc"
+  tar -xJ -C "$W/old176" --strip-components=1 linux-source-6.1/fs/proc || fail "extracting 6.1.176's fs/proc"
+for e in "$KSRC"/* "$KSRC"/.[!.]*; do [ "$(basename "$e")" = fs ] || ln -s "$e" "$W/old/$(basename "$e")"; done
+for e in "$KSRC"/fs/*; do [ "$(basename "$e")" = proc ] || ln -s "$e" "$W/old/fs/$(basename "$e")"; done
+cp -r "$W/old176/fs/proc" "$W/old/fs/proc"
 if "$GRAFT" kernel build -q --system-map "$W/kallsyms" --source "$W/old" --diff "$FIXES/proc-register-namelen.patch" \
    --kernel-release "$KVER" -o "$W/old.ko" 2>"$W/old.err"; then
   fail "built a patch from 6.1.176's sources for $KVER"
@@ -70,7 +75,7 @@ echo "  $(head -c 300 "$W/old.err")"
 build_fix proc_register "$FIXES/proc-register-namelen.patch"  # the same fix from the image's own sources
 
 step "run-pre through the merged strings of Debian's nft_compat.ko"
-"$GRAFT" kernel build -q --source "$W/src" --diff "$FIXES/nft-compat-target-size.patch" --kernel-release "$KVER" \
+"$GRAFT" kernel build -q --source "$KSRC" --diff "$FIXES/nft-compat-target-size.patch" --kernel-release "$KVER" \
   -o "$W/nft_compat_fix.ko" --json >"$W/nft.json" 2>"$W/nft.err" || fail "nft_compat: $(cat "$W/nft.err")"
 python3 - "$W/nft.json" <<'PY' || fail "nft_compat: $(cat "$W/nft.json")"
 import json, sys
