@@ -103,7 +103,7 @@ void SymbolBinder::AttributeTwins() {
 }
 
 Result<int> SymbolBinder::Position(const std::string& obj, const std::string& name, bool local,
-                                   const std::string& file) const {
+                                   const std::string& file, bool reference) const {
   const auto& table = obj == "vmlinux" ? vmlinux_ : module_;
   auto it = table.find(name);
   if (it == table.end())
@@ -111,6 +111,7 @@ Result<int> SymbolBinder::Position(const std::string& obj, const std::string& na
                obj == "vmlinux" ? src_.system_map : src_.module_file);
   if (it->second.size() == 1) return 0;
   PositionQuery q;
+  q.reference = reference;
   q.object = obj;
   q.name = name;
   q.local = local;
@@ -140,7 +141,7 @@ Result<Binding> SymbolBinder::Bind(const diff::Referent& r) const {
   using K = diff::Referent::Kind;
   const bool module_target = src_.object != "vmlinux";
   auto klp = [&](const std::string& obj, const std::string& name, const std::string& file) -> Result<Binding> {
-    GRAFT_ASSIGN(int pos, Position(obj, name, !file.empty(), file));
+    GRAFT_ASSIGN(int pos, Position(obj, name, !file.empty(), file, /*reference=*/true));
     return Binding{true, ".klp.sym." + obj + "." + name + "," + std::to_string(pos)};
   };
   if (r.kind == K::kExisting) {

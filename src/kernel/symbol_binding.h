@@ -85,7 +85,8 @@ class SymbolBinder {
 
  private:
   // Position among same-named symbols: 0 if unique; which one by file, size, code.
-  Result<int> Position(const std::string& obj, const std::string& name, bool local, const std::string& file) const;
+  Result<int> Position(const std::string& obj, const std::string& name, bool local, const std::string& file,
+                       bool reference = false) const;
   void AttributeTwins();
 
   KernelSymbolSources src_;

@@ -59,8 +59,13 @@ Result<int> PickPosition(const std::vector<SymbolCandidate>& candidates, const P
     }
   }
   if (left.size() > 1 && q.same_code) {
+    bool any = std::any_of(left.begin(), left.end(), [&](size_t i) { return q.same_code(candidates[i].address); });
     narrow([&](const SymbolCandidate& c) { return q.same_code(c.address); }, false);
     used.push_back("code");
+    // Several copies run the original's very code (an inline helper's clone
+    // in several files): calling any of them does the same; replacing one
+    // would miss the others' callers, so this is for references only.
+    if (left.size() > 1 && any && q.reference) return static_cast<int>(left[0]) + 1;
   }
   if (left.size() == 1) return static_cast<int>(left[0]) + 1;
   std::string positions;

@@ -37,6 +37,10 @@ struct PositionQuery {
   // (run-pre); unset when the running code cannot be read.
   std::function<bool(uint64_t address)> same_code;
   std::string without_files_hint;  // what would attribute the candidates to files
+  // The position is for a reference from new code (not a function to
+  // replace): copies that all run the original's very code are equivalent
+  // callees, and the first of them will do.
+  bool reference = false;
 };
 
 // `candidates` in kallsyms order. Refuses, saying what would resolve it, when

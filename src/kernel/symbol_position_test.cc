@@ -83,6 +83,20 @@ TEST(SymbolPosition, CodeTellsApartWhatFilesAndSizesCannot) {
   EXPECT_EQ(*PickPosition(CStarts(), q), 3);
 }
 
+TEST(SymbolPosition, IdenticalClonesServeAReferenceButNotAReplacement) {
+  // An inline helper's clone in several files, no file names known: the
+  // copies whose code is the original's are equivalent callees.
+  std::vector<SymbolCandidate> clones = {Cand(0xffffffff81001000, "", 0), Cand(0xffffffff81002000, "", 0),
+                                         Cand(0xffffffff81003000, "", 0)};
+  auto q = Query("fork.c", 0);
+  q.name = "__refcount_add.constprop.0";
+  q.same_code = [](uint64_t a) { return a != 0xffffffff81002000; };
+  q.reference = true;
+  EXPECT_EQ(*PickPosition(clones, q), 1);
+  q.reference = false;  // a function to replace: which copy fork.c calls matters
+  EXPECT_FALSE(PickPosition(clones, q).ok());
+}
+
 TEST(SymbolPosition, FileOfNoCandidateIsRefused) {
   auto r = PickPosition(CStarts(), Query("cpuinfo.c", 57));
   ASSERT_FALSE(r.ok());
