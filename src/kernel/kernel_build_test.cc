@@ -111,8 +111,8 @@ struct FtraceObjects {
   testing::Scratch s;
   std::unique_ptr<elf::ObjectFile> orig, fixed;
   Result<diff::PatchPlan> plan = Error("not run");
-  FtraceObjects(const std::string& before, const std::string& after) {
-    const std::string flags = "-O2 -c -ffunction-sections -fdata-sections -pg -mfentry -mrecord-mcount";
+  FtraceObjects(const std::string& before, const std::string& after,
+                const std::string& flags = "-O2 -c -ffunction-sections -fdata-sections -pg -mfentry -mrecord-mcount") {
     s.Write("f.c", before);
     s.Compile("f.c", "orig.o", flags);
     s.Write("f.c", after);
@@ -148,6 +148,23 @@ TEST(PatchObject, NotraceFunctionIsRefusedNamingIt) {
   EXPECT_NE(po.error().message().find("function 'untraced' cannot be replaced"), std::string::npos)
       << po.error().message();
   EXPECT_NE(po.error().message().find("functions that call it"), std::string::npos) << po.error().message();
+}
+
+TEST(PatchObject, FileBuiltWithoutFtraceIsRefusedWhenKbuildSaysSo) {
+  // kernel/trace/ and some of lib/ remove -pg/-mfentry: no function of the
+  // file has an ftrace entry. An object kbuild compiled that way (its .cmd
+  // line has -D__KERNEL__ but no -mfentry) is refused; an object without a
+  // kbuild command line (compiled by hand, as here) is not judged.
+  std::string fixed = kTraceBase;
+  fixed.replace(fixed.find("x + 1"), 5, "x + 2");
+  FtraceObjects t(kTraceBase, fixed, "-O2 -c -ffunction-sections -fdata-sections");
+  ASSERT_TRUE(t.plan.ok()) << t.plan.error().message();
+  ASSERT_TRUE(t.Write().ok());
+  t.s.Write(".orig.o.cmd", "cmd_kernel/trace/fgraph.o := gcc-12 -Wp,-MMD -nostdinc -D__KERNEL__ -O2 -c -o orig.o f.c\n");
+  auto po = t.Write();
+  ASSERT_FALSE(po.ok());
+  EXPECT_NE(po.error().message().find("its file is built without ftrace entries"), std::string::npos)
+      << po.error().message();
 }
 
 TEST(PatchObject, TracedFunctionIsReplaced) {
