@@ -115,8 +115,6 @@ void RefreshAgentIndex(const std::string& agent_dir, const std::string& store, b
 
 Status RunDaemon(const DaemonOptions& opt) {
   Listener l;
-  std::error_code ec;
-  fs::create_directories(opt.agent_dir, ec);
   GRAFT_TRY(WriteAgentIndex(opt.store, opt.allow_unsigned, opt.agent_dir + "/agent.index"));
   GRAFT_TRY(Listen(opt.agent_dir, l));
   if (opt.log) opt.log(fmt::format("listening on {} (store {})", l.path, opt.store));

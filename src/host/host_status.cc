@@ -41,12 +41,16 @@ HostStatus ReadHostStatus(const std::string& store, const std::string& kernel_re
                           const std::set<pid_t>& only) {
   HostStatus st;
   std::set<std::string> cves;
-  if (auto k = kernel::ReadKernelStatus("/sys", "/proc", kernel_records); k.ok()) {
-    st.kernel = *k;
-    for (const auto& p : st.kernel.patches)
-      if (p.State() == "active") cves.insert(p.cves.begin(), p.cves.end());
-  } else {
-    st.kernel_error = k.error().message();
+  // graftd asking about one starting process needs no kernel state: that
+  // read would sit on the process's start-up path.
+  if (only.empty()) {
+    if (auto k = kernel::ReadKernelStatus("/sys", "/proc", kernel_records); k.ok()) {
+      st.kernel = *k;
+      for (const auto& p : st.kernel.patches)
+        if (p.State() == "active") cves.insert(p.cves.begin(), p.cves.end());
+    } else {
+      st.kernel_error = k.error().message();
+    }
   }
   st.bundles = ListBundles(store);
   std::vector<userspace::LivePatch> live = Live(only);

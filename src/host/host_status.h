@@ -38,7 +38,7 @@ struct HostStatus {
 };
 
 // `only`: look at these processes only (graftd asking about one new
-// process); empty: every process.
+// process: the kernel part is then left empty); empty: every process.
 HostStatus ReadHostStatus(const std::string& store, const std::string& kernel_records, bool allow_unsigned,
                           const std::set<pid_t>& only = {});
 

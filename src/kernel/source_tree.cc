@@ -31,10 +31,10 @@ Status MakeOverlay(const std::string& orig, const std::string& fixed, const std:
   fs::path base = fs::absolute(orig, ec);
   // One directory level: entries on a changed file's path are made real,
   // everything else links to the original.
-  std::vector<std::string> todo{""};
-  while (!todo.empty()) {
-    std::string rel = todo.back();
-    todo.pop_back();
+  std::vector<std::string> pending{""};
+  while (!pending.empty()) {
+    std::string rel = pending.back();
+    pending.pop_back();
     fs::path to = fs::path(fixed) / rel;
     fs::create_directories(to, ec);
     if (ec) return Err("cannot create {}: {}", to.string(), ec.message());
@@ -42,7 +42,7 @@ Status MakeOverlay(const std::string& orig, const std::string& fixed, const std:
       std::string name = e.path().filename().string();
       std::string sub = rel.empty() ? name : rel + "/" + name;
       if (dirs.count(sub)) {
-        todo.push_back(sub);
+        pending.push_back(sub);
       } else if (real.count(sub)) {
         fs::copy_file(e.path(), to / name, fs::copy_options::overwrite_existing, ec);
       } else {

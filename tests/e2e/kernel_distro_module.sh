@@ -33,10 +33,7 @@ grep -q "only .c files can be rebuilt" "$W/err" || fail "header refusal: $(cat "
 step "guest"
 mkdir -p "$W/root/modules"
 cp "$W/livepatch_nft.ko" "$W/root/modules/"
-for m in kernel/crypto/crc32c_generic.ko kernel/lib/libcrc32c.ko kernel/net/netfilter/nfnetlink.ko \
-         kernel/net/netfilter/nf_tables.ko; do
-  cp "/lib/modules/$KVER/$m" "$W/root/modules/"
-done
+nf_tables_modules "$W/root/modules"
 guest_init "$W/root" <<'SH'
 M=/modules
 run load graft kernel load $M/livepatch_nft.ko

@@ -44,10 +44,7 @@ PY
 step "guest"
 mkdir -p "$W/root/modules"
 cp "$W/livepatch_multi.ko" "$W/root/modules/"
-for m in kernel/crypto/crc32c_generic.ko kernel/lib/libcrc32c.ko kernel/net/netfilter/nfnetlink.ko \
-         kernel/net/netfilter/nf_tables.ko; do
-  cp "/lib/modules/$KVER/$m" "$W/root/modules/"
-done
+nf_tables_modules "$W/root/modules"
 guest_init "$W/root" <<'SH'
 M=/modules
 run cmdline0 cat /proc/cmdline

@@ -125,6 +125,17 @@ kernel_source_tree() {
   rm -rf "$KSRC" && mv "$KSRC.partial.$$" "$KSRC"
 }
 
+# nf_tables_modules DEST: Debian's nf_tables.ko and the modules it needs,
+# for guests that load it (insmod in this order: crc32c_generic, libcrc32c,
+# nfnetlink, nf_tables).
+nf_tables_modules() {
+  local m
+  for m in kernel/crypto/crc32c_generic.ko kernel/lib/libcrc32c.ko kernel/net/netfilter/nfnetlink.ko \
+           kernel/net/netfilter/nf_tables.ko; do
+    cp "/lib/modules/$KVER/$m" "$1/" || fail "no $m for $KVER"
+  done
+}
+
 # kernel_kallsyms OUT: /proc/kallsyms of $KVER as it runs (Debian's
 # /boot/System.map is a placeholder), read once from a QEMU guest and
 # cached in $GRAFT_CACHE. graft kernel build takes it as --system-map.
