@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config git ca-certificates \
-  libelf-dev libdw-dev libcapstone-dev libsodium-dev libsqlite3-dev zlib1g-dev liblzma-dev libbz2-dev \
+  libelf-dev libdw-dev libcapstone-dev libsodium-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev liblzma-dev libbz2-dev \
   libcli11-dev nlohmann-json3-dev libfmt-dev libpugixml-dev libgtest-dev libbenchmark-dev \
   patch dpkg-dev debhelper dh-buildinfo gcc-11 libyaml-dev hyperfine util-linux procps \
   dnf createrepo-c rpm \

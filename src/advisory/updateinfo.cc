@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <sstream>
 
 #include "advisory/compressed_file.h"
 #include "advisory/cvss.h"
@@ -100,6 +101,54 @@ Result<ParsedAdvisories> ParseUpdateinfo(const std::string& xml, const std::stri
     out.advisories.push_back(std::move(a));
   }
   return out;
+}
+
+std::string RenderUpdateinfo(const std::vector<Advisory>& advisories) {
+  pugi::xml_document doc;
+  auto decl = doc.append_child(pugi::node_declaration);
+  decl.append_attribute("version") = "1.0";
+  decl.append_attribute("encoding") = "UTF-8";
+  pugi::xml_node updates = doc.append_child("updates");
+  for (const auto& a : advisories) {
+    pugi::xml_node u = updates.append_child("update");
+    u.append_attribute("status") = "final";
+    u.append_attribute("type") = a.type.c_str();
+    u.append_attribute("version") = "1.4";
+    u.append_child("id").text() = a.id.c_str();
+    u.append_child("title").text() = a.title.c_str();
+    if (!a.severity.empty()) u.append_child("severity").text() = a.severity.c_str();
+    u.append_child("issued").append_attribute("date") = a.issued.c_str();
+    u.append_child("updated").append_attribute("date") = (a.updated.empty() ? a.issued : a.updated).c_str();
+    u.append_child("description").text() = a.description.c_str();
+    pugi::xml_node refs = u.append_child("references");
+    for (const auto& c : a.cves) {
+      pugi::xml_node r = refs.append_child("reference");
+      r.append_attribute("type") = "cve";
+      r.append_attribute("id") = c.c_str();
+      r.append_attribute("title") = c.c_str();
+      r.append_attribute("href") = ("https://www.cve.org/CVERecord?id=" + c).c_str();
+    }
+    if (!a.cvss_vector.empty()) u.append_child("cvss3").append_attribute("vector") = a.cvss_vector.c_str();
+    pugi::xml_node col = u.append_child("pkglist").append_child("collection");
+    col.append_attribute("short") = a.id.c_str();
+    for (const auto& p : a.packages) {
+      std::string epoch = "0", version = p.version, release;
+      if (auto colon = version.find(':'); colon != std::string::npos)
+        epoch = version.substr(0, colon), version = version.substr(colon + 1);
+      if (auto dash = version.rfind('-'); dash != std::string::npos)
+        release = version.substr(dash + 1), version = version.substr(0, dash);
+      pugi::xml_node pk = col.append_child("package");
+      pk.append_attribute("name") = p.name.c_str();
+      pk.append_attribute("epoch") = epoch.c_str();
+      pk.append_attribute("version") = version.c_str();
+      pk.append_attribute("release") = release.c_str();
+      pk.append_attribute("arch") = p.arch.c_str();
+      if (!p.filename.empty()) pk.append_child("filename").text() = p.filename.c_str();
+    }
+  }
+  std::ostringstream out;
+  doc.save(out, "  ");
+  return out.str();
 }
 
 Result<ParsedAdvisories> ParseUpdateinfoFile(const std::string& path) {

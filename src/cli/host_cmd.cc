@@ -135,7 +135,13 @@ void RegisterHostCommands(CLI::App& app) {
     cmd->add_option("--interval", *interval, "Seconds between full passes over every process (default 300)")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--timeout", *timeout, "Seconds to wait for busy functions per apply (default 10)");
+    auto update_interval = std::make_shared<double>(3600);
+    cmd->add_option("--update-interval", *update_interval,
+                    "Seconds between graft update runs over the followed channels (default 3600)")
+        ->check(CLI::PositiveNumber);
     cmd->footer(
+        "At start and every --update-interval: graft update (followed channels, under their delay;\n"
+        "the kernel patches installed for the running release are loaded — at boot too).\n"
         "New processes: libgraft-agent.so, preloaded into every process (/etc/ld.so.preload), asks\n"
         "graftd from its constructor — before the program's code runs — when the process maps a\n"
         "build-id an installed bundle patches, and waits (at most GRAFT_AGENT_TIMEOUT_MS, default\n"
@@ -155,6 +161,8 @@ void RegisterHostCommands(CLI::App& app) {
         fmt::print("graftd: {}\n", m);
         std::fflush(stdout);
       };
+      opt.update = DaemonUpdate(opt.allow_unsigned);
+      opt.update_interval_seconds = *update_interval;
       CatchInterrupts();
       if (Status s = host::RunDaemon(opt); !s.ok()) Fail(s.error());
     });

@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   graft::cli::RegisterKernelCommands(app);
   graft::cli::RegisterTrustCommands(app);
   graft::cli::RegisterHostCommands(app);
+  graft::cli::RegisterRepoCommands(app);
+  graft::cli::RegisterUpdateCommands(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

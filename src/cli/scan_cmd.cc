@@ -10,10 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "advisory/store.h"
+#include "base/state_dir.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "kernel/live_state.h"
 #include "kernel/records.h"
+#include "repo/update.h"
 #include "scan/scanner.h"
 #include "scan/support.h"
 #include "userspace/live_inventory.h"
@@ -268,7 +270,8 @@ void RegisterScanCommands(CLI::App& app) {
   }
   {
     auto* cmd = app.add_subcommand("supported", "Say whether the running kernel still receives live patches");
-    cmd->footer("The policy comes from the advisory store (graft advisories policy), else 3 months\n"
+    cmd->footer("A followed channel (graft channel add) whose repository states a policy for kernel\n"
+                "releases (graft repo policy) decides first. Otherwise the policy comes from the advisory store (graft advisories policy), else 3 months\n"
                 "per kernel release and the 6 newest releases; --window-months/--latest-kernels override.\n"
                 "Exit status: 0 supported, 1 not supported, 4 unknown.\n"
                 "Example: graft supported --json");
@@ -282,19 +285,33 @@ void RegisterScanCommands(CLI::App& app) {
     cmd->add_option("--now", *now, "Judge as of this date (YYYY-MM-DD)");
     cmd->add_flag("--json", *as_json, "Machine-readable output");
     cmd->callback([=] {
-      auto store = OpenStore(h->db, false);
       scan::Inventory inv = LoadInventory(*h);
-      scan::SupportPolicy policy;
-      if (auto w = Check(store->GetSetting("livepatch.window_months"))) policy.window_months = std::stoi(*w);
-      if (auto l = Check(store->GetSetting("livepatch.latest_kernels"))) policy.latest_kernels = std::stoi(*l);
-      if (*window > 0) policy.window_months = *window;
-      if (*latest > 0) policy.latest_kernels = *latest;
       time_t t = time(nullptr);
       if (!now->empty()) {
         struct tm tm = {};
         if (!strptime(now->c_str(), "%Y-%m-%d", &tm)) Fail(Err("--now: expected YYYY-MM-DD, got '{}'", *now), 2);
         t = timegm(&tm);
       }
+      // A followed channel that states a policy for kernel releases decides:
+      // it is what will (or will not) send this host its next live patch.
+      if (repo::ChannelSupport cs = repo::SupportFromChannels(StateDir(), inv.kernel_release, t); cs.known) {
+        if (*as_json)
+          fmt::print("{}\n", json{{"kernel_release", inv.kernel_release}, {"known", true}, {"supported", cs.supported},
+                                  {"since", cs.since}, {"until", cs.until}, {"reason", cs.reason},
+                                  {"note", cs.note}, {"source", cs.source}}
+                                 .dump(2));
+        else
+          fmt::print("{}: {}{}\n", cs.supported ? "supported" : "not supported", cs.reason,
+                     cs.note.empty() ? "" : " (" + cs.note + ")");
+        if (!cs.supported) throw CLI::RuntimeError(1);
+        return;
+      }
+      auto store = OpenStore(h->db, false);
+      scan::SupportPolicy policy;
+      if (auto w = Check(store->GetSetting("livepatch.window_months"))) policy.window_months = std::stoi(*w);
+      if (auto l = Check(store->GetSetting("livepatch.latest_kernels"))) policy.latest_kernels = std::stoi(*l);
+      if (*window > 0) policy.window_months = *window;
+      if (*latest > 0) policy.latest_kernels = *latest;
       auto advisories = Check(store->List({}));
       scan::SupportStatus st = scan::CheckSupport(inv, advisories, policy, t);
       if (*as_json) {

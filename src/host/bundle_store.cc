@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "base/state_dir.h"
 #include "bundle/bundle.h"
 #include "trust/signature.h"
 
@@ -13,12 +14,7 @@ namespace graft::host {
 
 namespace fs = std::filesystem;
 
-std::string DefaultBundleStore() {
-  if (const char* e = std::getenv("GRAFT_STATE_DIR"); e && *e) return std::string(e) + "/bundles";
-  if (geteuid() == 0) return "/var/lib/graft/bundles";
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : ".") + "/.local/state/graft/bundles";
-}
+std::string DefaultBundleStore() { return StateDir() + "/bundles"; }
 
 namespace {
 

@@ -130,8 +130,14 @@ Status RunDaemon(const DaemonOptions& opt) {
     };
   std::atomic<bool> done{false};
   std::thread passes([&] {
-    auto next = Clock::now();
+    auto next = Clock::now(), next_update = Clock::now();
     while (!done && !(opt.stop && opt.stop())) {
+      if (opt.update && Clock::now() >= next_update) {
+        opt.update(lock, locked.log);
+        next_update = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(opt.update_interval_seconds));
+        next = Clock::now();  // what the update installed reaches every process now
+      }
       if (Clock::now() >= next) {
         CatchUp(locked, lock);
         next = Clock::now() + std::chrono::duration_cast<Clock::duration>(

@@ -8,21 +8,14 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "base/state_dir.h"
+
 namespace graft::kernel {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string DefaultRecordsDir() {
-  if (const char* e = getenv("GRAFT_STATE_DIR"); e && *e) return std::string(e) + "/kernel";
-  if (geteuid() == 0) return "/var/lib/graft/kernel";
-  std::string base;
-  if (const char* x = getenv("XDG_STATE_HOME"); x && *x)
-    base = x;
-  else
-    base = std::string(getenv("HOME") ? getenv("HOME") : ".") + "/.local/state";
-  return base + "/graft/kernel";
-}
+std::string DefaultRecordsDir() { return StateDir() + "/kernel"; }
 
 std::string UtcNow() {
   std::time_t t = std::time(nullptr);
