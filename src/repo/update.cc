@@ -61,22 +61,17 @@ struct Candidate {
   size_t item;  // index into the report's items
 };
 
-bool Superseded(const Candidate& c, const std::vector<Candidate>& eligible, std::string* by) {
-  for (const auto& o : eligible) {
-    if (&o == &c || o.entry.id == c.entry.id) continue;
-    if (c.entry.kind == "bundle" && o.entry.kind == "bundle" && o.entry.target_build_id == c.entry.target_build_id &&
-        std::count(o.entry.supersedes.begin(), o.entry.supersedes.end(), c.entry.id)) {
-      *by = o.entry.id;
-      return true;
-    }
-    // A cumulative kernel patch published after this one replaces it.
-    if (c.entry.kind == "kernel" && o.entry.kind == "kernel" && o.entry.cumulative &&
-        o.entry.kernel_release == c.entry.kernel_release && ParseTime(o.entry.published) > ParseTime(c.entry.published)) {
-      *by = o.entry.id;
-      return true;
-    }
-  }
-  return false;
+// Whether `o` is a newer patch level of what `c` patches: a bundle that
+// lists c among those it supersedes, or a cumulative kernel patch for the
+// same release published after c (later in the index when at the same second).
+bool Replaces(const Candidate& o, const Candidate& c) {
+  if (o.entry.id == c.entry.id || o.entry.kind != c.entry.kind) return false;
+  if (c.entry.kind == "bundle")
+    return o.entry.target_build_id == c.entry.target_build_id &&
+           std::count(o.entry.supersedes.begin(), o.entry.supersedes.end(), c.entry.id);
+  long long to = ParseTime(o.entry.published), tc = ParseTime(c.entry.published);
+  return o.entry.cumulative && o.entry.kernel_release == c.entry.kernel_release &&
+         (to > tc || (to == tc && o.item > c.item));
 }
 
 // Whether the installed copy of an entry is the very file the index names.
@@ -203,20 +198,34 @@ UpdateReport RunUpdate(const UpdateOptions& opt) {
   fs::remove_all(staging, ec);  // what an interrupted run left
   std::set<std::string> done;   // the same entry from two channels is installed once
   bool kernel_changed = false;
-  for (const auto& c : eligible) {
+  // Newest first: an entry is superseded only by a newer level this host has
+  // (installed now or before) — when the newer one is refused, the older one
+  // is still the best the host can get. A cumulative kernel patch installed
+  // before an older one also keeps the older off the boot list.
+  std::vector<const Candidate*> order;
+  for (const auto& c : eligible) order.push_back(&c);
+  std::stable_sort(order.begin(), order.end(), [](const Candidate* a, const Candidate* b) {
+    long long ta = ParseTime(a->entry.published), tb = ParseTime(b->entry.published);
+    return ta != tb ? ta > tb : a->item > b->item;
+  });
+  std::vector<const Candidate*> have;  // installed now or before
+  for (const Candidate* cp : order) {
+    const Candidate& c = *cp;
     ItemReport& item = r.items[c.item];
-    std::string by;
-    if (Superseded(c, eligible, &by)) {
+    auto newer = std::find_if(have.begin(), have.end(), [&](const Candidate* o) { return Replaces(*o, c); });
+    if (newer != have.end()) {
       item.action = "superseded";
-      item.detail = fmt::format("{} replaces it", by);
+      item.detail = fmt::format("{} replaces it", (*newer)->entry.id);
       continue;
     }
     if (Installed(c.entry, opt, bundles) || done.count(c.entry.kind + "/" + c.entry.id)) {
       item.action = "up-to-date";
+      have.push_back(cp);
       continue;
     }
     if (opt.check_only) {
       item.action = "would-install";
+      have.push_back(cp);
       continue;
     }
     if (opt.cancelled && opt.cancelled()) {
@@ -255,6 +264,7 @@ UpdateReport RunUpdate(const UpdateOptions& opt) {
     }
     item.action = "installed";
     done.insert(c.entry.kind + "/" + c.entry.id);
+    have.push_back(cp);
   }
   fs::remove_all(staging, ec);
 
