@@ -39,7 +39,8 @@ for tool in gcc make patch binutils dpkg-dev; do
   [[ ", $depends," != *", $tool "* && ", $depends," != *", $tool,"* ]] || fail "$tool is in Depends, it must be Recommends: $depends"
 done
 [[ "$(field Recommends)" == *gcc* ]] || fail "Recommends: $(field Recommends)"
-dpkg-deb -I "$DEB" | grep -qE '^ +[0-9]+ bytes, +[0-9]+ lines +\* +postinst' || fail "no postinst: $(dpkg-deb -I "$DEB")"
+dpkg-deb -I "$DEB" >"$W/info"
+grep -qE '^ +[0-9]+ bytes, +[0-9]+ lines +\* +postinst' "$W/info" || fail "no executable postinst: $(cat "$W/info")"
 dpkg-deb -e "$DEB" "$W/control"
 for s in postinst prerm postrm; do sh -n "$W/control/$s" || fail "$s: syntax"; done
 if command -v lintian >/dev/null; then
@@ -97,6 +98,8 @@ finish() {
   # SIGTERM to systemd-nspawn (under timeout) powers the container off.
   [ -z "$BOOT_PID" ] || { kill "$BOOT_PID" 2>/dev/null || true; wait "$BOOT_PID" 2>/dev/null || true; }
   for m in "${MOUNTS[@]}"; do umount -R "$m" 2>/dev/null || umount -l "$m" || true; done
+  # Never rm -rf through a mount of the host's /dev, /proc or /sys.
+  if grep -q " $R/" /proc/mounts; then KEEP_W=1; echo "still mounted under $R: left in place" >&2; fi
   cleanup
 }
 trap finish EXIT
