@@ -205,6 +205,18 @@ if [ $MODE = chroot ]; then
   [ ! -e "$R/run/graft/agent.sock" ] || fail "graftd left its socket behind"
 fi
 
+if [ $MODE = systemd ]; then
+  step "reinstalled (as an upgrade is): graftd restarted, still enabled"
+  pid0=$(inroot systemctl show graftd.service -p MainPID --value)
+  inroot apt-get install -y -q --reinstall "/opt/graft-demo/$(basename "$DEB")" >"$W/reinstall.log" 2>&1 ||
+    fail "reinstall: $(tail -5 "$W/reinstall.log")"
+  pid1=$(inroot systemctl show graftd.service -p MainPID --value)
+  [ "$(inroot systemctl is-active graftd.service)" = active ] && [ "$pid1" != "$pid0" ] && [ "$pid1" != 0 ] ||
+    fail "graftd after reinstall: MainPID $pid0 -> $pid1, $(inroot systemctl is-active graftd.service)"
+  [ "$(inroot systemctl is-enabled graftd.service)" = enabled ] || fail "graftd.service is no longer enabled"
+  echo "MainPID $pid0 -> $pid1"
+fi
+
 step "apt purge graft"
 inroot apt-get purge -y -q graft >"$W/purge.log" 2>&1 || fail "purge: $(tail -5 "$W/purge.log")"
 if [ $MODE = systemd ]; then
