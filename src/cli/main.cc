@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
       "to running processes, list and revert it; keep security advisories, score CVSS\n"
       "vectors and report which CVEs a host still carries, counting live patches."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "graft 0.1.0");
+  app.set_version_flag("--version", "graft " GRAFT_VERSION);
   graft::cli::RegisterBuildCommand(app);
   graft::cli::RegisterUserspaceCommands(app);
   graft::cli::RegisterCvssCommand(app);
