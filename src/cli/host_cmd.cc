@@ -3,12 +3,14 @@
 // processes up to them, and the host's whole picture.
 #include <fmt/format.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include <signal.h>
 
 #include "base/interrupt.h"
+#include "base/state_dir.h"
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "host/apply_installed.h"
@@ -16,6 +18,8 @@
 #include "host/daemon.h"
 #include "host/host_status.h"
 #include "kernel/records.h"
+#include "repo/subscriptions.h"
+#include "repo/update.h"
 
 namespace graft::cli {
 
@@ -51,6 +55,24 @@ json StatusJson(const host::HostStatus& st) {
     other.push_back({{"pid", l.pid}, {"process", l.process}, {"id", l.patch.record.id}, {"state", l.patch.state}});
   return {{"kernel", k}, {"bundles", bundles}, {"processes", procs}, {"applied_not_installed", other},
           {"live_cves", st.live_cves}};
+}
+
+// The channels this host follows, what it last fetched of each, and the
+// last update's summary (src/repo).
+json DeliveryJson() {
+  json channels = json::array();
+  if (auto subs = repo::ReadSubscriptions(StateDir()); subs.ok()) {
+    for (const auto& s : *subs) {
+      repo::ChannelState st = repo::ReadChannelState(StateDir(), s.name);
+      json j = {{"name", s.name}, {"url", s.url}, {"channel", s.channel}, {"delay_hours", s.delay_hours},
+                {"sequence", st.sequence}, {"fetched", st.fetched}};
+      if (!st.error.empty()) j["error"] = st.error;
+      channels.push_back(j);
+    }
+  }
+  std::ifstream in(repo::LastUpdatePath(StateDir()));
+  json last = json::parse(in, nullptr, false);
+  return {{"channels", channels}, {"last_update", last.is_discarded() ? json(nullptr) : last}};
 }
 
 }  // namespace
@@ -179,8 +201,12 @@ void RegisterHostCommands(CLI::App& app) {
         "hand that are not installed. live_cves: what graft scan counts as fixed by live patches.");
     cmd->callback([=] {
       host::HostStatus st = host::ReadHostStatus(*store, kernel::DefaultRecordsDir(), UnsignedAllowed(*allow_unsigned));
+      json delivery = DeliveryJson();
       if (*as_json) {
-        fmt::print("{}\n", StatusJson(st).dump(2));
+        json out = StatusJson(st);
+        out["channels"] = delivery["channels"];
+        out["last_update"] = delivery["last_update"];
+        fmt::print("{}\n", out.dump(2));
         return;
       }
       fmt::print("kernel {}: ", st.kernel.release.empty() ? "?" : st.kernel.release);
@@ -202,6 +228,13 @@ void RegisterHostCommands(CLI::App& app) {
         fmt::print("applied by hand, not installed: {}\n", st.not_installed.size());
         for (const auto& l : st.not_installed) fmt::print("  {:<8} {:<16} {}\n", l.pid, l.process, l.patch.record.id);
       }
+      fmt::print("channels followed: {}\n", delivery["channels"].size());
+      for (const auto& c : delivery["channels"])
+        fmt::print("  {:<12} {} {}  index {}{}\n", c["name"].get<std::string>(), c["url"].get<std::string>(),
+                   c["channel"].get<std::string>(), c["sequence"].get<long long>(),
+                   c.contains("error") ? "  LAST FETCH FAILED: " + c["error"].get<std::string>() : "");
+      if (const json& l = delivery["last_update"]; l.is_object())
+        fmt::print("last update: {} ({})\n", l.value("time", "?"), l.value("ok", false) ? "ok" : "with failures");
       fmt::print("CVEs fixed by live patches now: {}\n",
                  st.live_cves.empty() ? "none" : fmt::format("{}", fmt::join(st.live_cves, ", ")));
     });

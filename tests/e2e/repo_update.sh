@@ -109,6 +109,30 @@ cp "$W/new-index" "$REPO/index.json" && cp "$W/new-index.sig" "$REPO/index.json.
 if update; then fail "older index accepted"; fi
 grep -q "older than the" "$W/up.json" || fail "rollback: $(cat "$W/up.json")"
 
+step "graft status shows the channels and the last update"
+"$GRAFT" status --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+c = {c["name"]: c for c in s["channels"]}
+assert list(c) == ["vendor"] and "older than the" in c["vendor"]["error"], s["channels"]
+assert s["last_update"]["ok"] is False and s["last_update"]["check_only"] is False, s["last_update"]' ||
+  fail "status: $("$GRAFT" status --json)"
+cp "$W/new-index" "$W/x" # keep the newest index served again
+"$GRAFT" repo withdraw "$REPO" fix --channel testing --key "$KEY" >/dev/null
+
+step "graftd: its periodic update brings a new level to every process"
+"$GRAFT" build "${B[@]}" -o "$W/fix-v3.graft" --id fix-v3 --supersedes fix-v2 --supersedes fix --cve CVE-2099-4000 \
+  --cve CVE-2099-4001 --cve CVE-2099-4003 >/dev/null
+mkdir -p "$GRAFT_AGENT_DIR"
+"$GRAFT" daemon --agent-dir "$GRAFT_AGENT_DIR" --update-interval 1 >"$W/graftd.log" 2>&1 &
+D=$!; PIDS+=($D)
+wait_for "$W/graftd.log" "update: channel vendor: index" 20
+"$GRAFT" repo add "$REPO" "$W/fix-v3.graft" --channel stable --key "$KEY" >/dev/null
+wait_for "$W/graftd.log" "update: installed bundle fix-v3" 20
+wait_for "$W/graftd.log" "process $P2 .*applied fix-v3" 20
+for p in $P1 $P2; do "$GRAFT" list --pid $p | grep -q "fix-v3" || fail "fix-v3 not running in $p: $(cat "$W/graftd.log")"; done
+kill $D; wait $D 2>/dev/null || true
+
 step "graft supported answers from the channel's policy"
 "$GRAFT" repo policy "$REPO" --kernel-release "$(uname -r)" --until 2099-12-31 --key "$KEY" >/dev/null
 update || true
