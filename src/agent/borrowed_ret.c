@@ -14,6 +14,7 @@
 #include "borrowed_ret.h"
 
 #include <link.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -238,10 +239,13 @@ static int unloads(struct dl_phdr_info *info, size_t size, void *data) {
   return 1;
 }
 
-static int shadow_stack_on(void) {
+static int shadow_stack;
+
+/* glibc enables a shadow stack at start-up or never; kernels without user
+ * shadow stacks answer EINVAL: none then. */
+static void read_shadow_stack(void) {
   unsigned long long features = 0;
-  /* Kernels without user shadow stacks answer EINVAL: none then. */
-  return syscall(SYS_arch_prctl, ARCH_SHSTK_STATUS, &features) == 0 && (features & ARCH_SHSTK_SHSTK);
+  shadow_stack = syscall(SYS_arch_prctl, ARCH_SHSTK_STATUS, &features) == 0 && (features & ARCH_SHSTK_SHSTK);
 }
 
 const void *graft_borrowed_ret(const void *caller) {
@@ -249,7 +253,9 @@ const void *graft_borrowed_ret(const void *caller) {
   dl_iterate_phdr(unloads, &subs);
   uintptr_t c = (uintptr_t)caller;
   if (last.ret && last.subs == subs && c >= last.seg_start && c < last.seg_end) return last.ret;
-  if (shadow_stack_on()) return NULL;
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, read_shadow_stack);
+  if (shadow_stack) return NULL;
   struct borrow b = {0};
   struct lookup l = {c, &b};
   if (!dl_iterate_phdr(find_segment, &l)) return NULL; /* code outside any object (JIT) */

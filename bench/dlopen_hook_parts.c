@@ -1,0 +1,56 @@
+/* The parts of the agent's dlopen hook, timed one by one in a loop (the
+ * end-to-end dlopen times of dlopen_cost.c vary by more than the hook
+ * costs): the counter check a dlopen that loads nothing pays, the index
+ * stat and build-id walk a new load pays, and the search for a return
+ * address to borrow that follows an unload. Built by bench/dlopen_cost.sh
+ * with the agent's sources included, so their static functions are here.
+ * Usage: dlopen_hook_parts ITER [EXTRA...]   (GRAFT_AGENT_DIR: the index) */
+#include "../src/agent/borrowed_ret.c"
+#include "../src/agent/patch_request.c"
+
+#include <dlfcn.h>
+
+static double now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int count(struct dl_phdr_info *info, size_t size, void *n) {
+  (void)info, (void)size;
+  ++*(int *)n;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return 2;
+  int iter = atoi(argv[1]);
+  for (int i = 2; i < argc; i++)
+    if (!dlopen(argv[i], RTLD_NOW)) return fprintf(stderr, "%s\n", dlerror()), 1;
+  int objects = 0;
+  dl_iterate_phdr(count, &objects);
+  graft_agent_check(NULL); /* reads the environment and the index once */
+
+  double t0 = now_ns();
+  for (int i = 0; i < iter; i++) graft_agent_check("x");
+  double unchanged = (now_ns() - t0) / iter;
+
+  t0 = now_ns();
+  int pending = 0;
+  for (int i = 0; i < iter; i++) {
+    struct scan s = {0};
+    if (load_index()) dl_iterate_phdr(check_object, &s);
+    pending += s.npending;
+  }
+  double new_load = (now_ns() - t0) / iter;
+
+  t0 = now_ns();
+  const void *r = NULL;
+  for (int i = 0; i < iter; i++) {
+    last.ret = NULL;
+    r = graft_borrowed_ret((const void *)main);
+  }
+  double borrow = (now_ns() - t0) / iter;
+  printf("%d %.0f %.0f %.0f %s\n", objects, unchanged, new_load, borrow, r && !pending ? "ok" : "unexpected");
+  return 0;
+}
