@@ -7,6 +7,8 @@
 # agent, with the agent and no index, and with the agent and a 20-line
 # index; in a process with few objects and with 50 more loaded. Median of
 # RUNS runs of ITER iterations each.
+# Then the hook's parts timed alone (bench/dlopen_hook_parts.c), since a
+# whole dlopen varies by more than they cost.
 # Usage: bench/dlopen_cost.sh [path/to/libgraft-agent.so]   (from the repo root)
 set -euo pipefail
 AGENT=$(realpath "${1:-build/libgraft-agent.so}")
@@ -16,6 +18,13 @@ W=$(mktemp -d /tmp/graft-bench.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 cd "$W"
 gcc -O2 -o dlopen_cost "$HERE/dlopen_cost.c"
+gcc -O2 -o dlopen_hook_parts "$HERE/dlopen_hook_parts.c"
+printf '%s\n' '#include <stdio.h>' '#include <time.h>' '#include <unistd.h>' '#include <sys/syscall.h>' \
+  'int main(void) { struct timespec a, b; clock_gettime(CLOCK_MONOTONIC, &a);' \
+  '  for (int i = 0; i < 100000; i++) syscall(SYS_getppid);' \
+  '  clock_gettime(CLOCK_MONOTONIC, &b);' \
+  '  printf("%.0f\\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / 100000); }' >syscall_ns.c
+gcc -O2 -o syscall_ns syscall_ns.c
 echo 'int plain(int x) { return x; }' >plain.c
 gcc -O2 -fPIC -shared -o libplain.so plain.c
 extra=()
@@ -51,3 +60,17 @@ for set in few many; do
     echo "| $o | ${configs[$c]} | $(awk -v l="$l" 'BEGIN { printf "%.1f", l / 1000 }') | $d |"
   done
 done
+
+echo
+echo "| objects loaded | dlopen that loads nothing: counter check (ns) | new load: index stat + build-id walk (ns) | after an unload: return-address search (ns) |"
+echo "|---|---|---|---|"
+for set in few many; do
+  args=()
+  [ "$set" = few ] || args=("${extra[@]}")
+  for _ in $(seq "$RUNS"); do GRAFT_AGENT_DIR=$W/index ./dlopen_hook_parts 20000 "${args[@]}"; done >"parts.$set"
+  grep -qv ' ok$' "parts.$set" && { echo "unexpected: $(cat "parts.$set")" >&2; exit 1; }
+  echo "| $(head -1 "parts.$set" | cut -d' ' -f1) | $(cut -d' ' -f2 "parts.$set" | median) |" \
+    "$(cut -d' ' -f3 "parts.$set" | median) | $(cut -d' ' -f4 "parts.$set" | median) |"
+done
+echo
+echo "One system call on this machine (getppid, for scale): $(./syscall_ns) ns"

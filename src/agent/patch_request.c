@@ -1,11 +1,11 @@
 /* The agent's one question to graftd: "patch me", asked only when an object
  * loaded since the last check maps a build-id in graftd's index
- * (<dir>/agent.index, one hex build-id a line). The answer is awaited in
- * poll(), outside any code a patch replaces; graftd takes the pid from the
- * socket's credentials. Objects are told apart by the loader's load and
- * unload counters (dl_iterate_phdr's dlpi_adds/dlpi_subs): a dlopen that
- * loads nothing new (an already loaded library, RTLD_NOLOAD) costs one
- * counter read under a mutex. */
+ * (<dir>/agent.index, one hex build-id a line; kept here sorted, in binary).
+ * The answer is awaited in poll(), outside any code a patch replaces; graftd
+ * takes the pid from the socket's credentials. Objects are told apart by
+ * the loader's load and unload counters (dl_iterate_phdr's dlpi_adds and
+ * dlpi_subs): a dlopen that loads nothing new (an already loaded library,
+ * RTLD_NOLOAD) costs one counter read under a mutex. */
 #define _GNU_SOURCE
 #include "patch_request.h"
 
@@ -40,7 +40,12 @@ static struct handled {
   char id[81];
 } handled[MAX_HANDLED];
 static int nhandled;
-static char index_text[65536];
+/* The index as sorted binary build-ids, searched per object by bisection. */
+#define MAX_INDEX 4096
+static struct build_id {
+  unsigned char len, bytes[40];
+} index_ids[MAX_INDEX];
+static int index_count;
 static struct stat index_stat;
 static int index_loaded;
 static char agent_dir[108];
@@ -61,6 +66,42 @@ static void init_once(void) {
   pthread_atfork(NULL, NULL, forget_after_fork);
 }
 
+static int compare_ids(const void *a, const void *b) {
+  const struct build_id *x = a, *y = b;
+  if (x->len != y->len) return x->len - y->len;
+  return memcmp(x->bytes, y->bytes, x->len);
+}
+
+static int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* One hex build-id a line; anything else on a line drops that line. */
+static void parse_index(const char *text) {
+  index_count = 0;
+  for (const char *p = text; *p && index_count < MAX_INDEX;) {
+    const char *eol = strchr(p, '\n');
+    if (!eol) eol = p + strlen(p);
+    size_t n = (size_t)(eol - p);
+    struct build_id *id = &index_ids[index_count];
+    int ok = n >= 2 && n % 2 == 0 && n / 2 <= sizeof id->bytes;
+    for (size_t k = 0; ok && k < n / 2; k++) {
+      int hi = hex_digit(p[2 * k]), lo = hex_digit(p[2 * k + 1]);
+      ok = hi >= 0 && lo >= 0;
+      id->bytes[k] = (unsigned char)(hi << 4 | lo);
+    }
+    if (ok) {
+      id->len = (unsigned char)(n / 2);
+      index_count++;
+    }
+    p = *eol ? eol + 1 : eol;
+  }
+  qsort(index_ids, (size_t)index_count, sizeof index_ids[0], compare_ids);
+}
+
 /* Reads the index again only when the file changed (graftd replaces it on
  * install and uninstall). Returns 0 when there is none. */
 static int load_index(void) {
@@ -71,22 +112,24 @@ static int load_index(void) {
   if (index_loaded && st.st_ino == index_stat.st_ino && st.st_dev == index_stat.st_dev &&
       st.st_size == index_stat.st_size && st.st_mtim.tv_sec == index_stat.st_mtim.tv_sec &&
       st.st_mtim.tv_nsec == index_stat.st_mtim.tv_nsec)
-    return 1;
+    return index_count > 0;
+  static char text[MAX_INDEX * 82];
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return index_loaded = 0;
-  ssize_t n = read(fd, index_text, sizeof index_text - 1);
+  ssize_t n = read(fd, text, sizeof text - 1);
   close(fd);
-  if (n <= 0) return index_loaded = 0;
-  index_text[n] = '\0';
+  if (n < 0) return index_loaded = 0;
+  text[n] = '\0';
+  parse_index(text);
   index_stat = st;
-  return index_loaded = 1;
+  index_loaded = 1;
+  return index_count > 0;
 }
 
-static int in_index(const char *hex) {
-  size_t n = strlen(hex);
-  for (const char *p = index_text; (p = strstr(p, hex)) != NULL; p += n)
-    if ((p == index_text || p[-1] == '\n') && (p[n] == '\n' || p[n] == '\0')) return 1;
-  return 0;
+static int in_index(const unsigned char *desc, unsigned len) {
+  struct build_id key = {.len = (unsigned char)len};
+  memcpy(key.bytes, desc, len);
+  return bsearch(&key, index_ids, (size_t)index_count, sizeof key, compare_ids) != NULL;
 }
 
 static int was_handled(uintptr_t base, const char *hex) {
@@ -133,12 +176,14 @@ static int check_object(struct dl_phdr_info *info, size_t size, void *data) {
       const char *name = p + sizeof *nh;
       const unsigned char *desc = (const unsigned char *)name + ((nh->n_namesz + 3) & ~3u);
       if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0 && nh->n_descsz <= 40) {
-        char hex[81];
-        build_id_hex(desc, nh->n_descsz, hex);
-        if (in_index(hex) && !was_handled(info->dlpi_addr, hex)) {
-          struct handled *h = &s->pending[s->npending++];
-          h->base = info->dlpi_addr;
-          memcpy(h->id, hex, sizeof hex);
+        if (in_index(desc, nh->n_descsz)) {
+          char hex[81];
+          build_id_hex(desc, nh->n_descsz, hex);
+          if (!was_handled(info->dlpi_addr, hex)) {
+            struct handled *h = &s->pending[s->npending++];
+            h->base = info->dlpi_addr;
+            memcpy(h->id, hex, sizeof hex);
+          }
         }
         return 0; /* one build-id per object */
       }
