@@ -8,8 +8,9 @@
  * covering the byte before it (where unwinders look up a return address)
  * must say CFA = rsp + 8 (the unwinder then returns to the trampoline's
  * label, whose row returns to the agent's C caller) or rsp + 16 (it returns
- * to that caller directly) and restore no register. Either way the frames
- * outside dlopen are read as they are. */
+ * to that caller directly), restore no register and find the return
+ * address at CFA - 8. Either way the frames outside dlopen are read as they
+ * are. */
 #define _GNU_SOURCE
 #include "borrowed_ret.h"
 
@@ -108,12 +109,15 @@ static int read_cie(const unsigned char *p, struct cie *c) {
   return 1;
 }
 
-/* The CFI state this reads: CFA = register + offset, and which registers
- * (other than the return address) have a rule. */
+/* The CFI state this reads: CFA = register + offset, which registers
+ * other than the return address have a rule, and whether the return
+ * address is anything but "at CFA - 8" (undefined marks the outermost
+ * frame, as in _start: an unwinder would end a stack there as complete). */
 struct row {
   int cfa_reg;
   int64_t cfa_off;
   uint32_t saved;
+  int ra_unusual;
 };
 
 struct search {
@@ -124,17 +128,21 @@ struct search {
 /* Called for each row [from, to): a borrowable ret is a 0xc3 at G with G-1
  * in the row. */
 static void consider(struct search *s, const struct row *r, uintptr_t from, uintptr_t to) {
-  if (s->found || r->cfa_reg != DWARF_RSP || (r->cfa_off != 8 && r->cfa_off != 16) || r->saved) return;
+  if (s->found || r->cfa_reg != DWARF_RSP || (r->cfa_off != 8 && r->cfa_off != 16) || r->saved || r->ra_unusual)
+    return;
   uintptr_t lo = from + 1, hi = to + 1; /* G in [from + 1, to] */
   if (lo < s->seg_start) lo = s->seg_start;
   if (hi > s->seg_end) hi = s->seg_end;
   if (lo < hi) s->found = memchr((const void *)lo, 0xc3, hi - lo);
 }
 
-static void mark(struct row *r, uint64_t reg, int rule) {
-  if (reg == DWARF_RA || reg >= 32) return;
-  if (rule) r->saved |= 1u << reg;
-  else r->saved &= ~(1u << reg);
+/* A rule for `reg`: `rule` 0 when it is restored to its initial one (none;
+ * for the return address, CFA - 8), `at` the offset from the CFA of an
+ * "at CFA + offset" rule, else 0. */
+static void mark(struct row *r, uint64_t reg, int rule, int64_t at) {
+  if (reg == DWARF_RA) r->ra_unusual = rule && at != -8;
+  else if (reg < 32 && rule) r->saved |= 1u << reg;
+  else if (reg < 32) r->saved &= ~(1u << reg);
 }
 
 /* Runs one FDE's CFI program (after its CIE's), reporting each row. Stops
@@ -149,19 +157,22 @@ static void run_cfi(struct search *s, const struct cie *c, const unsigned char *
     uint64_t reg;
     switch (op >> 6) {
       case 1: next = *loc + (op & 0x3f) * c->code_align; goto advance;
-      case 2: mark(r, op & 0x3f, 1); uleb(&p); continue;
-      case 3: mark(r, op & 0x3f, 0); continue;
+      case 2: mark(r, op & 0x3f, 1, (int64_t)uleb(&p) * c->data_align); continue;
+      case 3: mark(r, op & 0x3f, 0, 0); continue;
     }
     switch (op) {
       case 0x00: continue;
       case 0x02: next = *loc + *p++ * c->code_align; goto advance;
       case 0x03: next = *loc + *(const uint16_t *)p * c->code_align; p += 2; goto advance;
       case 0x04: next = *loc + *(const uint32_t *)p * c->code_align; p += 4; goto advance;
-      case 0x05: case 0x14: reg = uleb(&p); uleb(&p); mark(r, reg, 1); continue;
-      case 0x11: case 0x15: case 0x2f: reg = uleb(&p); sleb(&p); mark(r, reg, 1); continue;
-      case 0x06: case 0x08: mark(r, uleb(&p), 0); continue;
-      case 0x07: mark(r, uleb(&p), 1); continue;
-      case 0x09: reg = uleb(&p); uleb(&p); mark(r, reg, 1); continue;
+      case 0x05: reg = uleb(&p); mark(r, reg, 1, (int64_t)uleb(&p) * c->data_align); continue;
+      case 0x11: reg = uleb(&p); mark(r, reg, 1, sleb(&p) * c->data_align); continue;
+      case 0x14: reg = uleb(&p); uleb(&p); mark(r, reg, 1, 0); continue;
+      case 0x15: case 0x2f: reg = uleb(&p); sleb(&p); mark(r, reg, 1, 0); continue;
+      case 0x06: mark(r, uleb(&p), 0, 0); continue;
+      case 0x07: mark(r, uleb(&p), 1, 0); continue;
+      case 0x08: reg = uleb(&p); mark(r, reg, reg == DWARF_RA, 0); continue; /* same value */
+      case 0x09: reg = uleb(&p); uleb(&p); mark(r, reg, 1, 0); continue;
       case 0x0a: if (depth == 8) return; stack[depth++] = *r; continue;
       case 0x0b: if (depth == 0) return; *r = stack[--depth]; continue;
       case 0x0c: r->cfa_reg = (int)uleb(&p); r->cfa_off = (int64_t)uleb(&p); continue;
@@ -170,7 +181,7 @@ static void run_cfi(struct search *s, const struct cie *c, const unsigned char *
       case 0x0e: r->cfa_off = (int64_t)uleb(&p); continue;
       case 0x13: r->cfa_off = sleb(&p) * c->data_align; continue;
       case 0x0f: r->cfa_reg = -1; p += uleb(&p); continue;
-      case 0x10: case 0x16: reg = uleb(&p); p += uleb(&p); mark(r, reg, 1); continue;
+      case 0x10: case 0x16: reg = uleb(&p); p += uleb(&p); mark(r, reg, 1, 0); continue;
       case 0x2e: uleb(&p); continue;
       default: return;
     }
@@ -201,7 +212,7 @@ static const unsigned char *search_fdes(const struct borrow *b) {
     uint64_t range = n == 4 ? *(const uint32_t *)(fde + 8 + n) : *(const uint64_t *)(fde + 8 + n);
     const unsigned char *p = fde + 8 + 2 * n;
     if (c.has_z) p += uleb(&p);
-    struct row r = {DWARF_RSP, 8, 0};
+    struct row r = {DWARF_RSP, 8, 0, 0};
     uintptr_t loc = begin;
     run_cfi(&s, &c, c.insns, c.end, &r, &loc, begin + range, 0);
     loc = begin;
