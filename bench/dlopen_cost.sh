@@ -23,7 +23,7 @@ printf '%s\n' '#include <stdio.h>' '#include <time.h>' '#include <unistd.h>' '#i
   'int main(void) { struct timespec a, b; clock_gettime(CLOCK_MONOTONIC, &a);' \
   '  for (int i = 0; i < 100000; i++) syscall(SYS_getppid);' \
   '  clock_gettime(CLOCK_MONOTONIC, &b);' \
-  '  printf("%.0f\\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / 100000); }' >syscall_ns.c
+  '  printf("%.0f\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / 100000); }' >syscall_ns.c
 gcc -O2 -o syscall_ns syscall_ns.c
 echo 'int plain(int x) { return x; }' >plain.c
 gcc -O2 -fPIC -shared -o libplain.so plain.c
@@ -62,15 +62,16 @@ for set in few many; do
 done
 
 echo
-echo "| objects loaded | dlopen that loads nothing: counter check (ns) | new load: index stat + build-id walk (ns) | after an unload: return-address search (ns) |"
-echo "|---|---|---|---|"
+echo "| objects loaded | dlopen that loads nothing: counter check (ns) | new load, every object's notes read: index stat + walk (ns) | new load, old objects known: index stat + walk (ns) | after an unload: return-address search (ns) |"
+echo "|---|---|---|---|---|"
 for set in few many; do
   args=()
   [ "$set" = few ] || args=("${extra[@]}")
   for _ in $(seq "$RUNS"); do GRAFT_AGENT_DIR=$W/index ./dlopen_hook_parts 20000 "${args[@]}"; done >"parts.$set"
   grep -qv ' ok$' "parts.$set" && { echo "unexpected: $(cat "parts.$set")" >&2; exit 1; }
-  echo "| $(head -1 "parts.$set" | cut -d' ' -f1) | $(cut -d' ' -f2 "parts.$set" | median) |" \
-    "$(cut -d' ' -f3 "parts.$set" | median) | $(cut -d' ' -f4 "parts.$set" | median) |"
+  row="| $(head -1 "parts.$set" | cut -d' ' -f1) |"
+  for f in 2 3 4 5; do row="$row $(cut -d' ' -f$f "parts.$set" | median) |"; done
+  echo "$row"
 done
 echo
 echo "One system call on this machine (getppid, for scale): $(./syscall_ns) ns"

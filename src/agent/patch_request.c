@@ -40,6 +40,13 @@ static struct handled {
   char id[81];
 } handled[MAX_HANDLED];
 static int nhandled;
+/* Objects already compared with the current index and not in it, by the
+ * address of their program headers (unique among loaded objects): a new
+ * load then reads only the new objects' notes. Emptied when the index
+ * changes or anything is unloaded. */
+#define CLEAN_SLOTS 1024
+static uintptr_t clean[CLEAN_SLOTS];
+static int nclean;
 /* The index as sorted binary build-ids, searched per object by bisection. */
 #define MAX_INDEX 4096
 static struct build_id {
@@ -123,6 +130,8 @@ static int load_index(void) {
   parse_index(text);
   index_stat = st;
   index_loaded = 1;
+  memset(clean, 0, sizeof clean);
+  nclean = 0;
   return index_count > 0;
 }
 
@@ -164,10 +173,28 @@ static void build_id_hex(const unsigned char *desc, unsigned len, char *hex) {
 }
 
 /* Build-ids come from the program headers in memory: no file I/O. */
+static uintptr_t *clean_slot(uintptr_t key) {
+  size_t i = (key >> 12) * 0x9e3779b97f4a7c15ull >> 54; /* 10 bits: CLEAN_SLOTS */
+  while (clean[i] && clean[i] != key) i = (i + 1) % CLEAN_SLOTS;
+  return &clean[i];
+}
+
+static void remember_clean(uintptr_t key) {
+  if (nclean >= CLEAN_SLOTS / 2) return; /* keep probes short; the rest is just read again */
+  uintptr_t *slot = clean_slot(key);
+  if (!*slot) {
+    *slot = key;
+    nclean++;
+  }
+}
+
 static int check_object(struct dl_phdr_info *info, size_t size, void *data) {
   struct scan *s = data;
   if (!s->counted) read_counters(info, size, s);
-  for (int i = 0; i < info->dlpi_phnum && s->npending < MAX_HANDLED; i++) {
+  uintptr_t key = (uintptr_t)info->dlpi_phdr;
+  if (s->npending == MAX_HANDLED || *clean_slot(key) == key) return 0;
+  int matched = 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type != PT_NOTE) continue;
     const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
@@ -177,6 +204,7 @@ static int check_object(struct dl_phdr_info *info, size_t size, void *data) {
       const unsigned char *desc = (const unsigned char *)name + ((nh->n_namesz + 3) & ~3u);
       if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0 && nh->n_descsz <= 40) {
         if (in_index(desc, nh->n_descsz)) {
+          matched = 1;
           char hex[81];
           build_id_hex(desc, nh->n_descsz, hex);
           if (!was_handled(info->dlpi_addr, hex)) {
@@ -185,11 +213,13 @@ static int check_object(struct dl_phdr_info *info, size_t size, void *data) {
             memcpy(h->id, hex, sizeof hex);
           }
         }
-        return 0; /* one build-id per object */
+        goto done; /* one build-id per object */
       }
       p = (const char *)desc + ((nh->n_descsz + 3) & ~3u);
     }
   }
+done:
+  if (!matched) remember_clean(key);
   return 0;
 }
 
@@ -264,7 +294,11 @@ void graft_agent_check(const char *cause) {
   s.counted = 0;
   dl_iterate_phdr(read_counters, &s);
   if (!s.counted || (s.adds == checked_adds && s.subs == checked_subs)) goto out;
-  if (s.subs != checked_subs) nhandled = 0;
+  if (s.subs != checked_subs) {
+    nhandled = 0;
+    memset(clean, 0, sizeof clean);
+    nclean = 0;
+  }
   if (!load_index()) {
     checked_adds = s.adds;
     checked_subs = s.subs;
