@@ -6,7 +6,8 @@
 # dlopen of a library already loaded (the counter check only), without the
 # agent, with the agent and no index, and with the agent and a 20-line
 # index; in a process with few objects and with 50 more loaded. Median of
-# RUNS runs of ITER iterations each.
+# RUNS runs of ITER iterations each, in the thread's CPU time (time spent
+# waiting for a CPU on a busy machine is not counted).
 # Then the hook's parts timed alone (bench/dlopen_hook_parts.c), since a
 # whole dlopen varies by more than they cost.
 # Usage: bench/dlopen_cost.sh [path/to/libgraft-agent.so]   (from the repo root)

@@ -13,7 +13,7 @@
 
 static double now_ns(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); /* CPU time: a busy machine does not count */
   return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
