@@ -10,7 +10,9 @@
  * label, whose row returns to the agent's C caller) or rsp + 16 (it returns
  * to that caller directly), restore no register and find the return
  * address at CFA - 8. Either way the frames outside dlopen are read as they
- * are. */
+ * are. Failing that (small programs), a byte whose predecessor no frame
+ * description covers: the unwinder stops there and graft, failing closed,
+ * counts the thread busy while it is inside dlopen. */
 #define _GNU_SOURCE
 #include "borrowed_ret.h"
 
@@ -192,6 +194,14 @@ static void run_cfi(struct search *s, const struct cie *c, const unsigned char *
   if (report && !s->found && *loc < fde_end) consider(s, r, *loc, fde_end);
 }
 
+/* A 0xc3 whose preceding byte lies in [lo, hi), inside the segment. */
+static const unsigned char *ret_after(const struct borrow *b, uintptr_t lo, uintptr_t hi) {
+  lo += 1, hi += 1;
+  if (lo < b->seg_start) lo = b->seg_start;
+  if (hi > b->seg_end) hi = b->seg_end;
+  return lo < hi ? memchr((const void *)lo, 0xc3, hi - lo) : NULL;
+}
+
 static const unsigned char *search_fdes(const struct borrow *b) {
   const unsigned char *hdr = b->eh_frame_hdr;
   /* The table GNU ld writes: sorted (initial location, FDE) pairs, each a
@@ -200,16 +210,24 @@ static const unsigned char *search_fdes(const struct borrow *b) {
   uint32_t count = *(const uint32_t *)(hdr + 8);
   const int32_t *table = (const int32_t *)(hdr + 12);
   struct search s = {b->seg_start, b->seg_end, NULL};
+  /* Second choice: a byte no FDE covers the byte before, where an unwinder
+   * finds no frame description and calls the stack incomplete — graft then
+   * counts the thread busy (fail closed) instead of reading it wrong. */
+  const unsigned char *uncovered = NULL;
+  uintptr_t covered_to = b->seg_start; /* 0: not known (an FDE this cannot read) */
   for (uint32_t i = 0; i < count && !s.found; i++) {
     uintptr_t begin = (uintptr_t)hdr + table[2 * i];
     const unsigned char *fde = hdr + table[2 * i + 1];
     uint32_t len = *(const uint32_t *)fde;
-    if (begin < b->seg_start || begin >= b->seg_end || len == 0xffffffff) continue;
+    if (begin < b->seg_start || begin >= b->seg_end) continue;
+    if (!uncovered && covered_to && covered_to < begin) uncovered = ret_after(b, covered_to, begin);
+    covered_to = 0;
     struct cie c;
-    if (!read_cie(fde + 4 - *(const int32_t *)(fde + 4), &c)) continue;
+    if (len == 0xffffffff || !read_cie(fde + 4 - *(const int32_t *)(fde + 4), &c)) continue;
     int n = encoded_size((unsigned char)c.fde_enc);
     if (n != 4 && n != 8) continue;
     uint64_t range = n == 4 ? *(const uint32_t *)(fde + 8 + n) : *(const uint64_t *)(fde + 8 + n);
+    covered_to = begin + range;
     const unsigned char *p = fde + 8 + 2 * n;
     if (c.has_z) p += uleb(&p);
     struct row r = {DWARF_RSP, 8, 0, 0};
@@ -218,7 +236,8 @@ static const unsigned char *search_fdes(const struct borrow *b) {
     loc = begin;
     run_cfi(&s, &c, p, fde + 4 + len, &r, &loc, begin + range, 1);
   }
-  return s.found;
+  if (!s.found && !uncovered && covered_to) uncovered = ret_after(b, covered_to, b->seg_end);
+  return s.found ? s.found : uncovered;
 }
 
 struct lookup {

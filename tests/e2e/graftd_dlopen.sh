@@ -3,8 +3,9 @@
 # The program dlopens libdemo.so by bare name, found only through its own
 # RUNPATH — which glibc honours only if it sees the program, not the agent,
 # as dlopen's caller — and calls lib_value() at once: 200 processes (8 at a
-# time), then 50 processes of 8 threads dlopening at the same moment, then a
-# library whose constructor dlopens libdemo.so (nested dlopen). Each process
+# time), then 50 processes of 8 threads dlopening at the same moment, then
+# dlmopen into the base namespace, then a library whose constructor dlopens
+# libdemo.so (nested dlopen). Each process
 # asks graftd exactly once (its RTLD_NOLOAD reopen and an unrelated dlopen
 # afterwards do not ask again). A thread parked inside dlopen is unwound
 # through the hook and patched at once. With graftd frozen the dlopen
@@ -69,6 +70,10 @@ echo "fixed answers: $fixed of 400 threads"
 [ "$(wc -l <answers8.txt)" = 400 ] || fail "unexpected output: $(sort answers8.txt | uniq -c)"
 [ ! -s agent-errors.txt ] || fail "agent messages: $(head -3 agent-errors.txt)"
 [ "$(( $(requests) - before ))" = 50 ] || fail "graftd was asked $(( $(requests) - before )) times for 50 processes"
+
+step "dlmopen into the base namespace"
+seq 10 | xargs -P 4 -I{} env LD_PRELOAD="$AGENT" ./dlopener libdemo.so lib_value 1 dlmopen >dlmopen.txt 2>agent-errors.txt
+[ "$(grep -cx "lib_value 1001" dlmopen.txt)" = 10 ] || fail "dlmopen: $(sort dlmopen.txt | uniq -c) $(head -3 agent-errors.txt)"
 
 step "nested: a library's constructor dlopens the patched library and calls it"
 seq 20 | xargs -P 4 -I{} env LD_PRELOAD="$AGENT" ./dlopener libnest.so nest_value >nested.txt 2>agent-errors.txt

@@ -4,19 +4,23 @@
  * printing "SYMBOL ANSWER". A library whose fix is installed must answer
  * the fixed way on this very first call. Then opens it again with
  * RTLD_NOLOAD and loads an unrelated library: neither may ask graftd again.
- * Usage: dlopen_first_call LIB SYMBOL [THREADS] */
+ * With "dlmopen" last, loads through dlmopen(LM_ID_BASE, ...) instead.
+ * Usage: dlopen_first_call LIB SYMBOL [THREADS [dlmopen]] */
+#define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char *lib, *symbol;
+static int use_dlmopen;
 static pthread_barrier_t start;
 
 static void *first_call(void *unused) {
   (void)unused;
   pthread_barrier_wait(&start);
-  void *h = dlopen(lib, RTLD_NOW);
+  void *h = use_dlmopen ? dlmopen(LM_ID_BASE, lib, RTLD_NOW) : dlopen(lib, RTLD_NOW);
   if (!h) {
     printf("dlopen: %s\n", dlerror());
     return NULL;
@@ -35,6 +39,7 @@ int main(int argc, char **argv) {
   lib = argv[1];
   symbol = argv[2];
   int n = argc > 3 ? atoi(argv[3]) : 1;
+  use_dlmopen = argc > 4 && strcmp(argv[4], "dlmopen") == 0;
   setvbuf(stdout, NULL, _IOLBF, 0);
   pthread_barrier_init(&start, NULL, n);
   pthread_t t[64];
