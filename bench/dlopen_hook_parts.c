@@ -62,7 +62,8 @@ int main(int argc, char **argv) {
   const void *r = NULL;
   for (int i = 0; i < iter; i++) {
     last.ret = NULL;
-    r = graft_borrowed_ret((const void *)main);
+    int exact;
+    r = graft_borrowed_ret((const void *)main, &exact);
   }
   double borrow = (now_ns() - t0) / iter;
   printf("%d %.0f %.0f %.0f %.0f %s\n", objects, unchanged, all_read, none_read, borrow,

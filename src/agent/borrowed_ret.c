@@ -33,6 +33,7 @@ struct borrow {
   const unsigned char *eh_frame_hdr;
   unsigned long long subs;
   const unsigned char *ret;
+  int exact;
 };
 
 /* One cached answer per thread: most programs dlopen from one place. Valid
@@ -202,7 +203,7 @@ static const unsigned char *ret_after(const struct borrow *b, uintptr_t lo, uint
   return lo < hi ? memchr((const void *)lo, 0xc3, hi - lo) : NULL;
 }
 
-static const unsigned char *search_fdes(const struct borrow *b) {
+static const unsigned char *search_fdes(const struct borrow *b, int *exact) {
   const unsigned char *hdr = b->eh_frame_hdr;
   /* The table GNU ld writes: sorted (initial location, FDE) pairs, each a
    * 4-byte offset from the header. */
@@ -237,6 +238,7 @@ static const unsigned char *search_fdes(const struct borrow *b) {
     run_cfi(&s, &c, p, fde + 4 + len, &r, &loc, begin + range, 1);
   }
   if (!s.found && !uncovered && covered_to) uncovered = ret_after(b, covered_to, b->seg_end);
+  *exact = s.found != NULL;
   return s.found ? s.found : uncovered;
 }
 
@@ -278,11 +280,14 @@ static void read_shadow_stack(void) {
   shadow_stack = syscall(SYS_arch_prctl, ARCH_SHSTK_STATUS, &features) == 0 && (features & ARCH_SHSTK_SHSTK);
 }
 
-const void *graft_borrowed_ret(const void *caller) {
+const void *graft_borrowed_ret(const void *caller, int *exact) {
   unsigned long long subs = 0;
   dl_iterate_phdr(unloads, &subs);
   uintptr_t c = (uintptr_t)caller;
-  if (last.ret && last.subs == subs && c >= last.seg_start && c < last.seg_end) return last.ret;
+  if (last.ret && last.subs == subs && c >= last.seg_start && c < last.seg_end) {
+    *exact = last.exact;
+    return last.ret;
+  }
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, read_shadow_stack);
   if (shadow_stack) return NULL;
@@ -290,7 +295,8 @@ const void *graft_borrowed_ret(const void *caller) {
   struct lookup l = {c, &b};
   if (!dl_iterate_phdr(find_segment, &l)) return NULL; /* code outside any object (JIT) */
   b.subs = subs;
-  b.ret = search_fdes(&b);
+  b.ret = search_fdes(&b, &b.exact);
+  *exact = b.exact;
   if (b.ret) last = b;
   return b.ret;
 }

@@ -4,9 +4,10 @@
 #define GRAFT_AGENT_BORROWED_RET_H
 
 /* A 0xc3 (ret) byte in the executable segment of the object that holds
- * `caller`, chosen so that an unwinder stepping through it reads the outer
- * frames exactly; NULL when there is none (or a shadow stack would refuse a
- * return that no call pushed). Thread-safe; cached until an unload. */
-const void *graft_borrowed_ret(const void *caller);
+ * `caller`; NULL when there is none (or a shadow stack would refuse a
+ * return that no call pushed). *exact says whether an unwinder stepping
+ * through it reads the outer frames exactly (else it stops there: a stack
+ * graft counts as busy). Thread-safe; cached until an unload. */
+const void *graft_borrowed_ret(const void *caller, int *exact);
 
 #endif

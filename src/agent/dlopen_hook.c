@@ -38,20 +38,32 @@ static void resolve(void) {
 
 static pthread_once_t resolved = PTHREAD_ONCE_INIT;
 
+/* dlopens of this thread under way whose borrowed return an unwinder cannot
+ * read past: a dlopen nested in one of them (from a constructor) leaves its
+ * check to the outer one, since graft would find this thread's stack
+ * unreadable and wait for it in vain. */
+static __thread int opaque_outer;
+
 __attribute__((visibility("default"))) void *dlopen(const char *file, int mode) {
   pthread_once(&resolved, resolve);
-  const void *ret = graft_borrowed_ret(__builtin_return_address(0));
+  int exact;
+  const void *ret = graft_borrowed_ret(__builtin_return_address(0), &exact);
   if (!ret) return real_dlopen(file, mode);
+  opaque_outer += !exact;
   void *handle = graft_call_as_caller((long)file, mode, 0, (void *)real_dlopen, ret);
-  if (handle) graft_agent_check(file ? file : "NULL");
+  opaque_outer -= !exact;
+  if (handle && !opaque_outer) graft_agent_check(file ? file : "NULL");
   return handle;
 }
 
 __attribute__((visibility("default"))) void *dlmopen(Lmid_t lmid, const char *file, int mode) {
   pthread_once(&resolved, resolve);
-  const void *ret = graft_borrowed_ret(__builtin_return_address(0));
+  int exact;
+  const void *ret = graft_borrowed_ret(__builtin_return_address(0), &exact);
   if (!ret) return real_dlmopen(lmid, file, mode);
+  opaque_outer += !exact;
   void *handle = graft_call_as_caller(lmid, (long)file, mode, (void *)real_dlmopen, ret);
-  if (handle) graft_agent_check(file ? file : "NULL");
+  opaque_outer -= !exact;
+  if (handle && !opaque_outer) graft_agent_check(file ? file : "NULL");
   return handle;
 }

@@ -254,7 +254,7 @@ static void ask_graftd(const char *cause, const char *first_id) {
   const char *t = getenv("GRAFT_AGENT_TIMEOUT_MS");
   if (t && *t) timeout = strtol(t, NULL, 10);
   /* graftd knows the pid from the socket's credentials; the request only says what is asked. */
-  (void)!write(sock, "patch\n", 6);
+  (void)!send(sock, "patch\n", 6, MSG_NOSIGNAL); /* a graftd that just went away must not kill us */
   long deadline = now_ms() + timeout;
   char reply[512];
   size_t got = 0;

@@ -47,12 +47,16 @@ for _ in $(seq 100); do [ -S "$W/run/agent.sock" ] && break; sleep 0.05; done
 "$GRAFT" install lib.graft >/dev/null
 grep -c . "$W/run/agent.index" | grep -qx 1 || fail "agent index: $(cat "$W/run/agent.index")"
 
+# run1 ARGS: one process with the agent; a failing exit shows in its output.
+printf '#!/bin/sh\nLD_PRELOAD="%s" ./dlopener "$@" || echo "exit status $?"\n' "$AGENT" >run1
+chmod +x run1
+
 # requests: how many processes graftd patched on request so far.
 requests() { grep -c "new process: process .*applied lib-fix" graftd.log || true; }
 
 step "$N processes dlopen the library and answer the fixed way on their first call"
 start_ns=$(date +%s%N)
-seq "$N" | xargs -P 8 -I{} env LD_PRELOAD="$AGENT" ./dlopener libdemo.so lib_value >answers.txt 2>agent-errors.txt
+seq "$N" | xargs -P 8 -I{} ./run1 libdemo.so lib_value >answers.txt 2>agent-errors.txt
 end_ns=$(date +%s%N)
 fixed=$(grep -cx "lib_value 1001" answers.txt || true)
 echo "fixed answers: $fixed of $N in $(( (end_ns - start_ns) / 1000000 )) ms"
@@ -63,7 +67,7 @@ echo "fixed answers: $fixed of $N in $(( (end_ns - start_ns) / 1000000 )) ms"
 
 step "50 processes of 8 threads dlopening at the same moment"
 before=$(requests)
-seq 50 | xargs -P 4 -I{} env LD_PRELOAD="$AGENT" ./dlopener libdemo.so lib_value 8 >answers8.txt 2>agent-errors.txt
+seq 50 | xargs -P 4 -I{} ./run1 libdemo.so lib_value 8 >answers8.txt 2>agent-errors.txt
 fixed=$(grep -cx "lib_value 1001" answers8.txt || true)
 echo "fixed answers: $fixed of 400 threads"
 [ "$fixed" = 400 ] || fail "$((400 - fixed)) threads ran unpatched code: $(sort answers8.txt | uniq -c) $(head -3 agent-errors.txt)"
@@ -72,11 +76,11 @@ echo "fixed answers: $fixed of 400 threads"
 [ "$(( $(requests) - before ))" = 50 ] || fail "graftd was asked $(( $(requests) - before )) times for 50 processes"
 
 step "dlmopen into the base namespace"
-seq 10 | xargs -P 4 -I{} env LD_PRELOAD="$AGENT" ./dlopener libdemo.so lib_value 1 dlmopen >dlmopen.txt 2>agent-errors.txt
+seq 10 | xargs -P 4 -I{} ./run1 libdemo.so lib_value 1 dlmopen >dlmopen.txt 2>agent-errors.txt
 [ "$(grep -cx "lib_value 1001" dlmopen.txt)" = 10 ] || fail "dlmopen: $(sort dlmopen.txt | uniq -c) $(head -3 agent-errors.txt)"
 
 step "nested: a library's constructor dlopens the patched library and calls it"
-seq 20 | xargs -P 4 -I{} env LD_PRELOAD="$AGENT" ./dlopener libnest.so nest_value >nested.txt 2>agent-errors.txt
+seq 20 | xargs -P 4 -I{} ./run1 libnest.so nest_value >nested.txt 2>agent-errors.txt
 [ "$(grep -cx "nest_value 1001" nested.txt)" = 20 ] || fail "nested: $(sort nested.txt | uniq -c) $(head -3 agent-errors.txt)"
 
 step "a thread parked inside dlopen (under the hook) is unwound and the process patched at once"
