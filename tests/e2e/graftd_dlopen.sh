@@ -5,7 +5,7 @@
 # as dlopen's caller — and calls lib_value() at once: 200 processes (8 at a
 # time), then 50 processes of 8 threads dlopening at the same moment, then
 # dlmopen into the base namespace, then a library whose constructor dlopens
-# libdemo.so (nested dlopen). Each process
+# libdemo.so (nested dlopen), also from a very small program. Each process
 # asks graftd exactly once (its RTLD_NOLOAD reopen and an unrelated dlopen
 # afterwards do not ask again). A thread parked inside dlopen is unwound
 # through the hook and patched at once. With graftd frozen the dlopen
@@ -27,6 +27,7 @@ gcc -O2 -g -fPIC -shared -o lib/libslow.so "$PROGRAMS/libslow.c"
 gcc -O2 -g -o dlopener "$PROGRAMS/dlopen_first_call.c" -pthread -Wl,-rpath,'$ORIGIN/lib'
 gcc -O2 -g -o dlopener-linked "$PROGRAMS/dlopen_first_call.c" -pthread -Wl,-rpath,'$ORIGIN/lib' \
   -Wl,--no-as-needed -Llib -ldemo
+gcc -O2 -o dlopen-small "$PROGRAMS/dlopen_small.c" -Wl,-rpath,'$ORIGIN/lib'
 readelf -d dlopener | grep -q RUNPATH || fail "the program has no RUNPATH"
 "$GRAFT" build --orig libdemo.orig.o --patched libdemo.fixed.o --target lib/libdemo.so -o lib.graft --id lib-fix >/dev/null
 "$GRAFT" keygen ops --dir "$W/keys" >/dev/null
@@ -82,6 +83,16 @@ seq 10 | xargs -P 4 -I{} ./run1 libdemo.so lib_value 1 dlmopen >dlmopen.txt 2>ag
 step "nested: a library's constructor dlopens the patched library and calls it"
 seq 20 | xargs -P 4 -I{} ./run1 libnest.so nest_value >nested.txt 2>agent-errors.txt
 [ "$(grep -cx "nest_value 1001" nested.txt)" = 20 ] || fail "nested: $(sort nested.txt | uniq -c) $(head -3 agent-errors.txt)"
+
+step "a small program (maybe no exact return to borrow): patched before dlopen returns, no stall"
+t0=$(date +%s%N)
+out=$(LD_PRELOAD="$AGENT" ./dlopen-small 2>&1)
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+# The constructor's own call may run before the patch (the window); the
+# caller's call after dlopen returns may not.
+case "$out" in "nested "*" then 1001") ;; *) fail "small program: $out" ;; esac
+[ "$ms" -lt 3000 ] || fail "small program held $ms ms"
+echo "$out ($ms ms)"
 
 step "a thread parked inside dlopen (under the hook) is unwound and the process patched at once"
 "$GRAFT" uninstall lib-fix >/dev/null
