@@ -133,6 +133,24 @@ wait_for "$W/graftd.log" "process $P2 .*applied fix-v3" 20
 for p in $P1 $P2; do "$GRAFT" list --pid $p | grep -q "fix-v3" || fail "fix-v3 not running in $p: $(cat "$W/graftd.log")"; done
 kill $D; wait $D 2>/dev/null || true
 
+step "graft update killed at any moment: every item installed or not, the next run completes"
+for delay in 0.01 0.03 0.06 0.1 0.15 0.25; do
+  rm -rf "$GRAFT_STATE_DIR/bundles"
+  "$GRAFT" update --json >/dev/null 2>&1 &
+  U=$!
+  sleep $delay
+  kill -9 $U 2>/dev/null || true
+  wait $U 2>/dev/null || true
+  "$GRAFT" status --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+bad = [b for b in s["bundles"] if b.get("problem")]
+assert not bad, bad' || fail "after a kill at $delay s: $("$GRAFT" status --json)"
+  for p in $P1 $P2; do alive $p; not_stopped $p; done
+done
+update || fail "update after the kills: $(cat "$W/up.json")"
+[ "$(action_of vendor fix-v3)" = installed ] || [ "$(action_of vendor fix-v3)" = up-to-date ] || fail "$(cat "$W/up.json")"
+
 step "graft supported answers from the channel's policy"
 "$GRAFT" repo policy "$REPO" --kernel-release "$(uname -r)" --until 2099-12-31 --key "$KEY" >/dev/null
 update || true
