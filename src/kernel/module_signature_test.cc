@@ -59,7 +59,7 @@ TEST(SignatureTrailer, RefusesWhatTheKernelRefuses) {
   EXPECT_FALSE(ParseSignatureTrailer(std::string(kModuleSignatureMagic)).ok());
 }
 
-std::string Run(const std::string& cmd) {
+std::string ShellOutput(const std::string& cmd) {
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
   char buf[512];
@@ -67,6 +67,14 @@ std::string Run(const std::string& cmd) {
   if (p) pclose(p);
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
+}
+
+KernelSignOptions Options(const std::string& key, const std::string& cert, const std::string& hash = "sha256") {
+  KernelSignOptions o;
+  o.key = key;
+  o.cert = cert;
+  o.hash = hash;
+  return o;
 }
 
 // A module-shaped object (.modinfo with a vermagic) and a fresh key pair.
@@ -96,21 +104,21 @@ TEST(KernelSigning, SignFileSignatureReadsLikeModinfo) {
   ASSERT_TRUE(before.ok());
   EXPECT_FALSE(before->present);
 
-  auto sig = SignModuleForKernel(f.module, {f.key, f.cert});
+  auto sig = SignModuleForKernel(f.module, Options(f.key, f.cert));
   ASSERT_TRUE(sig.ok()) << sig.error().message();
   EXPECT_TRUE(sig->present);
   EXPECT_EQ(sig->module_size, unsigned_size);
   EXPECT_EQ(sig->signer, "graft test MOK");
   EXPECT_EQ(sig->hash_algo, "sha256");
   // kmod's reading of the same PKCS#7 signer info.
-  if (!Run("command -v modinfo").empty()) {
-    EXPECT_EQ(sig->signer, Run("modinfo -F signer " + f.module));
-    EXPECT_EQ(sig->key_id, Run("modinfo -F sig_key " + f.module));
-    EXPECT_EQ(sig->hash_algo, Run("modinfo -F sig_hashalgo " + f.module));
+  if (!ShellOutput("command -v modinfo").empty()) {
+    EXPECT_EQ(sig->signer, ShellOutput("modinfo -F signer " + f.module));
+    EXPECT_EQ(sig->key_id, ShellOutput("modinfo -F sig_key " + f.module));
+    EXPECT_EQ(sig->hash_algo, ShellOutput("modinfo -F sig_hashalgo " + f.module));
   }
 
   // Signing again replaces the signature instead of stacking a second one.
-  auto again = SignModuleForKernel(f.module, {f.key, f.cert, "sha512"});
+  auto again = SignModuleForKernel(f.module, Options(f.key, f.cert, "sha512"));
   ASSERT_TRUE(again.ok()) << again.error().message();
   EXPECT_EQ(again->module_size, unsigned_size);
   EXPECT_EQ(again->hash_algo, "sha512");
@@ -120,7 +128,7 @@ TEST(KernelSigning, SignFileSignatureReadsLikeModinfo) {
 TEST(KernelSigning, BadKeyIsNamed) {
   if (!FindSignFile("6.1.0-57-amd64").ok()) GTEST_SKIP() << "no kernel sign-file (linux-kbuild) installed";
   SigningFixture f;
-  auto sig = SignModuleForKernel(f.module, {f.s.Path("missing.pem"), f.cert});
+  auto sig = SignModuleForKernel(f.module, Options(f.s.Path("missing.pem"), f.cert));
   ASSERT_FALSE(sig.ok());
   EXPECT_NE(sig.error().message().find("could not sign"), std::string::npos) << sig.error().message();
   EXPECT_FALSE(ReadModuleSignature(f.module)->present);
@@ -139,7 +147,7 @@ TEST(SignatureRefusal, NamesWhatIsMissingAndWhatToDo) {
   EXPECT_EQ(ExplainSignatureRefusal(f.module, EPERM, {}, SignatureEnforcement{}), "");
 
   if (!FindSignFile("6.1.0-57-amd64").ok()) return;
-  ASSERT_TRUE(SignModuleForKernel(f.module, {f.key, f.cert}).ok());
+  ASSERT_TRUE(SignModuleForKernel(f.module, Options(f.key, f.cert)).ok());
   std::string untrusted = ExplainSignatureRefusal(
       f.module, EKEYREJECTED, {"Loading of module with unavailable key is rejected"}, enforced);
   EXPECT_NE(untrusted.find("signed for the kernel by 'graft test MOK'"), std::string::npos) << untrusted;
