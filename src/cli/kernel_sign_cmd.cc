@@ -46,6 +46,7 @@ void RegisterKernelSignCommand(CLI::App* group) {
   auto as_json = std::make_shared<bool>(false);
   cmd->add_option("module", *path, "The live patch module (.ko), signed in place")->required()->check(CLI::ExistingFile);
   auto opt = AddKernelSignOptions(cmd, "");
+  cmd->get_option("--key")->required();
   cmd->add_flag("--json", *as_json, "Machine-readable output");
   cmd->footer(
       "For kernels that load only signed modules (module.sig_enforce=1, Secure Boot lockdown):\n"

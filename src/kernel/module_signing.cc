@@ -124,23 +124,24 @@ std::string ExplainSignatureRefusal(const std::string& path, int err, const std:
 
   auto sig = ReadModuleSignature(path);
   if (!sig.ok())
-    return fmt::format("{} has a malformed kernel module signature ({}): sign it again with sign-file; {}", path,
-                       sig.error().message(), kHowToTrust);
+    return fmt::format("its kernel module signature is malformed ({}); {}", sig.error().message(), kHowToTrust);
   if (!sig->present)
-    return fmt::format("{} carries no kernel module signature and {} loads only modules signed by a key it "
-                       "trusts: {}", path, where, kHowToTrust);
+    return fmt::format("it carries no kernel module signature and {} loads only signed modules; {}", where,
+                       kHowToTrust);
   std::string who = fmt::format("'{}' (key id {}, {})", sig->signer, sig->key_id, sig->hash_algo);
   if (Contains(kernel_log, "unavailable key") || err == ENOKEY || err == EPERM)
-    return fmt::format("{} is signed for the kernel by {}, a key {} does not trust (none of its keyrings "
-                       "holds it: .builtin_trusted_keys, .secondary_trusted_keys, .machine, .platform): {}",
-                       path, who, where, kHowToTrust);
+    return fmt::format("it is signed for the kernel by {}, a key {} does not trust (none of its keyrings holds "
+                       "it: .builtin_trusted_keys, .secondary_trusted_keys, .machine, .platform); {}",
+                       who, where, kHowToTrust);
+  constexpr std::string_view kSignAgain =
+      "sign it again for the kernel after its last change (`graft kernel sign-module`), then `graft sign`";
   if (err == EBADMSG || err == ENOPKG)
-    return fmt::format("the kernel cannot read the module signature of {} (by {}): sign it again with the "
-                       "kernel's sign-file; {}", path, who, kHowToTrust);
-  // The kernel logs nothing of its own for a signature that does not match.
-  return fmt::format("the kernel rejected the module signature of {} by {}: the key is not one it trusts, or "
-                     "the module changed after it was signed for the kernel (the kernel log tells which); {}",
-                     path, who, kHowToTrust);
+    return fmt::format("the kernel cannot read its module signature by {}; {}", who, kSignAgain);
+  // A signature that does not match the module is refused without a log
+  // line of the module loader's own; an untrusted key under enforcement has one.
+  return fmt::format("the kernel rejected its module signature by {}: the module changed after it was signed "
+                     "for the kernel, or the key is not one the kernel trusts; {}, with a key the kernel "
+                     "trusts (docs/signing.md)", who, kSignAgain);
 }
 
 }  // namespace graft::kernel

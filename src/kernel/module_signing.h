@@ -43,7 +43,8 @@ SignatureEnforcement ReadSignatureEnforcement(const std::string& sys = "/sys");
 
 // Why the kernel refused `path` (finit_module failed with `err`, the kernel
 // logged `kernel_log`) when the reason is the module's kernel signature, with
-// what to do; "" when the refusal is not about the signature.
+// what to do, said of the module ("it carries no ...") to follow "the kernel
+// refused PATH: "; "" when the refusal is not about the signature.
 std::string ExplainSignatureRefusal(const std::string& path, int err, const std::vector<std::string>& kernel_log,
                                     const SignatureEnforcement& enforcement);
 

@@ -111,7 +111,7 @@ assert "kernel sig   none (this kernel enforces signatures: module.sig_enforce=1
 refused("load_unsigned", "carries no kernel module signature", "module.sig_enforce=1", "mokutil --import",
         "Kernel log: Loading of unsigned module is rejected")
 assert re.search(r"kernel sig +signer 'graft e2e MOK', key id [0-9A-F:]+, sha256", ok("info_ksigned")), ok("info_ksigned")
-refused("load_ksigned", "is signed for the kernel by 'graft e2e MOK' (key id", "a key this kernel (module.sig_enforce=1) does not trust",
+refused("load_ksigned", "it is signed for the kernel by 'graft e2e MOK' (key id", "a key this kernel (module.sig_enforce=1) does not trust",
         "mokutil --import", "Loading of module with unavailable key is rejected")
 refused("load_wrongorder", "changed")
 assert "Loading of" not in g.runs["load_wrongorder"][0]  # refused by graft: the kernel never saw it
@@ -120,7 +120,8 @@ PY
 guest_check "$W/console2.txt" <<'PY'
 assert "Loaded X.509 cert 'graft e2e MOK" in ok("platform_key"), ok("platform_key")
 refused("load_unsigned2", "carries no kernel module signature")
-refused("load_tampered", "the kernel rejected the module signature", "'graft e2e MOK'", "changed after it was signed")
+refused("load_tampered", "the kernel rejected its module signature by 'graft e2e MOK'", "changed after it was signed",
+        "sign it again for the kernel")
 assert "loaded graft_fixture_lp" in ok("load_ksigned2")
 assert ok("cmdline").strip() == "graft-fixture: patched cmdline_proc_show"
 p = js("status")["patches"][0]
