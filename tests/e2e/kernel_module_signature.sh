@@ -57,6 +57,18 @@ open(sys.argv[2], "wb").write(d.replace(b"patched cmdline_proc_show", b"PATCHED 
 PY
 "$GRAFT" sign "$M/lp_tampered.ko" --key "$W/signer/e2e.key" >/dev/null
 
+# graft kernel build signs what it builds when given the key.
+fixtures_build "$W/fixed" -DFIXED
+"$GRAFT" kernel build --orig "$W/mod/graft_fixture_target.o" --patched "$W/fixed/graft_fixture_target.o" \
+  --object graft_fixture_target --target-module "$W/mod/graft_fixture_target.ko" -q -o "$W/lp_built.ko" \
+  --module-sign-key "$W/MOK.priv" --module-sign-cert "$W/MOK.der" --module-sign-hash sha512 --json >"$W/build.json" ||
+  fail "build failed: $(cat "$W/build.json")"
+python3 - "$W/build.json" "$(modinfo -F sig_key "$W/lp_built.ko")" "$(modinfo -F sig_hashalgo "$W/lp_built.ko")" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["kernel_signature"]
+assert s["signer"] == "graft e2e MOK" and s["key_id"] == sys.argv[2] and s["hash_algo"] == sys.argv[3] == "sha512", s
+PY
+
 # The db entry the guest writes through efivarfs: attributes, an
 # EFI_VARIABLE_AUTHENTICATION_2 with no signature (accepted in setup mode),
 # and a signature list holding the certificate.
