@@ -6,6 +6,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include <climits>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -69,30 +70,27 @@ Result<std::optional<SignatureTrailer>> ParseSignatureTrailer(std::string_view f
   return std::optional<SignatureTrailer>(t);
 }
 
-Result<ModuleSignature> ReadModuleSignature(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Err("cannot read {}", path);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto trailer = ParseSignatureTrailer(bytes);
-  if (!trailer.ok()) return trailer.error().context(path);
+Result<ModuleSignature> ParseModuleSignature(std::string_view bytes) {
+  GRAFT_ASSIGN(auto trailer, ParseSignatureTrailer(bytes));
   ModuleSignature sig;
-  if (!*trailer) return sig;
+  if (!trailer) return sig;
   sig.present = true;
-  sig.module_size = (*trailer)->module_size;
-  sig.signature_size = (*trailer)->signature_size;
+  sig.module_size = trailer->module_size;
+  sig.signature_size = trailer->signature_size;
 
+  if (sig.signature_size > INT_MAX) return Err("the kernel signature claims {} bytes: malformed", sig.signature_size);
   BioPtr bio(BIO_new_mem_buf(bytes.data() + sig.module_size, static_cast<int>(sig.signature_size)));
   CmsPtr cms(d2i_CMS_bio(bio.get(), nullptr));
-  if (!cms) return Err("{}: its kernel signature is not a PKCS#7/CMS structure (the kernel refuses it)", path);
+  if (!cms) return Err("the kernel signature is not a PKCS#7/CMS structure (the kernel refuses it)");
   STACK_OF(CMS_SignerInfo)* signers = CMS_get0_SignerInfos(cms.get());
-  if (!signers || sk_CMS_SignerInfo_num(signers) < 1) return Err("{}: its kernel signature names no signer", path);
+  if (!signers || sk_CMS_SignerInfo_num(signers) < 1) return Err("the kernel signature names no signer");
   CMS_SignerInfo* si = sk_CMS_SignerInfo_value(signers, 0);
 
   ASN1_OCTET_STRING* keyid = nullptr;
   X509_NAME* issuer = nullptr;
   ASN1_INTEGER* serial = nullptr;
   if (CMS_SignerInfo_get0_signer_id(si, &keyid, &issuer, &serial) != 1)
-    return Err("{}: cannot read the signer of its kernel signature", path);
+    return Err("cannot read the signer of the kernel signature");
   if (issuer) sig.signer = NameText(issuer);
   if (serial) sig.key_id = HexColons(serial->data, static_cast<size_t>(serial->length));
   if (keyid) sig.key_id = HexColons(keyid->data, static_cast<size_t>(keyid->length));
@@ -104,6 +102,15 @@ Result<ModuleSignature> ReadModuleSignature(const std::string& path) {
     X509_ALGOR_get0(&obj, nullptr, nullptr, digest);
     if (int nid = OBJ_obj2nid(obj); nid != NID_undef) sig.hash_algo = OBJ_nid2ln(nid);
   }
+  return sig;
+}
+
+Result<ModuleSignature> ReadModuleSignature(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Err("cannot read {}", path);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto sig = ParseModuleSignature(bytes);
+  if (!sig.ok()) return sig.error().context(path);
   return sig;
 }
 

@@ -44,7 +44,11 @@ struct ModuleSignature {
   size_t module_size = 0, signature_size = 0;
 };
 
-// The kernel signature `path` carries, read from its PKCS#7 signer info.
+// The kernel signature a module's bytes carry, read from its PKCS#7 signer
+// info; `present` is false for an unsigned module.
+Result<ModuleSignature> ParseModuleSignature(std::string_view file);
+
+// The same for the module file `path`; errors name it.
 Result<ModuleSignature> ReadModuleSignature(const std::string& path);
 
 }  // namespace graft::kernel
