@@ -9,7 +9,9 @@
 # firmware is in setup mode, no Secure Boot), so on the second boot the
 # kernel holds it in its .platform keyring, as it does for shim's MOKs on a
 # Secure Boot host: the signed module loads under enforcement, while the
-# unsigned one and a signed one changed afterwards are still refused.
+# unsigned one and a signed one changed afterwards are still refused. A third
+# boot under lockdown=integrity (what Secure Boot sets) instead of
+# sig_enforce: the kernel answers EPERM, graft still says which case it is.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../kernel/qemu.sh"
 kernel_pick
@@ -56,6 +58,12 @@ assert d.count(b"patched cmdline_proc_show") == 1
 open(sys.argv[2], "wb").write(d.replace(b"patched cmdline_proc_show", b"PATCHED cmdline_proc_show"))
 PY
 "$GRAFT" sign "$M/lp_tampered.ko" --key "$W/signer/e2e.key" >/dev/null
+# Signed by a key that is never enrolled.
+openssl req -new -x509 -newkey rsa:2048 -keyout "$W/other.priv" -outform DER -out "$W/other.der" -days 36500 \
+  -subj "/CN=graft e2e other key/" -nodes >/dev/null 2>&1
+cp "$W/mod/graft_fixture_lp.ko" "$M/lp_other.ko"
+"$GRAFT" kernel sign-module "$M/lp_other.ko" --key "$W/other.priv" --cert "$W/other.der" >/dev/null
+"$GRAFT" sign "$M/lp_other.ko" --key "$W/signer/e2e.key" >/dev/null
 
 # graft kernel build signs what it builds when given the key.
 fixtures_build "$W/fixed" -DFIXED
@@ -85,12 +93,19 @@ open(sys.argv[2], "wb").write(struct.pack("<I", 0x27) + auth + esl)  # NV|BS|RT|
 PY
 cp "/lib/modules/$KVER/kernel/fs/efivarfs/efivarfs.ko" "$W/root/"
 
-step "guest: two boots with module.sig_enforce=1"
+step "guest: two boots with module.sig_enforce=1, one under lockdown"
 guest_init "$W/root" <<'SH'
 unset GRAFT_ALLOW_UNSIGNED
 export GRAFT_KEYS_DIR=/keys
 M=/modules
-if ! grep -q graft_phase=2 /proc/cmdline; then
+if grep -q graft_phase=3 /proc/cmdline; then
+  # As systemd does: /sys/kernel/security/lockdown tells the mode.
+  mount -t securityfs securityfs /sys/kernel/security
+  run lockdown cat /sys/kernel/security/lockdown
+  run load_unsigned3 graft kernel load $M/lp_unsigned.ko
+  run load_other3 graft kernel load $M/lp_other.ko
+  run load_ksigned3 graft kernel load $M/lp_ksigned.ko
+elif ! grep -q graft_phase=2 /proc/cmdline; then
   run enforce cat /sys/module/module/parameters/sig_enforce
   run info_unsigned graft kernel info $M/lp_unsigned.ko
   run load_unsigned graft kernel load $M/lp_unsigned.ko
@@ -115,6 +130,7 @@ cp /usr/share/OVMF/OVMF_VARS_4M.fd "$W/vars.fd"
 QEMU_OPTS="-drive if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE -drive if=pflash,format=raw,unit=1,file=$W/vars.fd"
 QEMU_APPEND="module.sig_enforce=1" qemu_boot "$W/initrd.gz" "$W/console1" 400
 QEMU_APPEND="module.sig_enforce=1 graft_phase=2" qemu_boot "$W/initrd.gz" "$W/console2" 400
+QEMU_APPEND="lockdown=integrity graft_phase=3" qemu_boot "$W/initrd.gz" "$W/console3" 400
 
 step "check"
 guest_check "$W/console1.txt" <<'PY'
@@ -139,5 +155,12 @@ assert ok("cmdline").strip() == "graft-fixture: patched cmdline_proc_show"
 p = js("status")["patches"][0]
 assert p["id"] == "graft_fixture_lp" and p["state"] == "active", p
 ok("unload")
+PY
+guest_check "$W/console3.txt" <<'PY'
+assert "[integrity]" in ok("lockdown"), ok("lockdown")
+refused("load_unsigned3", "it carries no kernel module signature", "this kernel (lockdown=integrity)",
+        "Lockdown: graft: unsigned module loading is restricted")
+refused("load_other3", "it is signed for the kernel by 'graft e2e other key'", "(lockdown=integrity) does not trust")
+assert "loaded graft_fixture_lp" in ok("load_ksigned3")
 PY
 echo "PASS kernel_module_signature"
