@@ -437,11 +437,14 @@ void RegisterKernelCommands(CLI::App& app) {
       auto m = Check(kernel::ReadModuleInfo(*path));
       auto st = Check(kernel::ReadKernelStatus("/sys", "/proc", ""));
       std::string why = kernel::WhyNotLoadable(m, st.release, "/sys");
-      auto ksig = Check(kernel::ReadModuleSignature(*path));
+      // A malformed kernel signature is part of the answer, not a failure of info.
+      auto read_sig = kernel::ReadModuleSignature(*path);
+      kernel::ModuleSignature ksig = read_sig.ok() ? *read_sig : kernel::ModuleSignature{};
       auto enforcement = kernel::ReadSignatureEnforcement("/sys");
       if (*as_json) {
         json j = ModuleJson(m);
         j["kernel_signature"] = KernelSignatureJson(ksig);
+        if (!read_sig.ok()) j["kernel_signature_error"] = read_sig.error().message();
         j["kernel_enforces_signatures"] = enforcement.Enforced();
         j["loadable"] = why.empty();
         if (!why.empty()) j["why_not"] = why;
@@ -455,7 +458,9 @@ void RegisterKernelCommands(CLI::App& app) {
       fmt::print("kernel       {}\n", m.KernelRelease());
       fmt::print("cves         {}\n", m.cves.empty() ? "-" : fmt::format("{}", fmt::join(m.cves, ", ")));
       if (!m.description.empty()) fmt::print("description  {}\n", m.description);
-      if (ksig.present)
+      if (!read_sig.ok())
+        fmt::print("kernel sig   malformed: {}\n", read_sig.error().message());
+      else if (ksig.present)
         fmt::print("kernel sig   signer '{}', key id {}, {}\n", ksig.signer, ksig.key_id, ksig.hash_algo);
       else
         fmt::print("kernel sig   none{}\n", enforcement.Enforced()
