@@ -173,6 +173,8 @@ void RegisterKernelCommands(CLI::App& app) {
         "        --cve CVE-2024-1234 -o livepatch_drv_cve_2024_1234.ko");
     cmd->callback([=] {
       if (!*quiet) req->progress = [](const std::string& m) { fmt::print(stderr, "graft: {}\n", m); };
+      if (kernel_sign->key.empty() && !kernel_sign->cert.empty())
+        Fail(Err("--module-sign-cert needs the private key: --module-sign-key KEY.pem"), 2);
       kernel::KernelBuildSummary s;
       if (*debian) {
         if (!source->empty()) Fail(Err("give either --source or --debian-source"), 2);
