@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/kernel_sign.h"
 #include "cli/output.h"
 #include "kernel/author_api.h"
 #include "kernel/debian_source.h"
@@ -14,6 +15,7 @@
 #include "kernel/loader.h"
 #include "kernel/module_builder.h"
 #include "kernel/module_info.h"
+#include "kernel/module_signature.h"
 #include "kernel/source_build.h"
 #include "kernel/records.h"
 
@@ -137,6 +139,7 @@ void RegisterKernelCommands(CLI::App& app) {
                     "Accept a changed layout of this type ('struct NAME'): no object of it outlives the patch");
     cmd->add_flag("--json", *as_json, "Machine-readable summary");
     cmd->add_flag("-q,--quiet", *quiet, "No progress lines");
+    auto kernel_sign = AddKernelSignOptions(cmd, "module-sign-");
     cmd->footer(
         "--debian-source fetches that tree from Debian: linux-source-X.Y of the installed image's\n"
         "version (apt-get download, cached in $GRAFT_CACHE/kernel or /var/cache/graft/kernel).\n"
@@ -156,6 +159,8 @@ void RegisterKernelCommands(CLI::App& app) {
         "code that runs: the module file, or for vmlinux the boot image (--image, decompressed\n"
         "once). Statics whose name vmlinux has several times get their position from vmlinux's\n"
         "file names (--vmlinux, --fetch-vmlinux: linux-image-RELEASE-dbg), sizes and code.\n"
+        "--module-sign-key (and --module-sign-cert) append the kernel's module signature\n"
+        "(scripts/sign-file) for kernels that enforce them; sign with graft afterwards.\n"
         "The fix may #include <graft/livepatch.h> (graft adds it to both compiles; for your own\n"
         "compiles `graft kernel header --dir DIR` writes it): GRAFT_PRE_PATCH(fn) and the other\n"
         "callbacks, GRAFT_IGNORE_FUNCTION(fn), and typed shadow-variable helpers (docs/kernel.md).\n"
@@ -168,6 +173,8 @@ void RegisterKernelCommands(CLI::App& app) {
         "        --cve CVE-2024-1234 -o livepatch_drv_cve_2024_1234.ko");
     cmd->callback([=] {
       if (!*quiet) req->progress = [](const std::string& m) { fmt::print(stderr, "graft: {}\n", m); };
+      if (kernel_sign->key.empty() && !kernel_sign->cert.empty())
+        Fail(Err("--module-sign-cert needs the private key: --module-sign-key KEY.pem"), 2);
       kernel::KernelBuildSummary s;
       if (*debian) {
         if (!source->empty()) Fail(Err("give either --source or --debian-source"), 2);
@@ -197,6 +204,8 @@ void RegisterKernelCommands(CLI::App& app) {
         req->targets.push_back(t);
         s = Check(kernel::BuildKernelLivePatch(*req));
       }
+      kernel::ModuleSignature ksig;
+      if (!kernel_sign->key.empty()) ksig = Check(kernel::SignModuleForKernel(s.output, *kernel_sign));
       if (*as_json) {
         fmt::print("{}\n", json{{"name", s.name}, {"output", s.output}, {"kernel_release", s.kernel_release},
                                 {"object", s.object}, {"replaced", s.replaced}, {"added", s.added},
@@ -204,7 +213,7 @@ void RegisterKernelCommands(CLI::App& app) {
                                 {"orc_entries", s.orc_entries}, {"tables", s.tables}, {"dropped", s.dropped},
                                 {"cves", s.cves}, {"notes", s.notes}, {"run_pre", s.run_pre}, {"ignored", s.ignored},
                                 {"callbacks", s.callbacks}, {"replace", s.replace},
-                                {"seconds", s.seconds}}
+                                {"kernel_signature", KernelSignatureJson(ksig)}, {"seconds", s.seconds}}
                                .dump(2));
         return;
       }
@@ -225,6 +234,7 @@ void RegisterKernelCommands(CLI::App& app) {
       if (!s.run_pre.empty()) fmt::print("  run-pre: the original code is the code of {}\n", s.run_pre);
       for (const auto& n : s.notes) fmt::print("  note: {}\n", n);
       if (!s.dropped.empty()) fmt::print("  left out (the code stays correct without them): {}\n", fmt::join(s.dropped, ", "));
+      if (ksig.present) PrintKernelSignature(s.output, ksig);
     });
   }
   {
@@ -273,6 +283,9 @@ void RegisterKernelCommands(CLI::App& app) {
         "--timeout, the transition is reversed and the module removed: the kernel is never left\n"
         "half-patched by graft.\n"
         "Exit status: 0 loaded and switched, 1 refused or failed, 2 usage.\n"
+        "A kernel that enforces module signatures (module.sig_enforce=1, lockdown) refuses a module\n"
+        "without a kernel signature from a key it trusts; graft names the signer and what to do\n"
+        "(graft kernel sign-module, MOK enrolment: docs/signing.md).\n"
         "Example:\n"
         "  graft kernel load livepatch-cve-2024-1086.ko");
     cmd->callback([=] {
@@ -415,6 +428,7 @@ void RegisterKernelCommands(CLI::App& app) {
       fmt::print("{}\n", Check(kernel::WriteAuthorApiHeader(*dir)));
     });
   }
+  RegisterKernelSignCommand(group);
   {
     auto* cmd = group->add_subcommand("info", "Show what a live patch module declares and whether it fits this kernel");
     auto path = std::make_shared<std::string>();
@@ -425,8 +439,15 @@ void RegisterKernelCommands(CLI::App& app) {
       auto m = Check(kernel::ReadModuleInfo(*path));
       auto st = Check(kernel::ReadKernelStatus("/sys", "/proc", ""));
       std::string why = kernel::WhyNotLoadable(m, st.release, "/sys");
+      // A malformed kernel signature is part of the answer, not a failure of info.
+      auto read_sig = kernel::ReadModuleSignature(*path);
+      kernel::ModuleSignature ksig = read_sig.ok() ? *read_sig : kernel::ModuleSignature{};
+      auto enforcement = kernel::ReadSignatureEnforcement("/sys");
       if (*as_json) {
         json j = ModuleJson(m);
+        j["kernel_signature"] = KernelSignatureJson(ksig);
+        if (!read_sig.ok()) j["kernel_signature_error"] = read_sig.error().message();
+        j["kernel_enforces_signatures"] = enforcement.Enforced();
         j["loadable"] = why.empty();
         if (!why.empty()) j["why_not"] = why;
         fmt::print("{}\n", j.dump(2));
@@ -439,6 +460,15 @@ void RegisterKernelCommands(CLI::App& app) {
       fmt::print("kernel       {}\n", m.KernelRelease());
       fmt::print("cves         {}\n", m.cves.empty() ? "-" : fmt::format("{}", fmt::join(m.cves, ", ")));
       if (!m.description.empty()) fmt::print("description  {}\n", m.description);
+      if (!read_sig.ok())
+        fmt::print("kernel sig   malformed: {}\n", read_sig.error().message());
+      else if (ksig.present)
+        fmt::print("kernel sig   signer '{}', key id {}, {}\n", ksig.signer, ksig.key_id, ksig.hash_algo);
+      else
+        fmt::print("kernel sig   none{}\n", enforcement.Enforced()
+                                               ? fmt::format(" (this kernel enforces signatures: {}; graft kernel "
+                                                             "sign-module)", enforcement.Describe())
+                                               : "");
       fmt::print("loadable     {}\n", why.empty() ? "yes" : "no: " + why);
     });
   }

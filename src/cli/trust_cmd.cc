@@ -49,8 +49,9 @@ void RegisterTrustCommands(CLI::App& app) {
         "The signature covers the whole file (BLAKE2b-512, Ed25519) and is written next to it as\n"
         "FILE.sig; graft apply and graft kernel load look for it there.\n"
         "A kernel that enforces module signatures (lockdown, module.sig_enforce) also needs the\n"
-        "module signed with a key it trusts (the kernel's scripts/sign-file and an enrolled MOK);\n"
-        "graft's signature is checked by graft before the kernel sees the module (docs/kernel.md).\n"
+        "module signed with a key it trusts: `graft kernel sign-module` (the kernel's sign-file,\n"
+        "an enrolled MOK) first, then graft sign, whose signature covers the kernel's; graft's is\n"
+        "checked by graft before the kernel sees the module (docs/signing.md).\n"
         "Example:\n  graft sign fix.graft livepatch_cve.ko --key ~/.graft/acme-patches.key");
     cmd->callback([=] {
       trust::SecretKey k = Check(trust::ReadSecretKey(*key));

@@ -13,6 +13,7 @@
 
 #include "kernel/kernel_log.h"
 #include "kernel/live_state.h"
+#include "kernel/module_signing.h"
 #include "kernel/records.h"
 #include "trust/signature.h"
 
@@ -90,10 +91,13 @@ Status RemoveModule(const std::string& name) {
 
 // The kernel's own words about a refused module: livepatch messages and
 // those naming the module, the last few.
-std::string KernelLogReason(KernelLogTail& log, const std::string& name) {
+std::string KernelLogReason(const std::vector<std::string>& messages, const std::string& name) {
   std::vector<std::string> keep;
-  for (const std::string& m : log.NewMessages())
-    if (m.find("livepatch") != std::string::npos || m.find(name) != std::string::npos) keep.push_back(m);
+  for (const std::string& m : messages)
+    // The module loader's signature messages do not name the module.
+    if (m.find("livepatch") != std::string::npos || m.find(name) != std::string::npos ||
+        m.starts_with("Loading of ") || m.starts_with("Lockdown:"))
+      keep.push_back(m);
   if (keep.size() > 4) keep.erase(keep.begin(), keep.end() - 4);
   std::string out;
   for (const auto& m : keep) out += (out.empty() ? "" : "; ") + m;
@@ -192,7 +196,10 @@ Result<LoadResult> LoadLivePatch(const std::string& path, const LoadOptions& opt
   close(fd);
   if (rc != 0) {
     if (!opt.records_dir.empty()) RemoveRecord(opt.records_dir, m.name);
-    std::string said = KernelLogReason(log, m.name);
+    std::vector<std::string> messages = log.NewMessages();
+    std::string said = KernelLogReason(messages, m.name);
+    if (std::string why = ExplainSignatureRefusal(path, e, messages, ReadSignatureEnforcement(opt.sys)); !why.empty())
+      return Err("the kernel refused {}: {}{}", path, why, said.empty() ? "" : ". Kernel log: " + said);
     std::string hint = said.find("pre-patch callback failed") != std::string::npos
                            ? "its pre_patch callback refused the patch and returned this error; nothing was "
                              "patched and the module is not loaded"

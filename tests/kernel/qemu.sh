@@ -87,13 +87,13 @@ guest_check() {
 
 # qemu_boot INITRD LOG [SECONDS]: boots $KIMAGE with INITRD, console to LOG;
 # the guest's /init powers off when done. $QEMU_APPEND adds to the kernel
-# command line.
+# command line, $QEMU_OPTS to QEMU's (firmware drives, ...).
 qemu_boot() {
   local initrd=$1 log=$2 secs=${3:-300}
   # -cpu max: SMAP and SMEP on, so user-memory access without the
   # alternatives' stac/clac faults as on real hardware.
   timeout "$secs" qemu-system-x86_64 -cpu max -m 1024 -smp 2 -nographic -no-reboot -nodefaults -serial stdio \
-    -kernel "$KIMAGE" -initrd "$initrd" \
+    ${QEMU_OPTS:-} -kernel "$KIMAGE" -initrd "$initrd" \
     -append "console=ttyS0 loglevel=1 panic=-1 oops=panic ${QEMU_APPEND:-}" >"$log" 2>&1 ||
     fail "qemu did not finish (rc $?): $(tail -20 "$log")"
   tr -d '\r' <"$log" >"$log.txt"
