@@ -2,6 +2,7 @@
 
 #include "advisory/updateinfo.h"
 #include "base/testing.h"
+#include "elf/object_file.h"
 #include "repo/index.h"
 #include "repo/subscriptions.h"
 #include "repo/update.h"
@@ -121,6 +122,24 @@ TEST(RepoSupport, FromTheChannelsPolicy) {
   EXPECT_NE(other.reason.find("does not serve kernel 5.10.0-1-amd64; it serves 6.1.0-57-amd64, 6.1.0-58-amd64"),
             std::string::npos)
       << other.reason;
+}
+
+// A bundle for a program that is installed but not running is still worth
+// installing: graftd applies it when the program starts.
+TEST(RepoUpdate, FindsInstalledFilesByBuildId) {
+  testing::Scratch s;
+  s.Write("p.c", "int main(void) { return 0; }\n");
+  s.Compile("p.c", "prog", "-Wl,--build-id");
+  auto obj = elf::ObjectFile::Open(s.Path("prog"));
+  ASSERT_TRUE(obj.ok());
+  std::string id = (*obj)->build_id();
+  ASSERT_FALSE(id.empty());
+  std::vector<std::string> dirs = {s.Path("nowhere"), s.Path("")};
+  EXPECT_TRUE(InstalledFileHasBuildId("prog", id, dirs));
+  EXPECT_FALSE(InstalledFileHasBuildId("prog", "00" + id.substr(2), dirs));
+  EXPECT_FALSE(InstalledFileHasBuildId("other", id, dirs));
+  EXPECT_FALSE(InstalledFileHasBuildId("../" + std::filesystem::path(s.Path("")).parent_path().filename().string() + "/prog",
+                                       id, dirs));
 }
 
 TEST(Updateinfo, WhatIsRenderedReadsBack) {

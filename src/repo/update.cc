@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "elf/object_file.h"
 #include "host/apply_installed.h"
 #include "host/bundle_store.h"
 #include "kernel/installed.h"
@@ -115,6 +116,22 @@ void WriteLastReport(const UpdateOptions& opt, const UpdateReport& r) {
 
 }  // namespace
 
+bool InstalledFileHasBuildId(const std::string& name, const std::string& build_id,
+                             const std::vector<std::string>& dirs) {
+  static const std::vector<std::string> kSystem = {
+      "/usr/bin", "/usr/sbin", "/usr/lib/x86_64-linux-gnu", "/usr/lib", "/usr/libexec",
+      "/usr/local/bin", "/usr/local/sbin", "/usr/local/lib", "/bin", "/sbin", "/lib/x86_64-linux-gnu"};
+  if (name.empty() || name.find('/') != std::string::npos) return false;
+  for (const auto& d : dirs.empty() ? kSystem : dirs) {
+    std::error_code ec;
+    fs::path p = fs::path(d) / name;
+    if (!fs::is_regular_file(p, ec)) continue;
+    auto obj = elf::ObjectFile::Open(p.string());
+    if (obj.ok() && (*obj)->build_id() == build_id) return true;
+  }
+  return false;
+}
+
 bool UpdateReport::ok() const {
   for (const auto& c : channels)
     if (!c.error.empty()) return false;
@@ -175,9 +192,11 @@ UpdateReport RunUpdate(const UpdateOptions& opt) {
       } else {
         auto [it, added] = mapped.try_emplace(e.target_build_id, false);
         if (added) it->second = !userspace::ProcessesMapping(e.target_build_id).empty();
-        applies = it->second || installed_targets.count(e.target_build_id);
+        applies = it->second || installed_targets.count(e.target_build_id) ||
+                  InstalledFileHasBuildId(e.target_name, e.target_build_id);
         if (!applies)
-          item.detail = fmt::format("no process maps {} (build-id {})", e.target_name, e.target_build_id);
+          item.detail = fmt::format("no process maps {} (build-id {}) and no installed file has it", e.target_name,
+                                    e.target_build_id);
       }
       long long due = ParseTime(e.published) + static_cast<long long>(s.delay_hours * 3600);
       if (!applies) {

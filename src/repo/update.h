@@ -65,6 +65,13 @@ struct UpdateReport {
 
 UpdateReport RunUpdate(const UpdateOptions& opt);
 
+// Whether a file named `name` in one of `dirs` (default: the system's
+// program and library directories) has GNU build-id `build_id`: a program
+// or library that is installed but not running now, whose patch graftd then
+// applies when it starts.
+bool InstalledFileHasBuildId(const std::string& name, const std::string& build_id,
+                             const std::vector<std::string>& dirs = {});
+
 // The last update's report as written to <state>/last-update.json (for graft status).
 std::string LastUpdatePath(const std::string& state_dir);
 
