@@ -56,7 +56,31 @@ class Running {
   }
   pid_t pid() const { return pid_; }
 
-  static TEST(BuildIdCache, OneParseAndOneGadgetScanForEveryProcessOfAProgram) {
+  static std::string LibcPath(pid_t pid) {
+    auto maps = process::ReadMaps(pid);
+    if (!maps.ok()) return "";
+    for (const auto& m : *maps)
+      if (m.path.find("libc.so") != std::string::npos) return m.path;
+    return "";
+  }
+
+ private:
+  pid_t pid_ = 0;
+};
+
+const char* kProgram = R"(
+#include <stdio.h>
+#include <unistd.h>
+volatile long total;
+__attribute__((noinline)) long compute(long x) { return x * 2; }
+int main(void) {
+  printf("ready\n");
+  fflush(stdout);
+  for (;;) { total += compute(21); usleep(20000); }
+}
+)";
+
+TEST(BuildIdCache, OneParseAndOneGadgetScanForEveryProcessOfAProgram) {
   // Four processes of one program: four address layouts, one C library.
   Running a("/bin/sleep", "60", false), b("/bin/sleep", "60", false);
   Running c("/bin/sleep", "60", false), d("/bin/sleep", "60", false);
