@@ -3,6 +3,10 @@
 // another's parse.
 #include "userspace/build_id_cache.h"
 
+#include <pthread.h>
+
+#include <set>
+
 namespace graft::userspace {
 
 namespace {
@@ -16,7 +20,38 @@ size_t Footprint(const elf::ObjectFile& f) {
   return n;
 }
 
+// Every live cache, so that fork() takes their locks first and the child
+// starts with none held: the forking thread holds them, and in the child it
+// is the only thread, which releases them.
+std::mutex g_live_mu;
+std::set<std::mutex*>* g_live = nullptr;
+
+void LockAllForFork() {
+  g_live_mu.lock();
+  if (g_live)
+    for (std::mutex* m : *g_live) m->lock();
+}
+
+void UnlockAllAfterFork() {
+  if (g_live)
+    for (std::mutex* m : *g_live) m->unlock();
+  g_live_mu.unlock();
+}
+
 }  // namespace
+
+BuildIdCache::BuildIdCache(size_t max_bytes) : max_bytes_(max_bytes) {
+  static const int registered = pthread_atfork(LockAllForFork, UnlockAllAfterFork, UnlockAllAfterFork);
+  (void)registered;
+  std::lock_guard<std::mutex> g(g_live_mu);
+  if (!g_live) g_live = new std::set<std::mutex*>();
+  g_live->insert(&mu_);
+}
+
+BuildIdCache::~BuildIdCache() {
+  std::lock_guard<std::mutex> g(g_live_mu);
+  g_live->erase(&mu_);
+}
 
 Result<std::shared_ptr<const elf::ObjectFile>> BuildIdCache::Object(const std::string& build_id,
                                                                     const std::string& path,

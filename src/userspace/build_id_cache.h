@@ -6,7 +6,9 @@
 // else invalidates an entry: a build-id names one content. Files without a
 // build-id are never cached. The cache is bounded in bytes (least recently
 // used entries go first; an entry still in use stays alive with its user).
-// Thread-safe.
+// Thread-safe, and fork-safe: a process forked while another thread changes
+// the cache (graftd forks a detached worker per apply) gets a consistent copy
+// and a usable lock, as glibc does for malloc (pthread_atfork).
 #pragma once
 
 #include <cstdint>
@@ -33,7 +35,8 @@ struct GadgetOffsets {
 class BuildIdCache {
  public:
   static constexpr size_t kDefaultBytes = 256u << 20;
-  explicit BuildIdCache(size_t max_bytes = kDefaultBytes) : max_bytes_(max_bytes) {}
+  explicit BuildIdCache(size_t max_bytes = kDefaultBytes);
+  ~BuildIdCache();
   BuildIdCache(const BuildIdCache&) = delete;
   BuildIdCache& operator=(const BuildIdCache&) = delete;
 

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
 #include <vector>
 
 #include "base/testing.h"
@@ -152,6 +154,40 @@ TEST(BuildIdCache, FileWithoutBuildIdIsNeverKept) {
   ASSERT_TRUE(cache.Object("", bin, "").ok());
   EXPECT_EQ(cache.counters().files_parsed, 2u);
   EXPECT_EQ(cache.bytes(), 0u);
+}
+
+// graftd forks a detached worker per apply while its other thread may be in
+// the cache: the worker must find the cache usable, never a lock held by a
+// thread that does not exist in it.
+TEST(BuildIdCache, ForkWhileAnotherThreadUsesItLeavesTheChildAUsableCache) {
+  Running a("/bin/sleep", "60", false);
+  std::string libc = Running::LibcPath(a.pid());
+  auto id = elf::ReadBuildId(libc);
+  ASSERT_TRUE(id.ok() && !id->empty());
+  BuildIdCache cache;
+  ASSERT_TRUE(cache.Object(*id, libc, "").ok());
+  std::atomic<bool> stop{false};
+  std::thread busy([&] {
+    while (!stop) (void)cache.Object(*id, libc, "");
+  });
+  int stuck = 0;
+  for (int i = 0; i < 200 && !stuck; i++) {
+    pid_t child = fork();
+    if (child == 0) _exit(cache.Object(*id, libc, "").ok() ? 0 : 1);
+    int status = 0;
+    for (int wait_ms = 0; waitpid(child, &status, WNOHANG) == 0; wait_ms++) {
+      if (wait_ms == 2000) {
+        stuck++;
+        kill(child, SIGKILL);
+        waitpid(child, &status, 0);
+        break;
+      }
+      usleep(1000);
+    }
+  }
+  stop = true;
+  busy.join();
+  EXPECT_EQ(stuck, 0) << "a forked child waited for the cache's lock";
 }
 
 // The apply itself: the second process of a program costs no parse of any
