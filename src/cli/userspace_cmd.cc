@@ -118,16 +118,6 @@ void RegisterUserspaceCommands(CLI::App& app) {
       // The files the processes map are parsed once for all of them, here:
       // each detached worker is forked with the cache filled.
       userspace::BuildIdCache cache;
-      auto report_cache = [&] {
-        if (!*verbose) return;
-        auto c = cache.counters();
-        fmt::print(stderr, "build-id cache: {} files parsed, {} reused; gadget scans {}, reused {}\n",
-                   c.files_parsed, c.file_hits, c.gadget_scans, c.gadget_hits);
-      };
-      struct AtExit {
-        std::function<void()> f;
-        ~AtExit() { f(); }
-      } at_exit{report_cache};
       RunOnProcesses(dry ? "check" : "apply", *t, b.target_build_id, [&](pid_t pid) -> Result<std::string> {
         userspace::PatchOptions opt;
         opt.cache = &cache;
@@ -146,6 +136,11 @@ void RegisterUserspaceCommands(CLI::App& app) {
         userspace::PrepareCache(pid, cache);
         return userspace::RunDetached(work);
       }, &cache);
+      if (*verbose) {
+        auto c = cache.counters();
+        fmt::print(stderr, "build-id cache: {} files parsed, {} reused; gadget scans {}, reused {}\n",
+                   c.files_parsed, c.file_hits, c.gadget_scans, c.gadget_hits);
+      }
     });
   }
   {

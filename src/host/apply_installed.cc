@@ -33,7 +33,11 @@ bool RunsAlready(pid_t pid, const std::string& bundle) {
 
 ApplyInstalledResult ApplyInstalled(const ApplyInstalledOptions& opt) {
   ApplyInstalledResult out;
-  HostStatus st = ReadHostStatus(opt.store, opt.kernel_records, opt.allow_unsigned, opt.only, opt.cache);
+  // Every process of one program costs one parse of its files, also
+  // without a cache from the caller.
+  userspace::BuildIdCache own;
+  userspace::BuildIdCache& cache = opt.cache ? *opt.cache : own;
+  HostStatus st = ReadHostStatus(opt.store, opt.kernel_records, opt.allow_unsigned, opt.only, &cache);
   for (const auto& p : st.processes) {
     if (p.state != "missing" || (!opt.only.empty() && !opt.only.count(p.pid))) continue;
     if (opt.cancelled && opt.cancelled()) {
@@ -56,10 +60,10 @@ ApplyInstalledResult ApplyInstalled(const ApplyInstalledOptions& opt) {
     userspace::PatchOptions po;
     po.timeout_seconds = opt.timeout_seconds;
     po.cancelled = opt.cancelled;
-    po.cache = opt.cache;
+    po.cache = &cache;
     // Filled here, the cache reaches the detached worker forked below and
     // stays for the next process.
-    if (opt.cache) userspace::PrepareCache(p.pid, *opt.cache);
+    userspace::PrepareCache(p.pid, cache);
     auto r = userspace::RunDetached([&]() -> Result<std::string> {
       GRAFT_ASSIGN(auto o, userspace::ApplyToProcess(*b, p.pid, po));
       return fmt::format("process {} ({}): applied {} ({} functions, threads paused {:.3f} ms)", p.pid, p.process,

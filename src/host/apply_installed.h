@@ -31,7 +31,7 @@ struct ApplyInstalledOptions {
   // applied meanwhile is not applied twice.
   std::mutex* apply_lock = nullptr;
   // Parsed files and gadget places kept across calls (graftd keeps one for
-  // its lifetime); null: each call reads what it needs itself.
+  // its lifetime); null: one for this call.
   userspace::BuildIdCache* cache = nullptr;
 };
 
