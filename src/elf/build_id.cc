@@ -30,16 +30,17 @@ bool ReadAt(int fd, void* out, size_t size, uint64_t offset) {
 
 }  // namespace
 
-Result<std::string> ReadBuildId(const std::string& path) {
+Result<std::optional<std::string>> ReadBuildId(const std::string& path) {
   Fd f{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (f.fd < 0) return Err("{}: cannot open: {}", path, std::strerror(errno));
   Elf64_Ehdr eh;
-  if (!ReadAt(f.fd, &eh, sizeof eh, 0) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-      eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
+  if (!ReadAt(f.fd, &eh, sizeof eh, 0) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+    return std::optional<std::string>();
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
       eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 || eh.e_phnum > 256)
-    return std::string();
+    return std::optional<std::string>("");
   std::vector<Elf64_Phdr> ph(eh.e_phnum);
-  if (!ReadAt(f.fd, ph.data(), ph.size() * sizeof(Elf64_Phdr), eh.e_phoff)) return std::string();
+  if (!ReadAt(f.fd, ph.data(), ph.size() * sizeof(Elf64_Phdr), eh.e_phoff)) return std::optional<std::string>("");
   for (const Elf64_Phdr& p : ph) {
     if (p.p_type != PT_NOTE || p.p_filesz == 0 || p.p_filesz > (1 << 16)) continue;
     std::vector<uint8_t> notes(p.p_filesz);
@@ -54,11 +55,11 @@ Result<std::string> ReadBuildId(const std::string& path) {
       size_t name_at = at + 12, desc_at = name_at + up(namesz);
       if (desc_at > notes.size() || descsz > notes.size() - desc_at) break;
       if (type == NT_GNU_BUILD_ID && namesz == 4 && std::memcmp(&notes[name_at], "GNU", 4) == 0)
-        return HexBytes(std::span<const uint8_t>(&notes[desc_at], descsz));
+        return std::optional<std::string>(HexBytes(std::span<const uint8_t>(&notes[desc_at], descsz)));
       at = desc_at + up(descsz);
     }
   }
-  return std::string();
+  return std::optional<std::string>("");
 }
 
 }  // namespace graft::elf

@@ -3,14 +3,17 @@
 // holds before deciding whether it must be parsed at all.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/status.h"
 
 namespace graft::elf {
 
-// Hex build-id of the ELF file at `path`, "" when it has none (or is not a
-// 64-bit little-endian ELF file); an error only when it cannot be read.
-Result<std::string> ReadBuildId(const std::string& path);
+// Hex build-id of the ELF file at `path`: "" when it has none (or is not
+// 64-bit little-endian), nullopt when the file is not ELF at all (a locale
+// archive, a font: no build-id to find, nothing to parse); an error only when
+// it cannot be opened.
+Result<std::optional<std::string>> ReadBuildId(const std::string& path);
 
 }  // namespace graft::elf

@@ -89,8 +89,9 @@ TEST(BuildIdCache, OneParseAndOneGadgetScanForEveryProcessOfAProgram) {
   ASSERT_GT(a.pid(), 0);
   std::string libc = Running::LibcPath(a.pid());
   ASSERT_FALSE(libc.empty());
-  auto id = elf::ReadBuildId(libc);
-  ASSERT_TRUE(id.ok() && !id->empty());
+  auto note = elf::ReadBuildId(libc);
+  ASSERT_TRUE(note.ok() && *note && !(*note)->empty());
+  const std::string* id = &**note;
 
   BuildIdCache cache;
   process::SyscallGadgets first{};
@@ -129,7 +130,8 @@ TEST(BuildIdCache, BoundedInBytesLeastRecentlyUsedFirst) {
   for (const auto& m : *maps) {
     if (m.path.empty() || m.path[0] != '/') continue;
     auto id = elf::ReadBuildId(m.path);
-    if (id.ok() && !id->empty() && (files.empty() || files.back().second != m.path)) files.push_back({*id, m.path});
+    if (id.ok() && *id && !(*id)->empty() && (files.empty() || files.back().second != m.path))
+      files.push_back({**id, m.path});
   }
   ASSERT_GE(files.size(), 2u);
   BuildIdCache cache(1);  // room for the newest entry only
@@ -147,8 +149,12 @@ TEST(BuildIdCache, FileWithoutBuildIdIsNeverKept) {
   s.Write("p.c", "int main(void) { return 0; }\n");
   std::string bin = s.Compile("p.c", "p", "-O2 -Wl,--build-id=none");
   auto id = elf::ReadBuildId(bin);
-  ASSERT_TRUE(id.ok());
-  EXPECT_EQ(*id, "");
+  ASSERT_TRUE(id.ok() && *id);
+  EXPECT_EQ(**id, "");
+  s.Write("text", "not an ELF file\n");
+  auto text = elf::ReadBuildId(s.Path("text"));
+  ASSERT_TRUE(text.ok());
+  EXPECT_FALSE(*text);
   BuildIdCache cache;
   ASSERT_TRUE(cache.Object("", bin, "").ok());
   ASSERT_TRUE(cache.Object("", bin, "").ok());
@@ -162,8 +168,9 @@ TEST(BuildIdCache, FileWithoutBuildIdIsNeverKept) {
 TEST(BuildIdCache, ForkWhileAnotherThreadUsesItLeavesTheChildAUsableCache) {
   Running a("/bin/sleep", "60", false);
   std::string libc = Running::LibcPath(a.pid());
-  auto id = elf::ReadBuildId(libc);
-  ASSERT_TRUE(id.ok() && !id->empty());
+  auto note = elf::ReadBuildId(libc);
+  ASSERT_TRUE(note.ok() && *note && !(*note)->empty());
+  const std::string* id = &**note;
   BuildIdCache cache;
   ASSERT_TRUE(cache.Object(*id, libc, "").ok());
   std::atomic<bool> stop{false};

@@ -38,18 +38,18 @@ std::string ProcessImage::OpenPath(const std::string& path) const {
   return path;
 }
 
-std::string ProcessImage::BuildIdOf(const std::string& path) {
+std::optional<std::string> ProcessImage::BuildIdOf(const std::string& path) {
   auto it = build_ids_.find(path);
   if (it != build_ids_.end()) return it->second;
   auto id = elf::ReadBuildId(OpenPath(path));
   if (!id.ok()) id = elf::ReadBuildId(path);
-  return build_ids_[path] = id.ok() ? *id : "";
+  return build_ids_[path] = id.ok() ? *id : std::optional<std::string>("");
 }
 
 Result<const elf::ObjectFile*> ProcessImage::File(const std::string& path) {
   auto it = files_.find(path);
   if (it != files_.end()) return it->second.get();
-  GRAFT_ASSIGN(auto f, cache_->Object(BuildIdOf(path), OpenPath(path), path));
+  GRAFT_ASSIGN(auto f, cache_->Object(BuildIdOf(path).value_or(""), OpenPath(path), path));
   return (files_[path] = std::move(f)).get();
 }
 
@@ -98,8 +98,8 @@ Result<std::optional<LoadedObject>> ProcessImage::FindByBuildId(const std::strin
   for (const process::Mapping& m : maps_) {
     if (!IsObjectPath(m.path) || !seen.insert(m.path).second) continue;
     // A file whose notes do not tell is parsed, as every file once was.
-    std::string id = BuildIdOf(m.path);
-    if (!id.empty() && id != build_id) continue;
+    std::optional<std::string> id = BuildIdOf(m.path);
+    if (!id || (!id->empty() && *id != build_id)) continue;
     auto f = File(m.path);
     if (!f.ok() || (*f)->build_id() != build_id) continue;
     if (auto lo = Locate(m.path, **f)) return std::optional<LoadedObject>(*lo);
@@ -111,7 +111,7 @@ Result<process::SyscallGadgets> ProcessImage::FindSyscallGadgets() {
   // The C library's code, as process::FindSyscallGadgets looks there first.
   for (const process::Mapping& m : maps_) {
     if (!m.exec() || !IsObjectPath(m.path) || m.path.find("libc.so") == std::string::npos) continue;
-    std::string id = BuildIdOf(m.path);
+    std::string id = BuildIdOf(m.path).value_or("");
     if (id.empty()) break;
     uint64_t size = m.end - m.start;
     std::optional<GadgetOffsets> at = cache_->Gadgets(id, m.offset, size);

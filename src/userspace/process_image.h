@@ -51,7 +51,8 @@ class ProcessImage {
   Result<uint64_t> ResolveIfunc(const std::string& name, const LoadedObject& def, const elf::Symbol& sym);
   Result<const elf::ObjectFile*> File(const std::string& path);
   std::string OpenPath(const std::string& path) const;
-  std::string BuildIdOf(const std::string& path);  // "" when unknown
+  // "" when unknown; nullopt when the file is not ELF.
+  std::optional<std::string> BuildIdOf(const std::string& path);
   Result<process::ProcessMemory*> Memory();
 
   pid_t pid_ = 0;
@@ -59,7 +60,7 @@ class ProcessImage {
   std::shared_ptr<BuildIdCache> own_cache_;
   BuildIdCache* cache_ = nullptr;
   std::map<std::string, std::shared_ptr<const elf::ObjectFile>> files_;
-  std::map<std::string, std::string> build_ids_;
+  std::map<std::string, std::optional<std::string>> build_ids_;
   std::unique_ptr<process::ProcessMemory> memory_;  // opened on first read
 };
 
