@@ -86,6 +86,7 @@ Result<std::vector<LoadedObject>> ProcessImage::Objects() {
   std::set<std::string> seen;
   for (const process::Mapping& m : maps_) {
     if (!IsObjectPath(m.path) || !seen.insert(m.path).second) continue;
+    if (!BuildIdOf(m.path)) continue;  // not ELF: nothing to parse (it would be read whole)
     auto f = File(m.path);
     if (!f.ok()) continue;
     if (auto lo = Locate(m.path, **f)) out.push_back(*lo);
