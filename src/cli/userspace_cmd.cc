@@ -44,10 +44,11 @@ json RecordJson(const userspace::PatchRecord& r) {
 }
 
 void RunOnProcesses(const std::string& verb, const Targets& t, const std::string& build_id,
-                    const std::function<Result<std::string>(pid_t)>& fn) {
+                    const std::function<Result<std::string>(pid_t)>& fn, userspace::BuildIdCache* cache = nullptr) {
   std::vector<pid_t> pids = t.pids;
   if (t.all) {
-    auto found = build_id.empty() ? userspace::ProcessesWithPatches() : userspace::ProcessesMapping(build_id);
+    auto found =
+        build_id.empty() ? userspace::ProcessesWithPatches() : userspace::ProcessesMapping(build_id, cache);
     pids.insert(pids.end(), found.begin(), found.end());
   }
   if (pids.empty()) Fail(Error(t.all ? "no running process matches" : "give --pid PID or --all"), t.all ? 1 : 2);
@@ -114,8 +115,12 @@ void RegisterUserspaceCommands(CLI::App& app) {
     cmd->callback([=] {
       RequireSignature(*file, *allow_unsigned);
       bundle::Bundle b = Check(bundle::ReadFile(*file));
+      // The files the processes map are parsed once for all of them, here:
+      // each detached worker is forked with the cache filled.
+      userspace::BuildIdCache cache;
       RunOnProcesses(dry ? "check" : "apply", *t, b.target_build_id, [&](pid_t pid) -> Result<std::string> {
         userspace::PatchOptions opt;
+        opt.cache = &cache;
         opt.timeout_seconds = *timeout;
         opt.dry_run = dry;
         opt.cancelled = InterruptRequested;
@@ -127,8 +132,15 @@ void RegisterUserspaceCommands(CLI::App& app) {
           return fmt::format("process {}: applied {} ({} functions, {} attempt{}, threads paused {:.3f} ms)", pid,
                              b.id, o.record.functions.size(), o.attempts, o.attempts == 1 ? "" : "s", o.pause_ms);
         };
-        return dry ? work() : userspace::RunDetached(work);
-      });
+        if (dry) return work();
+        userspace::PrepareCache(pid, cache);
+        return userspace::RunDetached(work);
+      }, &cache);
+      if (*verbose) {
+        auto c = cache.counters();
+        fmt::print(stderr, "build-id cache: {} files parsed, {} reused; gadget scans {}, reused {}\n",
+                   c.files_parsed, c.file_hits, c.gadget_scans, c.gadget_hits);
+      }
     });
   }
   {

@@ -9,6 +9,7 @@
 #include "host/host_status.h"
 #include "userspace/live_patcher.h"
 #include "userspace/patch_record.h"
+#include "userspace/process_image.h"
 
 namespace graft::host {
 
@@ -32,7 +33,11 @@ bool RunsAlready(pid_t pid, const std::string& bundle) {
 
 ApplyInstalledResult ApplyInstalled(const ApplyInstalledOptions& opt) {
   ApplyInstalledResult out;
-  HostStatus st = ReadHostStatus(opt.store, opt.kernel_records, opt.allow_unsigned, opt.only);
+  // Every process of one program costs one parse of its files, also
+  // without a cache from the caller.
+  userspace::BuildIdCache own;
+  userspace::BuildIdCache& cache = opt.cache ? *opt.cache : own;
+  HostStatus st = ReadHostStatus(opt.store, opt.kernel_records, opt.allow_unsigned, opt.only, &cache);
   for (const auto& p : st.processes) {
     if (p.state != "missing" || (!opt.only.empty() && !opt.only.count(p.pid))) continue;
     if (opt.cancelled && opt.cancelled()) {
@@ -55,6 +60,10 @@ ApplyInstalledResult ApplyInstalled(const ApplyInstalledOptions& opt) {
     userspace::PatchOptions po;
     po.timeout_seconds = opt.timeout_seconds;
     po.cancelled = opt.cancelled;
+    po.cache = &cache;
+    // Filled here, the cache reaches the detached worker forked below and
+    // stays for the next process.
+    userspace::PrepareCache(p.pid, cache);
     auto r = userspace::RunDetached([&]() -> Result<std::string> {
       GRAFT_ASSIGN(auto o, userspace::ApplyToProcess(*b, p.pid, po));
       return fmt::format("process {} ({}): applied {} ({} functions, threads paused {:.3f} ms)", p.pid, p.process,

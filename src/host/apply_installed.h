@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "userspace/build_id_cache.h"
 
 namespace graft::host {
 
@@ -29,6 +30,9 @@ struct ApplyInstalledOptions {
   // runs); under it the process is read again, so that a patch another pass
   // applied meanwhile is not applied twice.
   std::mutex* apply_lock = nullptr;
+  // Parsed files and gadget places kept across calls (graftd keeps one for
+  // its lifetime); null: one for this call.
+  userspace::BuildIdCache* cache = nullptr;
 };
 
 struct ApplyInstalledResult {

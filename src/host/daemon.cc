@@ -58,7 +58,7 @@ Status Listen(const std::string& dir, Listener& l) {
 
 // One agent's request: the peer's pid from SO_PEERCRED, the installed
 // bundles applied to it, one line of answer.
-void Serve(int conn, const DaemonOptions& opt, std::mutex& lock) {
+void Serve(int conn, const DaemonOptions& opt, std::mutex& lock, userspace::BuildIdCache& cache) {
   ucred cred{};
   socklen_t len = sizeof cred;
   if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid <= 0) return;
@@ -73,6 +73,7 @@ void Serve(int conn, const DaemonOptions& opt, std::mutex& lock) {
   ao.timeout_seconds = opt.timeout_seconds;
   ao.allow_unsigned = opt.allow_unsigned;
   ao.apply_lock = &lock;
+  ao.cache = &cache;
   ApplyInstalledResult r = ApplyInstalled(ao);
   double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   std::string answer;
@@ -91,7 +92,7 @@ void Serve(int conn, const DaemonOptions& opt, std::mutex& lock) {
   }
 }
 
-void CatchUp(const DaemonOptions& opt, std::mutex& lock) {
+void CatchUp(const DaemonOptions& opt, std::mutex& lock, userspace::BuildIdCache& cache) {
   RefreshAgentIndex(opt.agent_dir, opt.store, opt.allow_unsigned);
   ApplyInstalledOptions ao;
   ao.store = opt.store;
@@ -100,6 +101,7 @@ void CatchUp(const DaemonOptions& opt, std::mutex& lock) {
   ao.allow_unsigned = opt.allow_unsigned;
   ao.cancelled = opt.stop;
   ao.apply_lock = &lock;
+  ao.cache = &cache;
   ApplyInstalledResult r = ApplyInstalled(ao);
   if (!opt.log) return;
   for (const auto& a : r.applied) opt.log(a);
@@ -122,6 +124,9 @@ Status RunDaemon(const DaemonOptions& opt) {
   // take seconds: they run beside the loop that serves new processes, which
   // must never wait for them. Applies take turns under `lock`.
   std::mutex lock, log_lock;
+  // What the files of patched processes taught graftd, kept across requests
+  // (bounded; keyed by build-id, so nothing goes stale).
+  userspace::BuildIdCache cache;
   DaemonOptions locked = opt;
   if (opt.log)
     locked.log = [&](const std::string& m) {
@@ -139,7 +144,7 @@ Status RunDaemon(const DaemonOptions& opt) {
         next = Clock::now();  // what the update installed reaches every process now
       }
       if (Clock::now() >= next) {
-        CatchUp(locked, lock);
+        CatchUp(locked, lock, cache);
         next = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                   std::chrono::duration<double>(opt.interval_seconds));
       }
@@ -151,7 +156,7 @@ Status RunDaemon(const DaemonOptions& opt) {
     if (poll(&p, 1, 1000) > 0) {
       int conn = accept4(l.fd, nullptr, nullptr, SOCK_CLOEXEC);
       if (conn >= 0) {
-        Serve(conn, locked, lock);
+        Serve(conn, locked, lock, cache);
         close(conn);
       }
     }

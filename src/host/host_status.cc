@@ -12,11 +12,12 @@ namespace graft::host {
 
 namespace {
 
-std::vector<pid_t> Mapping(const std::string& build_id, const std::set<pid_t>& only) {
-  if (only.empty()) return userspace::ProcessesMapping(build_id);
+std::vector<pid_t> Mapping(const std::string& build_id, const std::set<pid_t>& only,
+                           userspace::BuildIdCache* cache) {
+  if (only.empty()) return userspace::ProcessesMapping(build_id, cache);
   std::vector<pid_t> out;
   for (pid_t pid : only) {
-    auto im = userspace::ProcessImage::Read(pid);
+    auto im = userspace::ProcessImage::Read(pid, cache);
     if (!im.ok()) continue;
     auto found = im->FindByBuildId(build_id);
     if (found.ok() && found->has_value()) out.push_back(pid);
@@ -38,7 +39,7 @@ std::vector<userspace::LivePatch> Live(const std::set<pid_t>& only) {
 }  // namespace
 
 HostStatus ReadHostStatus(const std::string& store, const std::string& kernel_records, bool allow_unsigned,
-                          const std::set<pid_t>& only) {
+                          const std::set<pid_t>& only, userspace::BuildIdCache* cache) {
   HostStatus st;
   std::set<std::string> cves;
   // graftd asking about one starting process needs no kernel state: that
@@ -60,7 +61,7 @@ HostStatus ReadHostStatus(const std::string& store, const std::string& kernel_re
   for (const auto& b : st.bundles) installed_ids.insert(b.id);
   for (const InstalledBundle& b : EffectiveBundles(st.bundles, allow_unsigned)) {
     bool everywhere = true;
-    std::vector<pid_t> pids = Mapping(b.target_build_id, only);
+    std::vector<pid_t> pids = Mapping(b.target_build_id, only, cache);
     for (pid_t pid : pids) {
       ProcessPatchState ps;
       ps.pid = pid;

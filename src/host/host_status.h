@@ -14,6 +14,7 @@
 
 #include "host/bundle_store.h"
 #include "kernel/live_state.h"
+#include "userspace/build_id_cache.h"
 #include "userspace/live_inventory.h"
 
 namespace graft::host {
@@ -39,7 +40,9 @@ struct HostStatus {
 
 // `only`: look at these processes only (graftd asking about one new
 // process: the kernel part is then left empty); empty: every process.
+// `cache`: where the processes' mapped files are parsed (shared with the
+// applies that follow); null: a private one.
 HostStatus ReadHostStatus(const std::string& store, const std::string& kernel_records, bool allow_unsigned,
-                          const std::set<pid_t>& only = {});
+                          const std::set<pid_t>& only = {}, userspace::BuildIdCache* cache = nullptr);
 
 }  // namespace graft::host

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 namespace graft::process {
 
@@ -25,9 +26,27 @@ static constexpr uint64_t kRedZone = 128;
 static constexpr uint32_t kFpXstateMagic2 = 0x46505845;
 static constexpr uint64_t kUcFpXstate = 0x1, kUcSigcontextSs = 0x2, kUcStrictRestoreSs = 0x4;
 
+static const uint8_t kSyscallRet[] = {0x0f, 0x05, 0xc3};
+static const uint8_t kRestoreRt[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
+
+SyscallGadgets ScanGadgets(std::span<const uint8_t> b, uint64_t address) {
+  SyscallGadgets g;
+  auto it = std::search(b.begin(), b.end(), std::begin(kSyscallRet), std::end(kSyscallRet));
+  if (it != b.end()) g.syscall_ret = address + (it - b.begin());
+  it = std::search(b.begin(), b.end(), std::begin(kRestoreRt), std::end(kRestoreRt));
+  if (it != b.end()) g.sigreturn = address + (it - b.begin());
+  return g;
+}
+
+bool GadgetsInPlace(const ProcessMemory& mem, const SyscallGadgets& g) {
+  if (!g.syscall_ret || !g.sigreturn) return false;
+  auto a = mem.Read(g.syscall_ret, sizeof kSyscallRet);
+  auto b = mem.Read(g.sigreturn, sizeof kRestoreRt);
+  return a.ok() && b.ok() && std::equal(a->begin(), a->end(), std::begin(kSyscallRet), std::end(kSyscallRet)) &&
+         std::equal(b->begin(), b->end(), std::begin(kRestoreRt), std::end(kRestoreRt));
+}
+
 Result<SyscallGadgets> FindSyscallGadgets(pid_t pid, const std::vector<Mapping>& maps) {
-  static const uint8_t kSyscallRet[] = {0x0f, 0x05, 0xc3};
-  static const uint8_t kRestoreRt[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
   GRAFT_ASSIGN(ProcessMemory mem, ProcessMemory::Open(pid));
   SyscallGadgets g;
   // The C library first: it has both, and is mapped in every dynamic process.
@@ -41,15 +60,9 @@ Result<SyscallGadgets> FindSyscallGadgets(pid_t pid, const std::vector<Mapping>&
     if (m->end - m->start > (64u << 20)) continue;
     auto bytes = mem.Read(m->start, m->end - m->start);
     if (!bytes.ok()) continue;
-    auto& b = *bytes;
-    if (!g.syscall_ret) {
-      auto it = std::search(b.begin(), b.end(), kSyscallRet, kSyscallRet + 3);
-      if (it != b.end()) g.syscall_ret = m->start + (it - b.begin());
-    }
-    if (!g.sigreturn) {
-      auto it = std::search(b.begin(), b.end(), kRestoreRt, kRestoreRt + 9);
-      if (it != b.end()) g.sigreturn = m->start + (it - b.begin());
-    }
+    SyscallGadgets found = ScanGadgets(*bytes, m->start);
+    if (!g.syscall_ret) g.syscall_ret = found.syscall_ret;
+    if (!g.sigreturn) g.sigreturn = found.sigreturn;
     if (g.syscall_ret && g.sigreturn) return g;
   }
   return Err("process {}: found no `syscall; ret` and rt_sigreturn code to borrow (not a glibc "

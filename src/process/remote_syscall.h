@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,11 @@ struct SyscallGadgets {
 
 // Scans the process's executable mappings (the C library, usually) for gadgets.
 Result<SyscallGadgets> FindSyscallGadgets(pid_t pid, const std::vector<Mapping>& maps);
+// The first of each gadget in `code`, which lies at `address` (0: none there).
+SyscallGadgets ScanGadgets(std::span<const uint8_t> code, uint64_t address);
+// Whether the process holds the gadgets' code at their addresses now (for
+// gadgets remembered from another process mapping the same file).
+bool GadgetsInPlace(const ProcessMemory& mem, const SyscallGadgets& g);
 
 class RemoteSyscall {
  public:

@@ -8,7 +8,9 @@
 
 #include <elf.h>
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
 #include <gelf.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -83,10 +85,56 @@ static int FindElf(Dwfl_Module* mod, void** userdata, const char* name, Dwarf_Ad
   return dwfl_linux_proc_find_elf(mod, userdata, name, base, file_name, elfp);
 }
 
+// Whether the ELF file at `path` has a .debug_frame section (from the
+// section headers only); when unsure, yes.
+static bool HasDebugFrame(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;
+  Elf* e = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+  size_t names;
+  bool found = !e || elf_getshdrstrndx(e, &names) != 0;
+  for (Elf_Scn* scn = nullptr; !found && (scn = elf_nextscn(e, scn));) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh)) {
+      found = true;
+      break;
+    }
+    const char* name = elf_strptr(e, names, sh.sh_name);
+    found = name && (std::strcmp(name, ".debug_frame") == 0 || std::strcmp(name, ".zdebug_frame") == 0);
+  }
+  if (e) elf_end(e);
+  close(fd);
+  return found;
+}
+
+// A separate debug file serves the unwinder only through .debug_frame (x86-64
+// code unwinds from .eh_frame, which the file itself has). For a file with a
+// build-id, only the distribution's /usr/lib/debug/.build-id/ file is looked
+// at, and opened only when it has .debug_frame: libdw would inflate every
+// compressed DWARF section of it (tens of milliseconds for the C library's,
+// in every process), and where none is on disk it would load the debuginfod
+// client (and with DEBUGINFOD_URLS set, download one) while graft prepares a
+// switch. Files without a build-id are looked up as libdw always does.
+static int FindDebuginfo(Dwfl_Module* mod, void** userdata, const char* modname, Dwarf_Addr base,
+                         const char* file_name, const char* debuglink_file, GElf_Word debuglink_crc,
+                         char** debuginfo_file_name) {
+  const unsigned char* bits = nullptr;
+  GElf_Addr vaddr;
+  int len = dwfl_module_build_id(mod, &bits, &vaddr);
+  if (len > 1) {
+    std::string hex;
+    for (int i = 0; i < len; i++) hex += fmt::format("{:02x}", bits[i]);
+    std::string path = "/usr/lib/debug/.build-id/" + hex.substr(0, 2) + "/" + hex.substr(2) + ".debug";
+    if (access(path.c_str(), R_OK) != 0 || !HasDebugFrame(path)) return -1;
+  }
+  return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file, debuglink_crc,
+                                      debuginfo_file_name);
+}
+
 static char* debuginfo_path = nullptr;
 static const Dwfl_Callbacks kCallbacks = {
     .find_elf = FindElf,
-    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .find_debuginfo = FindDebuginfo,
     .section_address = nullptr,
     .debuginfo_path = &debuginfo_path,
 };

@@ -442,7 +442,7 @@ Result<std::string> RunDetached(const std::function<Result<std::string>()>& work
 
 Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const PatchOptions& opt) {
   GRAFT_ASSIGN(ProcessLock lock, ProcessLock::Take(pid));
-  GRAFT_ASSIGN(ProcessImage image, ProcessImage::Read(pid));
+  GRAFT_ASSIGN(ProcessImage image, ProcessImage::Read(pid, opt.cache));
   GRAFT_ASSIGN(auto target, image.FindByBuildId(b.target_build_id));
   if (!target)
     return Err("process {} ({}) does not run {} with build-id {}; the patch is not for it", pid,
@@ -470,7 +470,7 @@ Result<PatchOutcome> ApplyToProcess(const bundle::Bundle& b, pid_t pid, const Pa
     return Err("process {} holds an interrupted, inactive copy of patch {}; run `graft revert {} --pid {}` "
                "to clean it up first", pid, b.id, b.id, pid);
   }
-  GRAFT_ASSIGN(auto gadgets, process::FindSyscallGadgets(pid, image.maps()));
+  GRAFT_ASSIGN(auto gadgets, image.FindSyscallGadgets());
   GRAFT_ASSIGN(LinkedPatch lp, LinkPatch(b, image, *target));
   GRAFT_ASSIGN(auto tables, UnwindTablesOf(pid, applied));
   GRAFT_ASSIGN(auto unwinder, process::StackUnwinder::Create(pid, std::move(tables)));
@@ -592,8 +592,8 @@ Result<PatchOutcome> RevertFromProcess(const std::string& id, pid_t pid, const P
     if (a.record.id == id) ap = &a;
   if (!ap) return Err("patch {} is not applied to process {} ({})", id, pid, process::ProcessName(pid));
   const PatchRecord& rec = ap->record;
-  GRAFT_ASSIGN(ProcessImage image, ProcessImage::Read(pid));
-  GRAFT_ASSIGN(auto gadgets, process::FindSyscallGadgets(pid, image.maps()));
+  GRAFT_ASSIGN(ProcessImage image, ProcessImage::Read(pid, opt.cache));
+  GRAFT_ASSIGN(auto gadgets, image.FindSyscallGadgets());
   GRAFT_ASSIGN(auto tables, UnwindTablesOf(pid, applied));
   GRAFT_ASSIGN(auto unwinder, process::StackUnwinder::Create(pid, std::move(tables)));
   GRAFT_ASSIGN(process::ProcessMemory mem, process::ProcessMemory::Open(pid));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bundle/bundle.h"
+#include "userspace/build_id_cache.h"
 #include "userspace/patch_record.h"
 
 namespace graft::userspace {
@@ -23,6 +24,9 @@ struct PatchOptions {
   // Look for return addresses into the code being switched saved outside
   // the threads' stacks (suspended coroutines; suspended_stacks.h).
   bool check_suspended = true;
+  // Parsed files and gadget places kept across processes (build_id_cache.h);
+  // null: this call reads what it needs itself.
+  BuildIdCache* cache = nullptr;
 };
 
 struct PatchOutcome {

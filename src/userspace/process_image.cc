@@ -16,69 +16,125 @@
 #include <fstream>
 #include <set>
 
+#include "elf/build_id.h"
+
 namespace graft::userspace {
 
-Result<ProcessImage> ProcessImage::Read(pid_t pid) {
+Result<ProcessImage> ProcessImage::Read(pid_t pid, BuildIdCache* cache) {
   ProcessImage im;
   im.pid_ = pid;
+  if (!cache) {
+    im.own_cache_ = std::make_shared<BuildIdCache>();
+    cache = im.own_cache_.get();
+  }
+  im.cache_ = cache;
   GRAFT_ASSIGN(im.maps_, process::ReadMaps(pid));
   return im;
+}
+
+std::string ProcessImage::OpenPath(const std::string& path) const {
+  for (const process::Mapping& m : maps_)
+    if (m.path == path) return fmt::format("/proc/{}/map_files/{:x}-{:x}", pid_, m.start, m.end);
+  return path;
+}
+
+std::optional<std::string> ProcessImage::BuildIdOf(const std::string& path) {
+  auto it = build_ids_.find(path);
+  if (it != build_ids_.end()) return it->second;
+  auto id = elf::ReadBuildId(OpenPath(path));
+  if (!id.ok()) id = elf::ReadBuildId(path);
+  return build_ids_[path] = id.ok() ? *id : std::optional<std::string>("");
 }
 
 Result<const elf::ObjectFile*> ProcessImage::File(const std::string& path) {
   auto it = files_.find(path);
   if (it != files_.end()) return it->second.get();
-  std::string open_path = path;
-  for (const process::Mapping& m : maps_)
-    if (m.path == path) {
-      open_path = fmt::format("/proc/{}/map_files/{:x}-{:x}", pid_, m.start, m.end);
-      break;
+  GRAFT_ASSIGN(auto f, cache_->Object(BuildIdOf(path).value_or(""), OpenPath(path), path));
+  return (files_[path] = std::move(f)).get();
+}
+
+// Bias from any mapping of the file: the mapped file offset corresponds to
+// the section at that offset.
+std::optional<LoadedObject> ProcessImage::Locate(const std::string& path, const elf::ObjectFile& f) const {
+  LoadedObject lo;
+  lo.path = path;
+  bool found = false;
+  for (const process::Mapping& mm : maps_) {
+    if (mm.path != path) continue;
+    if (!lo.lo || mm.start < lo.lo) lo.lo = mm.start;
+    lo.hi = std::max(lo.hi, mm.end);
+    if (found) continue;
+    for (const elf::Section& s : f.sections()) {
+      if (!s.alloc() || s.nobits() || s.addr == 0 || s.size == 0) continue;
+      if (s.offset >= mm.offset && s.offset < mm.offset + (mm.end - mm.start)) {
+        lo.bias = mm.start + (s.offset - mm.offset) - s.addr;
+        found = true;
+        break;
+      }
     }
-  auto f = elf::ObjectFile::Open(open_path);
-  if (!f.ok()) f = elf::ObjectFile::Open(path);
-  if (!f.ok()) return f.error();
-  return (files_[path] = std::move(*f)).get();
+  }
+  if (!found) return std::nullopt;
+  return lo;
+}
+
+static bool IsObjectPath(const std::string& path) {
+  return !path.empty() && path[0] == '/' && path.rfind("/memfd:", 0) != 0;
 }
 
 Result<std::vector<LoadedObject>> ProcessImage::Objects() {
   std::vector<LoadedObject> out;
   std::set<std::string> seen;
   for (const process::Mapping& m : maps_) {
-    if (m.path.empty() || m.path[0] != '/' || seen.count(m.path) || m.path.rfind("/memfd:", 0) == 0) continue;
-    seen.insert(m.path);
+    if (!IsObjectPath(m.path) || !seen.insert(m.path).second) continue;
+    if (!BuildIdOf(m.path)) continue;  // not ELF: nothing to parse (it would be read whole)
     auto f = File(m.path);
     if (!f.ok()) continue;
-    LoadedObject lo;
-    lo.path = m.path;
-    // Bias from any mapping of the file: the mapped file offset corresponds
-    // to the section at that offset.
-    bool found = false;
-    for (const process::Mapping& mm : maps_) {
-      if (mm.path != m.path) continue;
-      if (!lo.lo || mm.start < lo.lo) lo.lo = mm.start;
-      lo.hi = std::max(lo.hi, mm.end);
-      if (found) continue;
-      for (const elf::Section& s : (*f)->sections()) {
-        if (!s.alloc() || s.nobits() || s.addr == 0 || s.size == 0) continue;
-        if (s.offset >= mm.offset && s.offset < mm.offset + (mm.end - mm.start)) {
-          lo.bias = mm.start + (s.offset - mm.offset) - s.addr;
-          found = true;
-          break;
-        }
-      }
-    }
-    if (found) out.push_back(lo);
+    if (auto lo = Locate(m.path, **f)) out.push_back(*lo);
   }
   return out;
 }
 
 Result<std::optional<LoadedObject>> ProcessImage::FindByBuildId(const std::string& build_id) {
-  GRAFT_ASSIGN(auto objs, Objects());
-  for (const LoadedObject& o : objs) {
-    GRAFT_ASSIGN(const elf::ObjectFile* f, File(o.path));
-    if (f->build_id() == build_id) return std::optional<LoadedObject>(o);
+  std::set<std::string> seen;
+  for (const process::Mapping& m : maps_) {
+    if (!IsObjectPath(m.path) || !seen.insert(m.path).second) continue;
+    // A file whose notes do not tell is parsed, as every file once was.
+    std::optional<std::string> id = BuildIdOf(m.path);
+    if (!id || (!id->empty() && *id != build_id)) continue;
+    auto f = File(m.path);
+    if (!f.ok() || (*f)->build_id() != build_id) continue;
+    if (auto lo = Locate(m.path, **f)) return std::optional<LoadedObject>(*lo);
   }
   return std::optional<LoadedObject>();
+}
+
+Result<process::SyscallGadgets> ProcessImage::FindSyscallGadgets() {
+  // The C library's code, as process::FindSyscallGadgets looks there first.
+  for (const process::Mapping& m : maps_) {
+    if (!m.exec() || !IsObjectPath(m.path) || m.path.find("libc.so") == std::string::npos) continue;
+    std::string id = BuildIdOf(m.path).value_or("");
+    if (id.empty()) break;
+    uint64_t size = m.end - m.start;
+    std::optional<GadgetOffsets> at = cache_->Gadgets(id, m.offset, size);
+    if (!at) {
+      GRAFT_ASSIGN(process::ProcessMemory * mem, Memory());
+      auto bytes = mem->Read(m.start, size);
+      if (!bytes.ok()) break;
+      cache_->CountGadgetScan();
+      process::SyscallGadgets g = process::ScanGadgets(*bytes, m.start);
+      at = GadgetOffsets{g.syscall_ret ? g.syscall_ret - m.start + m.offset : 0,
+                         g.sigreturn ? g.sigreturn - m.start + m.offset : 0};
+      cache_->PutGadgets(id, m.offset, size, *at);
+    }
+    if (!at->syscall_ret || !at->sigreturn) break;
+    process::SyscallGadgets g{at->syscall_ret - m.offset + m.start, at->sigreturn - m.offset + m.start};
+    GRAFT_ASSIGN(process::ProcessMemory * mem, Memory());
+    // The file's code as this process holds it: a debugger's breakpoint or
+    // a patch may sit there, and then the full scan decides.
+    if (process::GadgetsInPlace(*mem, g)) return g;
+    break;
+  }
+  return process::FindSyscallGadgets(pid_, maps_);
 }
 
 Result<uint64_t> ProcessImage::LookupDynamic(const std::string& name) {
@@ -192,32 +248,44 @@ Result<uint64_t> ProcessImage::ResolveIfunc(const std::string& name, const Loade
              "resolve it; call the implementation the resolver picks directly", pid_, name, def.path);
 }
 
-Result<uint64_t> ProcessImage::ReadWord(uint64_t address) {
+Result<process::ProcessMemory*> ProcessImage::Memory() {
   if (!memory_) {
     GRAFT_ASSIGN(process::ProcessMemory mem, process::ProcessMemory::Open(pid_));
     memory_ = std::make_unique<process::ProcessMemory>(std::move(mem));
   }
-  GRAFT_ASSIGN(std::vector<uint8_t> bytes, memory_->Read(address, 8));
+  return memory_.get();
+}
+
+Result<uint64_t> ProcessImage::ReadWord(uint64_t address) {
+  GRAFT_ASSIGN(process::ProcessMemory * mem, Memory());
+  GRAFT_ASSIGN(std::vector<uint8_t> bytes, mem->Read(address, 8));
   if (bytes.size() != 8) return Err("process {}: cannot read 8 bytes at {:#x}", pid_, address);
   uint64_t v;
   std::memcpy(&v, bytes.data(), 8);
   return v;
 }
 
-std::vector<pid_t> ProcessesMapping(const std::string& build_id) {
+std::vector<pid_t> ProcessesMapping(const std::string& build_id, BuildIdCache* cache) {
   std::vector<pid_t> out;
   DIR* d = opendir("/proc");
   if (!d) return out;
   while (dirent* e = readdir(d)) {
     pid_t pid = std::atoi(e->d_name);
     if (pid <= 0 || pid == getpid()) continue;
-    auto im = ProcessImage::Read(pid);
+    auto im = ProcessImage::Read(pid, cache);
     if (!im.ok()) continue;
     auto found = im->FindByBuildId(build_id);
     if (found.ok() && found->has_value()) out.push_back(pid);
   }
   closedir(d);
   return out;
+}
+
+void PrepareCache(pid_t pid, BuildIdCache& cache) {
+  auto im = ProcessImage::Read(pid, &cache);
+  if (!im.ok()) return;
+  im->LoadObjects();
+  (void)im->FindSyscallGadgets();
 }
 
 }  // namespace graft::userspace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "process/proc_maps.h"
 
@@ -40,13 +41,18 @@ Result<std::optional<SavedReturn>> FindSavedReturn(process::StoppedProcess& proc
     *skipped = true;
     return std::optional<SavedReturn>();
   }
+  // Sized for the largest mapping scanned and left uninitialized: this runs
+  // with the threads stopped, and zero-filling 4 MiB (a thousand page faults)
+  // cost more than scanning a small process's heap.
   constexpr uint64_t kChunk = 4 << 20;
-  std::vector<uint64_t> words(kChunk / 8);
+  uint64_t largest = 0;
+  for (const process::Mapping* m : scan) largest = std::max(largest, m->end - m->start);
+  std::unique_ptr<uint64_t[]> words(new uint64_t[std::min(kChunk, largest) / 8 + 1]);
   for (const process::Mapping* m : scan) {
     for (uint64_t at = m->start; at < m->end; at += kChunk) {
       size_t n = std::min(kChunk, m->end - at) / 8;
       // Unreadable (guard pages inside, say): nothing to find there.
-      if (!mem.ReadInto(at, {reinterpret_cast<uint8_t*>(words.data()), n * 8}).ok()) break;
+      if (!mem.ReadInto(at, {reinterpret_cast<uint8_t*>(words.get()), n * 8}).ok()) break;
       for (size_t i = 0; i < n; i++) {
         uint64_t v = words[i];
         if (v < lo || v >= hi) continue;

@@ -28,6 +28,15 @@ for i in $(seq 1 "$KILLS"); do
   wait "$G" 2>/dev/null || true
   # A surviving worker finishes the transaction; wait for it (it holds the lock).
   flock /run/graft/"$PID".lock true
+  # A worker forked just before graft died may take the lock only now, and a
+  # killed one's tracees are let go by the kernel a moment after its lock:
+  # "left stopped" means still stopped once no tracer is at work (2 s).
+  for _ in $(seq 100); do
+    ! grep -q "^TracerPid:[[:space:]]*[1-9]" /proc/"$PID"/task/*/status 2>/dev/null &&
+      ! awk '{print $3}' /proc/"$PID"/task/*/stat 2>/dev/null | grep -q "[Tt]" && break
+    sleep 0.02
+  done
+  flock /run/graft/"$PID".lock true
   alive "$PID"; not_stopped "$PID"
   state=$("$GRAFT" list --pid "$PID" --json | grep -o '"state": "[a-z]*"' || true)
   case "$state" in
