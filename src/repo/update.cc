@@ -160,6 +160,8 @@ UpdateReport RunUpdate(const UpdateOptions& opt) {
   std::set<std::string> installed_targets;
   for (const auto& b : bundles) installed_targets.insert(b.target_build_id);
   std::map<std::string, bool> mapped;  // build-id -> some process maps it
+  // What the scan of processes parses is reused by the applies at the end.
+  userspace::BuildIdCache cache;
 
   std::vector<Candidate> eligible;
   for (const auto& s : *subs) {
@@ -191,7 +193,7 @@ UpdateReport RunUpdate(const UpdateOptions& opt) {
         if (!applies) item.detail = fmt::format("built for kernel {}, this host runs {}", e.kernel_release, release);
       } else {
         auto [it, added] = mapped.try_emplace(e.target_build_id, false);
-        if (added) it->second = !userspace::ProcessesMapping(e.target_build_id).empty();
+        if (added) it->second = !userspace::ProcessesMapping(e.target_build_id, &cache).empty();
         applies = it->second || installed_targets.count(e.target_build_id) ||
                   InstalledFileHasBuildId(e.target_name, e.target_build_id);
         if (!applies)
@@ -309,6 +311,7 @@ UpdateReport RunUpdate(const UpdateOptions& opt) {
     ao.allow_unsigned = opt.allow_unsigned;
     ao.cancelled = opt.cancelled;
     ao.apply_lock = opt.apply_lock;
+    ao.cache = &cache;
     auto a = host::ApplyInstalled(ao);
     r.applied = a.applied;
     for (const auto& e : a.failed) r.apply_failed.push_back(e.message());

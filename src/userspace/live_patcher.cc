@@ -381,7 +381,10 @@ Result<std::string> SwitchWhenIdle(pid_t pid, process::StackUnwinder& unwinder, 
     }();
     out.pause_ms = std::max(out.pause_ms, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     if (!st.ok()) return st.error();
-    if (why.empty() || opt.dry_run || Clock::now() + backoff > deadline) return why;
+    // A check retries like an apply (it only leaves out the writes): a
+    // thread caught once in a replaced function says nothing about whether
+    // the apply would find a moment within --timeout.
+    if (why.empty() || Clock::now() + backoff > deadline) return why;
     if (opt.cancelled && opt.cancelled())
       return Err("process {}: interrupted while waiting ({}); nothing was changed", pid, why)
           .WithKind(ErrorKind::kInterrupted);
