@@ -43,7 +43,8 @@ void RegisterRepoCommands(CLI::App& app) {
   group->footer(
       "A repository is a directory any web server can serve: index.json (+ .sig), bundles/,\n"
       "kernel/, updateinfo.xml and osv/. Every change re-signs the index with a higher\n"
-      "sequence number; hosts follow channels with graft channel add and graft update.\n"
+      "sequence number and a 30-day expiry (graft repo refresh renews it); hosts follow channels\n"
+      "with graft channel add and graft update.\n"
       "Example:\n"
       "  graft repo add /srv/graft fix.graft livepatch.ko --channel testing --key publisher.key\n"
       "  graft repo promote /srv/graft fix-1 --from testing --to stable --key publisher.key");
@@ -116,6 +117,22 @@ void RegisterRepoCommands(CLI::App& app) {
     });
   }
   {
+    auto* cmd = group->add_subcommand("refresh", "Re-sign the index with a new expiry (run it regularly, e.g. daily)");
+    auto dir = std::make_shared<std::string>();
+    auto days = std::make_shared<int>(repo::kDefaultValidDays);
+    cmd->add_option("dir", *dir, "The repository directory")->required()->check(CLI::ExistingDirectory);
+    cmd->add_option("--valid-days", *days, "Days until hosts refuse the index (default 30)")
+        ->check(CLI::PositiveNumber);
+    add_key(cmd);
+    cmd->footer("Every change (add, promote, withdraw, policy) signs the index for 30 days; a repository\n"
+                "that changes less often needs this, or its hosts refuse the index as expired.");
+    cmd->callback([=] {
+      auto key = Check(trust::ReadSecretKey(*key_path));
+      auto index = Check(repo::Refresh(*dir, key, *days));
+      fmt::print("index sequence {} valid until {}\n", index.sequence, index.expires);
+    });
+  }
+  {
     auto* cmd = group->add_subcommand("list", "Show what a repository publishes, per channel");
     auto dir = std::make_shared<std::string>();
     auto as_json = std::make_shared<bool>(false);
@@ -131,12 +148,13 @@ void RegisterRepoCommands(CLI::App& app) {
         }
         json policy = json::object();
         for (const auto& [r, p] : index.kernel_policy) policy[r] = {{"since", p.since}, {"until", p.until}, {"note", p.note}};
-        fmt::print("{}\n", json{{"sequence", index.sequence}, {"generated", index.generated}, {"channels", channels},
+        fmt::print("{}\n", json{{"sequence", index.sequence}, {"generated", index.generated},
+                                {"expires", index.expires}, {"channels", channels},
                                 {"kernel_policy", policy}}
                                .dump(2));
         return;
       }
-      fmt::print("index sequence {} ({})\n", index.sequence, index.generated);
+      fmt::print("index sequence {} (signed {}, valid until {})\n", index.sequence, index.generated, index.expires);
       for (const auto& [c, entries] : index.channels) {
         fmt::print("{}:\n", c);
         for (const auto& e : entries)

@@ -65,6 +65,9 @@ Result<Index> ParseIndex(const std::string& text, const std::string& origin) {
   try {
     index.sequence = j.value("sequence", 0LL);
     index.generated = j.value("generated", "");
+    index.expires = j.value("expires", "");
+    if (!index.expires.empty() && ParseTime(index.expires) < 0)
+      return Err("{}: expires '{}' is not a time (YYYY-MM-DDTHH:MM:SSZ)", origin, index.expires);
     if (!j.contains("channels") || !j["channels"].is_object()) return Err("{}: no channels object", origin);
     for (auto& [name, entries] : j["channels"].items()) {
       if (!SafeName(name)) return Err("{}: channel name '{}' is not allowed", origin, name);
@@ -123,6 +126,7 @@ std::string SerializeIndex(const Index& index) {
   for (const auto& [release, p] : index.kernel_policy)
     policy[release] = {{"since", p.since}, {"until", p.until}, {"note", p.note}};
   return json{{"format", kFormat},     {"sequence", index.sequence}, {"generated", index.generated},
+              {"expires", index.expires},
               {"channels", channels}, {"kernel_policy", policy}}
              .dump(2) +
          "\n";

@@ -8,6 +8,11 @@
 //   updateinfo.xml, osv/ID.json     the advisories, for dnf-style tools and
 //                                   `graft advisories import`
 //
+// The index expires (30 days after it was signed, by default): a publisher
+// refreshes it (`graft repo refresh`, e.g. daily from cron) and a host
+// refuses an expired one, so a frozen mirror shows as an error, not as
+// "nothing new".
+//
 // A channel ("stable", "testing", an opt-in topic) lists entries: the file,
 // what it applies to (a target build-id, or a kernel release), its CVEs, the
 // patch levels it supersedes and when it entered that channel (a host's
@@ -48,6 +53,10 @@ struct ReleasePolicy {
 struct Index {
   long long sequence = 0;
   std::string generated;
+  // After this moment hosts refuse the index: a mirror that stopped
+  // updating (or an attacker replaying the newest index forever) cannot
+  // keep hosts from learning about new fixes. `graft repo refresh` re-signs.
+  std::string expires;
   std::map<std::string, std::vector<Entry>> channels;
   std::map<std::string, ReleasePolicy> kernel_policy;  // by kernel release (uname -r)
 };

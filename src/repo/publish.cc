@@ -83,9 +83,11 @@ std::vector<advisory::Advisory> Advisories(const Index& index) {
   return out;
 }
 
-Status Store(const std::string& dir, Index& index, const trust::SecretKey& key) {
+Status Store(const std::string& dir, Index& index, const trust::SecretKey& key, int valid_days = kDefaultValidDays) {
   index.sequence++;
-  index.generated = Iso8601();
+  long long now = ParseTime(Iso8601());
+  index.generated = Iso8601(now);
+  index.expires = Iso8601(now + static_cast<long long>(valid_days) * 86400);
   auto advisories = Advisories(index);
   GRAFT_TRY(WriteAtomically(fs::path(dir) / "updateinfo.xml", advisory::RenderUpdateinfo(advisories)));
   std::error_code ec;
@@ -219,6 +221,14 @@ Status Withdraw(const std::string& dir, const std::string& id, const std::string
   if (std::erase_if(list, [&](const Entry& x) { return x.id == id; }) == 0)
     return Err("{} is not published in channel {} of {}", id, channel, dir);
   return Store(dir, index, key);
+}
+
+Result<Index> Refresh(const std::string& dir, const trust::SecretKey& key, int valid_days) {
+  if (valid_days < 1) return Err("--valid-days must be at least 1");
+  GRAFT_ASSIGN(Index index, LoadIndex(dir));
+  if (index.sequence == 0) return Err("{} holds no repository index (graft repo add creates one)", dir);
+  GRAFT_TRY(Store(dir, index, key, valid_days));
+  return index;
 }
 
 Status SetKernelPolicy(const std::string& dir, const std::string& release, const ReleasePolicy& policy,

@@ -39,6 +39,13 @@ Status Withdraw(const std::string& dir, const std::string& id, const std::string
 Status SetKernelPolicy(const std::string& dir, const std::string& release, const ReleasePolicy& policy,
                        const trust::SecretKey& key);
 
+// Days an index stays valid after each signing (hosts refuse it afterwards).
+inline constexpr int kDefaultValidDays = 30;
+
+// Re-signs the index with a new expiry and sequence, nothing else changed:
+// what a publisher runs regularly (cron) to show hosts the repository is alive.
+Result<Index> Refresh(const std::string& dir, const trust::SecretKey& key, int valid_days = kDefaultValidDays);
+
 // The index of the repository in `dir` (empty when there is none yet).
 Result<Index> LoadIndex(const std::string& dir);
 

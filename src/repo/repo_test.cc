@@ -79,6 +79,17 @@ TEST(RepoIndex, RefusesWhatIsNotAnIndex) {
   EXPECT_FALSE(ParseIndex("not json", "t").ok());
 }
 
+TEST(RepoIndex, KeepsItsExpiry) {
+  Index index;
+  index.sequence = 3;
+  index.expires = "2027-01-01T00:00:00Z";
+  auto back = ParseIndex(SerializeIndex(index), "t");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->expires, "2027-01-01T00:00:00Z");
+  index.expires = "soon";
+  EXPECT_FALSE(ParseIndex(SerializeIndex(index), "t").ok());
+}
+
 TEST(RepoTime, ParsesIsoAndDates) {
   EXPECT_EQ(ParseTime("1970-01-02T00:00:00Z"), 86400);
   EXPECT_EQ(ParseTime("1970-01-02"), 86400);

@@ -43,6 +43,11 @@ Result<Index> FetchIndex(const Subscription& s, const UpdateOptions& opt) {
   std::ifstream f(in);
   std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   GRAFT_ASSIGN(Index index, ParseIndex(text, s.url + "/index.json"));
+  long long now = opt.now >= 0 ? opt.now : ParseTime(Iso8601());
+  if (!index.expires.empty() && ParseTime(index.expires) < now)
+    return Err("{}/index.json expired at {}: the repository (or this mirror of it) is no longer refreshed, so it "
+               "may hide newer fixes; refused. The publisher runs graft repo refresh",
+               s.url, index.expires);
   ChannelState st = ReadChannelState(opt.state_dir, s.name);
   if (index.sequence < st.sequence)
     return Err("{}/index.json has sequence {}, older than the {} this host already verified: a stale mirror or a "

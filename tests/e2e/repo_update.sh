@@ -5,7 +5,8 @@
 # and a tampered index refused before anything is installed, a newer patch
 # level replacing the older, a replayed older index refused, an entry for a
 # program nobody runs left alone, the advisories read back by graft
-# advisories import, and graft supported answering from the channel's policy.
+# advisories import, an index that is no longer refreshed refused as expired,
+# and graft supported answering from the channel's policy.
 . "$(dirname "$0")/lib.sh"
 unset GRAFT_ALLOW_UNSIGNED
 export GRAFT_STATE_DIR=$W/state GRAFT_KEYS_DIR=$W/trusted GRAFT_AGENT_DIR=$W/agent
@@ -150,6 +151,13 @@ assert not bad, bad' || fail "after a kill at $delay s: $("$GRAFT" status --json
 done
 update || fail "update after the kills: $(cat "$W/up.json")"
 [ "$(action_of vendor fix-v3)" = installed ] || [ "$(action_of vendor fix-v3)" = up-to-date ] || fail "$(cat "$W/up.json")"
+
+step "an index that is no longer refreshed expires; graft repo refresh renews it"
+LATER=$(date -u -d '+31 days' +%Y-%m-%dT%H:%M:%SZ)
+if "$GRAFT" update --check --json --now "$LATER" >"$W/up.json"; then fail "expired index accepted"; fi
+grep -q "expired at .*graft repo refresh" "$W/up.json" || fail "expiry: $(cat "$W/up.json")"
+"$GRAFT" repo refresh "$REPO" --valid-days 60 --key "$KEY" | grep -q "valid until" || fail "repo refresh"
+"$GRAFT" update --check --json --now "$LATER" >"$W/up.json" || fail "refreshed index: $(cat "$W/up.json")"
 
 step "graft supported answers from the channel's policy"
 "$GRAFT" repo policy "$REPO" --kernel-release "$(uname -r)" --until 2099-12-31 --key "$KEY" >/dev/null
