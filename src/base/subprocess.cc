@@ -29,18 +29,34 @@ Status RunCommand(const std::string& cmd, const std::string& dir, const std::str
   return Err("`{}` failed in {} (exit {}); see {}", cmd, dir, WIFEXITED(status) ? WEXITSTATUS(status) : -1, log);
 }
 
-Result<std::string> CommandOutput(const std::string& cmd, const std::string& dir) {
-  std::string full = fmt::format("cd '{}' && {}", dir, cmd);
+namespace {
+
+// popen's output, trailing newlines and blanks removed, and the exit status.
+Result<CapturedRun> ReadPipe(const std::string& full, const std::string& cmd) {
   FILE* p = popen(full.c_str(), "r");
   if (!p) return Err("cannot run `{}`: {}", cmd, strerror(errno));
-  std::string out;
+  CapturedRun r;
   char buf[4096];
   size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
   int status = pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  if (status != 0) return Err("`{}` failed in {} (exit {})", cmd, dir, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-  return out;
+  while (!r.output.empty() && (r.output.back() == '\n' || r.output.back() == ' ')) r.output.pop_back();
+  r.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+}  // namespace
+
+Result<std::string> CommandOutput(const std::string& cmd, const std::string& dir) {
+  GRAFT_ASSIGN(CapturedRun r, ReadPipe(fmt::format("cd '{}' && {}", dir, cmd), cmd));
+  if (r.exit_status != 0) return Err("`{}` failed in {} (exit {})", cmd, dir, r.exit_status);
+  return r.output;
+}
+
+CapturedRun RunCaptured(const std::string& cmd) {
+  auto r = ReadPipe(cmd + " 2>&1", cmd);
+  if (!r.ok()) return {-1, r.error().message()};
+  return *r;
 }
 
 std::string CacheDir(const std::string& what) {

@@ -18,6 +18,15 @@ Status RunCommand(const std::string& cmd, const std::string& dir, const std::str
 // newlines removed; the error names the command and its exit status.
 Result<std::string> CommandOutput(const std::string& cmd, const std::string& dir = ".");
 
+// Runs `cmd` with sh -c and returns its exit status (-1: did not exit) and
+// what it printed on stdout and stderr, trailing newlines removed: for
+// callers whose error message quotes the tool's own words.
+struct CapturedRun {
+  int exit_status = -1;
+  std::string output;
+};
+CapturedRun RunCaptured(const std::string& cmd);
+
 // Where graft keeps what it downloads and builds once (source packages,
 // kernel sources): $GRAFT_CACHE/<what>, else /var/cache/graft/<what> for
 // root, else ~/.cache/graft/<what>.

@@ -3,8 +3,6 @@
 // serve, with a signed index, channels and advisories.
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "repo/publish.h"
@@ -12,23 +10,7 @@
 
 namespace graft::cli {
 
-using json = nlohmann::json;
-
 namespace {
-
-json EntryJson(const repo::Entry& e) {
-  json j = {{"id", e.id}, {"kind", e.kind}, {"file", e.file}, {"sha256", e.sha256}, {"cves", e.cves},
-            {"published", e.published}};
-  if (e.kind == "bundle") {
-    j["target"] = e.target_name;
-    j["target_build_id"] = e.target_build_id;
-    j["supersedes"] = e.supersedes;
-  } else {
-    j["kernel_release"] = e.kernel_release;
-    j["cumulative"] = e.cumulative;
-  }
-  return j;
-}
 
 std::string Describe(const repo::Entry& e) {
   return e.kind == "kernel" ? fmt::format("kernel {} for {}{}", e.id, e.kernel_release, e.cumulative ? " (cumulative)" : "")
@@ -140,18 +122,8 @@ void RegisterRepoCommands(CLI::App& app) {
     cmd->add_flag("--json", *as_json, "Machine-readable output");
     cmd->callback([=] {
       auto index = Check(repo::LoadIndex(*dir));
-      if (*as_json) {
-        json channels = json::object();
-        for (const auto& [c, entries] : index.channels) {
-          channels[c] = json::array();
-          for (const auto& e : entries) channels[c].push_back(EntryJson(e));
-        }
-        json policy = json::object();
-        for (const auto& [r, p] : index.kernel_policy) policy[r] = {{"since", p.since}, {"until", p.until}, {"note", p.note}};
-        fmt::print("{}\n", json{{"sequence", index.sequence}, {"generated", index.generated},
-                                {"expires", index.expires}, {"channels", channels},
-                                {"kernel_policy", policy}}
-                               .dump(2));
+      if (*as_json) {  // the index itself, as hosts read it
+        fmt::print("{}", repo::SerializeIndex(index));
         return;
       }
       fmt::print("index sequence {} (signed {}, valid until {})\n", index.sequence, index.generated, index.expires);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/subprocess.h"
 #include "kernel/live_state.h"
 #include "kernel/module_info.h"
 
@@ -22,19 +23,6 @@ std::string Quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
-}
-
-// Runs `cmd` (sh -c) and returns its exit status and everything it printed.
-std::pair<int, std::string> RunCaptured(const std::string& cmd) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, std::strerror(errno)};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 bool Contains(const std::vector<std::string>& lines, std::string_view what) {

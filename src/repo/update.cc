@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "elf/object_file.h"
+#include "elf/build_id.h"
 #include "host/apply_installed.h"
 #include "host/bundle_store.h"
 #include "kernel/installed.h"
@@ -106,6 +106,15 @@ Status Stage(const Candidate& c, const std::string& staged, const UpdateOptions&
   return OkStatus();
 }
 
+kernel::LoadOptions KernelOptions(const UpdateOptions& opt) {
+  kernel::LoadOptions lo;
+  lo.allow_unsigned = opt.allow_unsigned;
+  lo.trust_store = opt.trust_store;
+  lo.records_dir = opt.kernel_records;
+  lo.timeout_seconds = opt.kernel_timeout;
+  return lo;
+}
+
 void WriteLastReport(const UpdateOptions& opt, const UpdateReport& r) {
   std::map<std::string, int> counts;
   for (const auto& i : r.items) counts[i.action]++;
@@ -131,8 +140,8 @@ bool InstalledFileHasBuildId(const std::string& name, const std::string& build_i
     std::error_code ec;
     fs::path p = fs::path(d) / name;
     if (!fs::is_regular_file(p, ec)) continue;
-    auto obj = elf::ObjectFile::Open(p.string());
-    if (obj.ok() && (*obj)->build_id() == build_id) return true;
+    auto id = elf::ReadBuildId(p.string());
+    if (id.ok() && *id && **id == build_id) return true;
   }
   return false;
 }
@@ -274,11 +283,7 @@ UpdateReport RunUpdate(const UpdateOptions& opt) {
         continue;
       }
     } else {
-      kernel::LoadOptions lo;
-      lo.allow_unsigned = opt.allow_unsigned;
-      lo.trust_store = opt.trust_store;
-      lo.records_dir = opt.kernel_records;
-      auto installed = kernel::InstallPatch(staged, opt.kernel_records, lo);
+      auto installed = kernel::InstallPatch(staged, opt.kernel_records, KernelOptions(opt));
       if (!installed.ok()) {
         item.action = "refused";
         item.detail = installed.error().message();
@@ -299,12 +304,7 @@ UpdateReport RunUpdate(const UpdateOptions& opt) {
     // interrupted run, or one unloaded by hand, belongs to this kernel.
     if (!release.empty() && (kernel_changed || !kernel::ListInstalled(opt.kernel_records, release).empty())) {
       say("loading kernel live patches");
-      kernel::LoadOptions lo;
-      lo.allow_unsigned = opt.allow_unsigned;
-      lo.trust_store = opt.trust_store;
-      lo.records_dir = opt.kernel_records;
-      lo.timeout_seconds = opt.kernel_timeout;
-      auto k = kernel::LoadInstalled(lo, release);
+      auto k = kernel::LoadInstalled(KernelOptions(opt), release);
       r.kernel_loaded = k.loaded;
       r.kernel_failed = k.failed;
     }

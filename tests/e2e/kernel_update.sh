@@ -10,17 +10,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../kernel/qemu.sh"
 kernel_pick
-FIX=$(cd "$(dirname "$0")/../kernel/author_fixture" && pwd)
 
 step "patches A and cumulative B for $KVER"
 INC=$("$GRAFT" kernel header --dir "$W/include") || fail "graft kernel header"
-notes_build() {
-  local dir=$1 patch=${2:-}
-  mkdir -p "$dir" && cp "$FIX/Kbuild" "$FIX/graft_fixture_notes.c" "$dir/"
-  [ -z "$patch" ] || patch -s -p1 -d "$dir" <"$FIX/$patch" || fail "applying $patch"
-  make -s -C "/usr/src/linux-headers-$KVER" M="$dir" KCFLAGS="$INC" modules >"$dir/build.log" 2>&1 ||
-    fail "building $dir: $(tail -20 "$dir/build.log")"
-}
 notes_build "$W/orig"
 notes_build "$W/a" notes-read-counter.patch
 notes_build "$W/b" notes-read-counter-v2.patch

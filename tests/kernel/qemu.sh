@@ -38,6 +38,18 @@ fixtures_build() {
     fail "building the fixture modules failed: $(tail -20 "$dir/build.log")"
 }
 
+# notes_build DIR [PATCH]: tests/kernel/author_fixture (a module with a live
+# note) with PATCH of it applied, compiled by $KVER's headers' kbuild with
+# graft's <graft/livepatch.h> on the include path ($INC: `graft kernel header --dir`).
+notes_build() {
+  local dir=$1 patch=${2:-} fix
+  fix=$(cd "$(dirname "${BASH_SOURCE[0]}")/author_fixture" && pwd)
+  mkdir -p "$dir" && cp "$fix/Kbuild" "$fix/graft_fixture_notes.c" "$dir/"
+  [ -z "$patch" ] || patch -s -p1 -d "$dir" <"$fix/$patch" || fail "applying $patch"
+  make -s -C "/usr/src/linux-headers-$KVER" M="$dir" KCFLAGS="${INC:?}" modules >"$dir/build.log" 2>&1 ||
+    fail "building $dir: $(tail -20 "$dir/build.log")"
+}
+
 # initramfs_make ROOT OUT: packs ROOT (which must hold /init) with busybox
 # and graft (debug info stripped) plus every library graft loads.
 initramfs_make() {
