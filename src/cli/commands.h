@@ -6,7 +6,6 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
-#include <mutex>
 #include <string>
 
 namespace graft::cli {
@@ -26,6 +25,6 @@ void RegisterUpdateCommands(CLI::App& app);     // channel add|remove|list, upda
 std::string DefaultAgentDir();  // $GRAFT_AGENT_DIR or /run/graft
 // graftd's periodic update (update_cmd.cc): the followed channels, the
 // kernel's installed patches, the agent's index.
-std::function<void(std::mutex&, const std::function<void(const std::string&)>&)> DaemonUpdate(bool allow_unsigned);
+std::function<void(const std::function<void(const std::string&)>&)> DaemonUpdate(bool allow_unsigned);
 
 }  // namespace graft::cli

@@ -51,10 +51,10 @@ repo::UpdateOptions DefaultUpdateOptions(bool allow_unsigned) {
 
 }  // namespace
 
-std::function<void(std::mutex&, const std::function<void(const std::string&)>&)> DaemonUpdate(bool allow_unsigned) {
-  return [=](std::mutex& lock, const std::function<void(const std::string&)>& log) {
+std::function<void(const std::function<void(const std::string&)>&)> DaemonUpdate(bool allow_unsigned) {
+  return [=](const std::function<void(const std::string&)>& log) {
     repo::UpdateOptions opt = DefaultUpdateOptions(allow_unsigned);
-    opt.apply_lock = &lock;
+    opt.apply_to_processes = false;  // graftd's full pass follows at once
     opt.cancelled = InterruptRequested;
     repo::UpdateReport r = repo::RunUpdate(opt);
     host::RefreshAgentIndex(DefaultAgentDir(), opt.bundle_store, allow_unsigned);
@@ -67,8 +67,6 @@ std::function<void(std::mutex&, const std::function<void(const std::string&)>&)>
         log(fmt::format("update: {} {} {}{}", i.action, i.kind, i.id, i.detail.empty() ? "" : ": " + i.detail));
     for (const auto& k : r.kernel_loaded) log("update: loaded kernel live patch " + k);
     for (const auto& [n, why] : r.kernel_failed) log(fmt::format("update: kernel {}: {}", n, why));
-    for (const auto& a : r.applied) log("update: " + a);
-    for (const auto& e : r.apply_failed) log("update: " + e);
   };
 }
 

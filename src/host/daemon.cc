@@ -138,10 +138,10 @@ Status RunDaemon(const DaemonOptions& opt) {
     auto next = Clock::now(), next_update = Clock::now();
     while (!done && !(opt.stop && opt.stop())) {
       if (opt.update && Clock::now() >= next_update) {
-        opt.update(lock, locked.log);
+        opt.update(locked.log);
         next_update = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                          std::chrono::duration<double>(opt.update_interval_seconds));
-        next = Clock::now();  // what the update installed reaches every process now
+        next = Clock::now();  // the full pass brings what the update installed to every process
       }
       if (Clock::now() >= next) {
         CatchUp(locked, lock, cache);

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <functional>
-#include <mutex>
 #include <string>
 
 #include "base/status.h"
@@ -28,7 +27,7 @@ struct DaemonOptions {
   // Runs at start and then every update_interval_seconds, on the thread of
   // the full passes (the CLI fetches the followed channels and loads the
   // kernel's installed patches there; src/repo stands above src/host).
-  std::function<void(std::mutex& apply_lock, const std::function<void(const std::string&)>& log)> update;
+  std::function<void(const std::function<void(const std::string&)>& log)> update;
   double update_interval_seconds = 3600;
   std::function<bool()> stop;                    // polled at least once a second
   std::function<void(const std::string&)> log;  // one line per event

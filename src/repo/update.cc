@@ -308,6 +308,8 @@ UpdateReport RunUpdate(const UpdateOptions& opt) {
       r.kernel_loaded = k.loaded;
       r.kernel_failed = k.failed;
     }
+  }
+  if (!opt.check_only && opt.apply_to_processes) {
     say("patching processes");
     host::ApplyInstalledOptions ao;
     ao.store = opt.bundle_store;
@@ -315,7 +317,6 @@ UpdateReport RunUpdate(const UpdateOptions& opt) {
     ao.timeout_seconds = opt.apply_timeout;
     ao.allow_unsigned = opt.allow_unsigned;
     ao.cancelled = opt.cancelled;
-    ao.apply_lock = opt.apply_lock;
     ao.cache = &cache;
     auto a = host::ApplyInstalled(ao);
     r.applied = a.applied;

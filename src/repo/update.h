@@ -14,7 +14,6 @@
 #pragma once
 
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -28,12 +27,15 @@ struct UpdateOptions {
   std::string kernel_records;  // src/kernel
   std::string trust_store;
   bool check_only = false;     // report what would be done; fetch indexes only
+  // Bring processes up to the installed bundles at the end. graftd leaves it
+  // to its own full pass, which follows each update and keeps its build-id
+  // cache across passes.
+  bool apply_to_processes = true;
   bool allow_unsigned = false; // for installed bundles and modules; indexes must always be signed
   long long now = -1;          // seconds since the epoch; -1: the clock
   double apply_timeout = 10;   // per process
   double kernel_timeout = 60;  // per transition
   std::function<bool()> cancelled;
-  std::mutex* apply_lock = nullptr;
   std::function<void(const std::string&)> progress;
 };
 
